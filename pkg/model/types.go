@@ -1,0 +1,156 @@
+// Package model holds the configuration of a cluster: resource types,
+// resource groups and resources, their properties, and the rules every
+// value must follow. It is pure data: no I/O, no clock, no randomness, so
+// the replicated store can apply the same mutations on every node.
+package model
+
+// PropType is the type of a property value.
+type PropType int
+
+const (
+	TypeString PropType = iota
+	TypeInt
+	TypeBoolean
+	TypeEnum
+	TypeStringArray
+	TypeUint
+	TypeUintArray
+)
+
+var propTypeNames = [...]string{"STRING", "INT", "BOOLEAN", "ENUM", "STRINGARRAY", "UINT", "UINTARRAY"}
+
+// String returns the RTR / scha spelling: STRING, INT, BOOLEAN, ENUM,
+// STRINGARRAY, UINT, UINTARRAY.
+func (t PropType) String() string {
+	if t < 0 || int(t) >= len(propTypeNames) {
+		return "UNKNOWN"
+	}
+	return propTypeNames[t]
+}
+
+// IsArray reports whether values of t are lists.
+func (t PropType) IsArray() bool { return t == TypeStringArray || t == TypeUintArray }
+
+// Tunable says when an administrator may change a property.
+type Tunable int
+
+const (
+	TunableNone         Tunable = iota // NONE or FALSE: never after creation (and not at creation for query-only properties)
+	TunableAtCreation                  // AT_CREATION: only when the resource is created
+	TunableAnytime                     // ANYTIME or TRUE
+	TunableWhenDisabled                // WHEN_DISABLED: only while the resource is disabled
+)
+
+var tunableNames = [...]string{"NONE", "AT_CREATION", "ANYTIME", "WHEN_DISABLED"}
+
+func (t Tunable) String() string {
+	if t < 0 || int(t) >= len(tunableNames) {
+		return "UNKNOWN"
+	}
+	return tunableNames[t]
+}
+
+// PropDecl declares one property: a row of the standard tables below, or a
+// property block of an RTR file (a system property re-declared with a new
+// DEFAULT, MIN, MAX or TUNABLE, or an extension property).
+//
+// Values everywhere in this package are canonical strings: integers in
+// decimal, booleans TRUE/FALSE, enums in the spelling of their declaration,
+// arrays as their elements joined by commas (as Solaris Cluster's CLI takes
+// them: an element can't contain a comma).
+type PropDecl struct {
+	Name         string   `json:"name"` // canonical spelling; lookups are case-insensitive
+	Type         PropType `json:"type"`
+	Extension    bool     `json:"extension,omitempty"`
+	Default      *string  `json:"default,omitempty"` // nil: no default, so the value is required at creation
+	Min          *int64   `json:"min,omitempty"`
+	Max          *int64   `json:"max,omitempty"`
+	MinLength    *int     `json:"minlength,omitempty"`
+	MaxLength    *int     `json:"maxlength,omitempty"`
+	ArrayMinSize *int     `json:"array_minsize,omitempty"`
+	ArrayMaxSize *int     `json:"array_maxsize,omitempty"`
+	EnumList     []string `json:"enumlist,omitempty"`
+	Tunable      Tunable  `json:"tunable"`
+	Description  string   `json:"description,omitempty"`
+	PerNode      bool     `json:"per_node,omitempty"`
+	QueryOnly    bool     `json:"query_only,omitempty"` // set by the RGM only (Resource_state, Status, ...)
+}
+
+// UpgradeFrom is one `#$upgrade_from "VERSION" WHEN` directive.
+type UpgradeFrom struct {
+	Version string `json:"version"` // "" means "no version"
+	When    string `json:"when"`    // ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED
+}
+
+// ResourceType is a registered resource type.
+type ResourceType struct {
+	// Name is the full name: Vendor_id.Resource_type, plus :RT_version
+	// when the RTR file has #$upgrade.
+	Name string `json:"name"`
+	// Props holds the resource-type properties (API_version, RT_basedir,
+	// Start, Failover, Init_nodes, Installed_nodes, ...) by canonical name,
+	// as canonical strings. Every standard RT property is present, with its
+	// default when the RTR file did not set it.
+	Props map[string]string `json:"props"`
+	// Params declares the type's resource properties: the standard ones the
+	// RTR file re-declared (only DEFAULT, MIN, MAX, TUNABLE may differ from
+	// the standard row) and its extension properties, in file order.
+	Params      []PropDecl    `json:"params"`
+	Upgrade     bool          `json:"upgrade,omitempty"`
+	UpgradeFrom []UpgradeFrom `json:"upgrade_from,omitempty"`
+	SourceFile  string        `json:"source_file,omitempty"`
+	Seq         uint64        `json:"seq"` // changes on every change to this object
+}
+
+// ResourceGroup is a resource group.
+type ResourceGroup struct {
+	Name  string            `json:"name"`
+	Props map[string]string `json:"props"` // every standard RG property, canonical name → canonical value
+	// Nodes holds the per-node state of the group, keyed by node name.
+	Nodes map[string]*RGNode `json:"nodes"`
+	Seq   uint64             `json:"seq"`
+}
+
+// RGNode is a group's state on one node.
+type RGNode struct {
+	State string `json:"state"` // UNMANAGED, OFFLINE, PENDING_ONLINE, ONLINE, ...
+}
+
+// Resource is a resource.
+type Resource struct {
+	Name  string            `json:"name"`
+	Group string            `json:"group"`
+	Type  string            `json:"type"`  // full name of the resource type
+	Props map[string]string `json:"props"` // standard resource properties the type has, canonical name → value
+	Ext   map[string]string `json:"ext"`   // extension properties, declared name → value
+	// Nodes holds the per-node state of the resource, keyed by node name.
+	Nodes map[string]*RNode `json:"nodes"`
+	Seq   uint64            `json:"seq"`
+}
+
+// RNode is a resource's state on one node.
+type RNode struct {
+	State     string `json:"state"`      // ONLINE, OFFLINE, START_FAILED, ...
+	Status    string `json:"status"`     // OK, DEGRADED, FAULTED, UNKNOWN, OFFLINE
+	StatusMsg string `json:"status_msg"` // "" prints as an empty line
+	OnOff     string `json:"on_off"`     // ENABLED / DISABLED
+	Monitored string `json:"monitored"`  // ENABLED / DISABLED
+}
+
+// Node is a cluster node.
+type Node struct {
+	Name string `json:"name"`
+	ID   int    `json:"id"` // 1-based, as Solaris Cluster numbers nodes
+}
+
+// Config is the whole replicated configuration.
+type Config struct {
+	ClusterName string                    `json:"cluster_name"`
+	Nodes       []Node                    `json:"nodes"`
+	Types       map[string]*ResourceType  `json:"types"`
+	Groups      map[string]*ResourceGroup `json:"groups"`
+	Resources   map[string]*Resource      `json:"resources"`
+	// Seq is the last sequence number handed out; each changed object gets
+	// the next one, so an object's Seq changes whenever it does.
+	Seq uint64 `json:"seq"`
+}

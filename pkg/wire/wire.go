@@ -1,0 +1,169 @@
+// Package wire defines the socket protocol between rgmd and its clients:
+// JSON lines over a Unix stream socket, one request and one reply per line,
+// many per connection. The protocol version lives here and nowhere else.
+package wire
+
+import (
+	"encoding/json"
+
+	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/scha"
+)
+
+// ProtocolVersion is carried by every request and reply. Fields may be
+// added but never renamed or given a new meaning; decoders ignore unknown
+// fields. The daemon refuses a request whose version is newer than its own.
+//
+// History:
+//
+//	1 (2026-11-22): first version.
+const ProtocolVersion = 1
+
+// MaxMessage bounds one line (request or reply), newline included.
+const MaxMessage = 1 << 20
+
+// Request is one line from a client.
+type Request struct {
+	Version int             `json:"v"`
+	ID      uint64          `json:"id"`
+	Op      string          `json:"op"`
+	Args    json.RawMessage `json:"args,omitempty"`
+}
+
+// Reply answers the request with the same ID. Code is a scha_err_t value;
+// Message is the detail for people when Code is not ErrNoErr.
+type Reply struct {
+	Version int             `json:"v"`
+	ID      uint64          `json:"id"`
+	Code    scha.ErrCode    `json:"code"`
+	Message string          `json:"msg,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// Operations. Reads may come from any local user; the others are mutations.
+const (
+	OpPing = "ping" // no args → PingReply
+	OpGet  = "get"  // GetArgs → GetReply: one scha_*_get query
+
+	OpRTRegister   = "rt.register"   // RTRegisterArgs → model.ResourceType
+	OpRTUnregister = "rt.unregister" // NameArgs
+	OpRTList       = "rt.list"       // no args → []model.ResourceType
+	OpRTShow       = "rt.show"       // NameArgs → model.ResourceType
+
+	OpRGCreate = "rg.create" // RGArgs → model.ResourceGroup
+	OpRGSet    = "rg.set"    // RGArgs → model.ResourceGroup
+	OpRGDelete = "rg.delete" // NameArgs
+	OpRGList   = "rg.list"   // no args → []model.ResourceGroup
+	OpRGShow   = "rg.show"   // NameArgs → model.ResourceGroup
+
+	OpRSCreate = "rs.create" // RSArgs → model.Resource
+	OpRSSet    = "rs.set"    // RSArgs → model.Resource
+	OpRSDelete = "rs.delete" // NameArgs
+	OpRSList   = "rs.list"   // no args → []model.Resource
+	OpRSShow   = "rs.show"   // NameArgs → model.Resource
+
+	OpStatus = "status" // no args → StatusReply
+)
+
+// IsRead reports whether op only reads, so any local user may call it.
+func IsRead(op string) bool {
+	switch op {
+	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus:
+		return true
+	}
+	return false
+}
+
+// PingReply identifies the daemon.
+type PingReply struct {
+	Node     string `json:"node"`
+	Cluster  string `json:"cluster"`
+	Version  string `json:"version"` // rgmd's build version
+	Protocol int    `json:"protocol"`
+	PID      int    `json:"pid"`
+}
+
+// NameArgs names one object.
+type NameArgs struct {
+	Name string `json:"name"`
+}
+
+// RTRegisterArgs carries an RTR file. The client reads the file and sends
+// its text so that rgmd never opens paths on a client's behalf; Path is the
+// file's absolute path, used in error messages and as the default
+// RT_basedir when the file sets none.
+type RTRegisterArgs struct {
+	Path string `json:"path"`
+	Text string `json:"text"`
+}
+
+// RGArgs creates or changes a group. Props are name=value as the operator
+// typed them (names in any case, arrays comma-separated).
+type RGArgs struct {
+	Name  string            `json:"name"`
+	Props map[string]string `json:"props,omitempty"`
+}
+
+// RSArgs creates or changes a resource. Group and Type are needed only to
+// create.
+type RSArgs struct {
+	Name  string            `json:"name"`
+	Group string            `json:"group,omitempty"`
+	Type  string            `json:"type,omitempty"`
+	Props map[string]string `json:"props,omitempty"` // standard resource properties (-p)
+	Ext   map[string]string `json:"ext,omitempty"`   // extension properties (-x)
+}
+
+// Object kinds a GetArgs may query.
+const (
+	KindResource      = "resource"
+	KindResourceType  = "resourcetype"
+	KindResourceGroup = "resourcegroup"
+	KindCluster       = "cluster"
+)
+
+// GetArgs is one query of scha_resource_get, scha_resourcetype_get,
+// scha_resourcegroup_get or scha_cluster_get (and their C equivalents).
+type GetArgs struct {
+	Kind     string   `json:"kind"`
+	Name     string   `json:"name,omitempty"`  // resource, type or group; empty for the cluster
+	Group    string   `json:"group,omitempty"` // optional with KindResource
+	Tag      string   `json:"tag"`             // optag, any case
+	Operands []string `json:"operands,omitempty"`
+}
+
+// GetReply is the typed answer to a GetArgs. Values holds one string per
+// element (one for a scalar, possibly none for an array). Seq is the
+// queried object's sequence number, for the C API's SCHA_ERR_SEQID check.
+type GetReply struct {
+	Type    scha.ResultType `json:"type"`
+	ExtType string          `json:"ext_type,omitempty"` // STRING, INT, BOOLEAN, ENUM, STRINGARRAY when Type is extension
+	Values  []string        `json:"values"`
+	Seq     uint64          `json:"seq"`
+}
+
+// StatusReply is the whole picture shown by `rgmadm status`.
+type StatusReply struct {
+	Cluster string        `json:"cluster"`
+	Node    string        `json:"node"`
+	Nodes   []model.Node  `json:"nodes"`
+	Groups  []GroupStatus `json:"groups"`
+}
+
+// GroupStatus is one group in a StatusReply, with its resources.
+type GroupStatus struct {
+	Name      string           `json:"name"`
+	State     string           `json:"state"` // on the local node
+	Resources []ResourceStatus `json:"resources"`
+}
+
+// ResourceStatus is one resource in a GroupStatus.
+type ResourceStatus struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	State     string `json:"state"`
+	Status    string `json:"status"`
+	StatusMsg string `json:"status_msg"`
+	OnOff     string `json:"on_off"`
+	Monitored string `json:"monitored"`
+}
