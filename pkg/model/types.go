@@ -114,6 +114,9 @@ type ResourceGroup struct {
 // RGNode is a group's state on one node.
 type RGNode struct {
 	State string `json:"state"` // UNMANAGED, OFFLINE, PENDING_ONLINE, ONLINE, ...
+	// Restarts holds the Unix times (seconds) of the group's restarts on
+	// this node, for NUM_RG_RESTARTS within Retry_interval.
+	Restarts []int64 `json:"restarts,omitempty"`
 }
 
 // Resource is a resource.
@@ -135,6 +138,9 @@ type RNode struct {
 	StatusMsg string `json:"status_msg"` // "" prints as an empty line
 	OnOff     string `json:"on_off"`     // ENABLED / DISABLED
 	Monitored string `json:"monitored"`  // ENABLED / DISABLED
+	// Restarts holds the Unix times (seconds) of the resource's restarts on
+	// this node, for NUM_RESOURCE_RESTARTS within Retry_interval.
+	Restarts []int64 `json:"restarts,omitempty"`
 }
 
 // Node is a cluster node.

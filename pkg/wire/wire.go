@@ -63,6 +63,9 @@ const (
 	OpRSShow   = "rs.show"   // NameArgs → model.Resource
 
 	OpStatus = "status" // no args → StatusReply
+
+	OpSetStatus = "rs.setstatus" // SetStatusArgs: scha_resource_setstatus
+	OpControl   = "control"      // ControlArgs: scha_control
 )
 
 // IsRead reports whether op only reads, so any local user may call it.
@@ -166,4 +169,21 @@ type ResourceStatus struct {
 	StatusMsg string `json:"status_msg"`
 	OnOff     string `json:"on_off"`
 	Monitored string `json:"monitored"`
+}
+
+// SetStatusArgs is scha_resource_setstatus: Status and Status_msg of a
+// resource on the daemon's node. A nil Message sets Status_msg to empty.
+type SetStatusArgs struct {
+	Resource string  `json:"resource"`
+	Group    string  `json:"group,omitempty"`
+	Status   string  `json:"status"` // OK, DEGRADED, FAULTED, UNKNOWN, OFFLINE
+	Message  *string `json:"msg,omitempty"`
+}
+
+// ControlArgs is scha_control: Tag (GIVEOVER, RESTART, ...) for a resource
+// in a group, on the daemon's node.
+type ControlArgs struct {
+	Tag      string `json:"tag"`
+	Resource string `json:"resource"`
+	Group    string `json:"group"`
 }
