@@ -17,15 +17,19 @@ const (
 	SwitchDisabled   = "DISABLED"
 )
 
-// NewConfig returns an empty configuration of one cluster with one node.
+// NewConfig returns an empty configuration of one cluster with one node,
+// or with no node when node is "".
 func NewConfig(cluster, node string) *Config {
-	return &Config{
+	c := &Config{
 		ClusterName: cluster,
-		Nodes:       []Node{{Name: node, ID: 1}},
 		Types:       map[string]*ResourceType{},
 		Groups:      map[string]*ResourceGroup{},
 		Resources:   map[string]*Resource{},
 	}
+	if node != "" {
+		c.Nodes = []Node{{Name: node, ID: 1}}
+	}
+	return c
 }
 
 func (c *Config) nextSeq() uint64 {

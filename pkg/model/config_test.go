@@ -120,30 +120,44 @@ func TestRejectedChangesLeaveStateUnchanged(t *testing.T) {
 	}{
 		{"unknown type", scha.ErrRT, "not registered", func(c *Config) error { return c.CreateResource("r9", "rg1", "nope", nil, nil) }},
 		{"unknown group", scha.ErrRG, "does not exist", func(c *Config) error { return c.CreateResource("r9", "nope", "web", nil, nil) }},
-		{"duplicate resource", scha.ErrRsrc, "already exists", func(c *Config) error { return c.CreateResource("r1", "rg1", "web", nil, map[string]string{"Port": "1"}) }},
+		{"duplicate resource", scha.ErrRsrc, "already exists", func(c *Config) error {
+			return c.CreateResource("r1", "rg1", "web", nil, map[string]string{"Port": "1"})
+		}},
 		{"missing required", scha.ErrProp, "Port", func(c *Config) error { return c.CreateResource("r9", "rg1", "web", nil, nil) }},
 		{"wrong type", scha.ErrProp, "not an integer", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Port": "http"}) }},
 		{"out of range", scha.ErrProp, "greater than MAX", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Port": "70000"}) }},
 		{"retry max", scha.ErrProp, "MAX 10", func(c *Config) error { return c.SetResource("r1", map[string]string{"retry_count": "11"}, nil) }},
 		{"enum", scha.ErrProp, "not one of", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Mode": "Slow"}) }},
-		{"array size", scha.ErrProp, "ARRAY_MAXSIZE", func(c *Config) error { return c.CreateResource("r9", "rg1", "web", nil, map[string]string{"Port": "1", "Dirs": "a,b,c"}) }},
+		{"array size", scha.ErrProp, "ARRAY_MAXSIZE", func(c *Config) error {
+			return c.CreateResource("r9", "rg1", "web", nil, map[string]string{"Port": "1", "Dirs": "a,b,c"})
+		}},
 		{"at creation", scha.ErrProp, "AT_CREATION", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Confdir": "/x"}) }},
 		{"when disabled", scha.ErrProp, "WHEN_DISABLED", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Dirs": "/x"}) }},
 		{"not tunable", scha.ErrProp, "not tunable", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Fixed": "FALSE"}) }},
-		{"undeclared system prop", scha.ErrProp, "does not declare", func(c *Config) error { return c.SetResource("r1", map[string]string{"Thorough_probe_interval": "5"}, nil) }},
+		{"undeclared system prop", scha.ErrProp, "does not declare", func(c *Config) error {
+			return c.SetResource("r1", map[string]string{"Thorough_probe_interval": "5"}, nil)
+		}},
 		{"unknown prop", scha.ErrProp, "no property", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Bogus": "1"}) }},
 		{"query-only", scha.ErrProp, "query-only", func(c *Config) error { return c.SetResource("r1", map[string]string{"Type_version": "2"}, nil) }},
 		{"bad group prop", scha.ErrProp, "no property", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Colour": "red"}) }},
 		{"bad group value", scha.ErrProp, "not an integer", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Pingpong_interval": "soon"}) }},
 		{"rg mode later", scha.ErrProp, "created", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"RG_mode": "Scalable"}) }},
 		{"unknown node", scha.ErrNode, "not a cluster node", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Nodelist": "n1,n9"}) }},
-		{"failover primaries", scha.ErrProp, "Maximum_primaries 1", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Maximum_primaries": "2", "Desired_primaries": "2"}) }},
+		{"failover primaries", scha.ErrProp, "Maximum_primaries 1", func(c *Config) error {
+			return c.SetGroup("rg1", map[string]string{"Maximum_primaries": "2", "Desired_primaries": "2"})
+		}},
 		{"bad name", scha.ErrRG, "start with a letter", func(c *Config) error { return c.CreateGroup("1rg", nil) }},
 		{"delete group in use", scha.ErrDepend, "still holds", func(c *Config) error { return c.DeleteGroup("rg1") }},
 		{"unregister type in use", scha.ErrDepend, "in use", func(c *Config) error { return c.UnregisterType("ACME.web:1.0") }},
-		{"self dependency", scha.ErrDepend, "itself", func(c *Config) error { return c.SetResource("r1", map[string]string{"Resource_dependencies": "r1"}, nil) }},
-		{"missing dependee", scha.ErrRsrc, "does not exist", func(c *Config) error { return c.SetResource("r1", map[string]string{"Resource_dependencies": "zz"}, nil) }},
-		{"bad qualifier", scha.ErrProp, "qualifier", func(c *Config) error { return c.SetResource("r1", map[string]string{"Resource_dependencies": "r1{SOMEWHERE}"}, nil) }},
+		{"self dependency", scha.ErrDepend, "itself", func(c *Config) error {
+			return c.SetResource("r1", map[string]string{"Resource_dependencies": "r1"}, nil)
+		}},
+		{"missing dependee", scha.ErrRsrc, "does not exist", func(c *Config) error {
+			return c.SetResource("r1", map[string]string{"Resource_dependencies": "zz"}, nil)
+		}},
+		{"bad qualifier", scha.ErrProp, "qualifier", func(c *Config) error {
+			return c.SetResource("r1", map[string]string{"Resource_dependencies": "r1{SOMEWHERE}"}, nil)
+		}},
 		{"bad status", scha.ErrRStatus, "not one of", func(c *Config) error { return c.SetStatus("r1", "rg1", "n1", "GREAT", "") }},
 		{"status wrong group", scha.ErrRG, "does not exist", func(c *Config) error { return c.SetStatus("r1", "rgX", "n1", "OK", "") }},
 		{"newline in value", scha.ErrProp, "newline", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"RG_description": "a\nb"}) }},
