@@ -1,0 +1,209 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/scha"
+)
+
+// Command types of the configuration log. The numbers are written to disk:
+// they are explicit, append-only and never reused. A type with the high
+// bit (0x80) set may be skipped by an older rgmd that doesn't know it;
+// any other unknown type is refused.
+const (
+	CmdInit           byte = 1 // InitCmd: cluster name and this node
+	CmdRegisterType   byte = 2 // model.ResourceType
+	CmdUnregisterType byte = 3 // NameCmd
+	CmdSetTypeProps   byte = 4 // PropsCmd
+	CmdCreateGroup    byte = 5 // PropsCmd
+	CmdSetGroup       byte = 6 // PropsCmd
+	CmdDeleteGroup    byte = 7 // NameCmd
+	CmdCreateResource byte = 8 // ResourceCmd
+	CmdSetResource    byte = 9 // ResourceCmd
+	CmdDeleteResource byte = 10
+	CmdSetStatus      byte = 11 // StatusCmd
+
+	cmdIgnorable byte = 0x80
+)
+
+// InitCmd names the cluster and adds a node if it is new.
+type InitCmd struct {
+	Cluster string `json:"cluster"`
+	Node    string `json:"node"`
+}
+
+// NameCmd names one object.
+type NameCmd struct {
+	Name string `json:"name"`
+}
+
+// PropsCmd creates or changes a type or group.
+type PropsCmd struct {
+	Name  string            `json:"name"`
+	Props map[string]string `json:"props,omitempty"`
+}
+
+// ResourceCmd creates or changes a resource.
+type ResourceCmd struct {
+	Name  string            `json:"name"`
+	Group string            `json:"group,omitempty"`
+	Type  string            `json:"type,omitempty"`
+	Props map[string]string `json:"props,omitempty"`
+	Ext   map[string]string `json:"ext,omitempty"`
+}
+
+// StatusCmd sets a resource's status on a node.
+type StatusCmd struct {
+	Resource string `json:"resource"`
+	Group    string `json:"group,omitempty"`
+	Node     string `json:"node"`
+	Status   string `json:"status"`
+	Msg      string `json:"msg"`
+}
+
+// ConfigMachine is the Machine that holds the cluster configuration. Apply
+// is deterministic: it only calls model's pure mutations, which leave the
+// configuration unchanged when they refuse a change.
+type ConfigMachine struct {
+	mu  sync.RWMutex
+	cfg *model.Config
+}
+
+// NewConfigMachine returns a machine holding an empty configuration.
+func NewConfigMachine() *ConfigMachine {
+	return &ConfigMachine{cfg: model.NewConfig("", "")}
+}
+
+// Read calls f with the configuration under a read lock. f must not keep
+// or change anything it is given.
+func (m *ConfigMachine) Read(f func(c *model.Config)) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f(m.cfg)
+}
+
+func decode[T any](body []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, scha.Errorf(scha.ErrInternal, "corrupt log entry: %v", err)
+	}
+	return v, nil
+}
+
+// Apply applies one command. Its error is the model's refusal, returned to
+// the proposer.
+func (m *ConfigMachine) Apply(typ byte, body []byte) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.cfg
+	switch typ {
+	case CmdInit:
+		cmd, err := decode[InitCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		if cmd.Cluster != "" {
+			c.ClusterName = cmd.Cluster
+		}
+		if cmd.Node != "" && !c.HasNode(cmd.Node) {
+			if err := model.CheckName("node", cmd.Node, scha.ErrNode); err != nil {
+				return nil, err
+			}
+			c.Nodes = append(c.Nodes, model.Node{Name: cmd.Node, ID: len(c.Nodes) + 1})
+			c.Seq++
+		}
+		return nil, nil
+	case CmdRegisterType:
+		rt, err := decode[model.ResourceType](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.RegisterType(&rt)
+	case CmdUnregisterType:
+		cmd, err := decode[NameCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.UnregisterType(cmd.Name)
+	case CmdSetTypeProps:
+		cmd, err := decode[PropsCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.SetTypeProps(cmd.Name, cmd.Props)
+	case CmdCreateGroup, CmdSetGroup:
+		cmd, err := decode[PropsCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		if typ == CmdCreateGroup {
+			return nil, c.CreateGroup(cmd.Name, cmd.Props)
+		}
+		return nil, c.SetGroup(cmd.Name, cmd.Props)
+	case CmdDeleteGroup:
+		cmd, err := decode[NameCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.DeleteGroup(cmd.Name)
+	case CmdCreateResource, CmdSetResource:
+		cmd, err := decode[ResourceCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		if typ == CmdCreateResource {
+			return nil, c.CreateResource(cmd.Name, cmd.Group, cmd.Type, cmd.Props, cmd.Ext)
+		}
+		return nil, c.SetResource(cmd.Name, cmd.Props, cmd.Ext)
+	case CmdDeleteResource:
+		cmd, err := decode[NameCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.DeleteResource(cmd.Name)
+	case CmdSetStatus:
+		cmd, err := decode[StatusCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.SetStatus(cmd.Resource, cmd.Group, cmd.Node, cmd.Status, cmd.Msg)
+	}
+	if typ&cmdIgnorable != 0 {
+		return nil, nil
+	}
+	// Refusing keeps the state unchanged; an rgmd this old must be upgraded
+	// before it can follow a log that uses newer commands.
+	return nil, scha.Errorf(scha.ErrInternal, "unknown log command type %d: this rgmd is older than the log", typ)
+}
+
+// Snapshot serializes the whole configuration.
+func (m *ConfigMachine) Snapshot() ([]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return json.Marshal(m.cfg)
+}
+
+// Restore replaces the configuration by a snapshot's.
+func (m *ConfigMachine) Restore(data []byte) error {
+	cfg := model.NewConfig("", "")
+	if err := json.Unmarshal(data, cfg); err != nil {
+		return fmt.Errorf("restore configuration snapshot: %w", err)
+	}
+	m.mu.Lock()
+	m.cfg = cfg
+	m.mu.Unlock()
+	return nil
+}
+
+// Encode marshals a command body.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Command bodies are plain structs of strings and maps.
+		panic(fmt.Sprintf("store: encode command: %v", err))
+	}
+	return b
+}

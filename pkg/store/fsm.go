@@ -1,0 +1,95 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/raft"
+)
+
+// Snapshot framing: magic, then a format version byte, then the Machine's
+// bytes. A new version is added when the framing changes; Restore keeps
+// reading the old ones.
+var snapshotMagic = []byte("RGMS")
+
+const snapshotVersion byte = 1
+
+// applied carries Machine.Apply's result through raft's interface{}
+// response back to Propose.
+type applied struct {
+	val any
+	err error
+}
+
+// fsm adapts a Machine to raft.FSM. raft calls Apply, Snapshot and Restore
+// from one goroutine, so the Machine never sees them concurrently.
+type fsm struct {
+	m Machine
+}
+
+func (f *fsm) Apply(l *raft.Log) any {
+	if len(l.Data) == 0 {
+		// Propose never writes this; an empty entry is not the Machine's.
+		return applied{err: errors.New("store: empty log entry")}
+	}
+	v, err := f.m.Apply(l.Data[0], l.Data[1:])
+	return applied{val: v, err: err}
+}
+
+// Snapshot serializes the Machine here, on the FSM goroutine, so the bytes
+// are consistent with the applied index; raft writes them out later in
+// Persist while Apply goes on.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	b, err := f.m.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("store: machine snapshot: %w", err)
+	}
+	return snapshot(b), nil
+}
+
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("store: read snapshot: %w", err)
+	}
+	body, err := decodeSnapshot(data)
+	if err != nil {
+		return err
+	}
+	if err := f.m.Restore(body); err != nil {
+		return fmt.Errorf("store: machine restore: %w", err)
+	}
+	return nil
+}
+
+func decodeSnapshot(data []byte) ([]byte, error) {
+	n := len(snapshotMagic)
+	if len(data) < n+1 || !bytes.Equal(data[:n], snapshotMagic) {
+		return nil, errors.New("store: not an OpenRGM snapshot (bad magic)")
+	}
+	if v := data[n]; v != snapshotVersion {
+		return nil, fmt.Errorf("store: snapshot format version %d not supported (want %d)", v, snapshotVersion)
+	}
+	return data[n+1:], nil
+}
+
+// snapshot is the Machine's serialized state awaiting Persist.
+type snapshot []byte
+
+func (s snapshot) Persist(sink raft.SnapshotSink) error {
+	hdr := append(append([]byte{}, snapshotMagic...), snapshotVersion)
+	_, err := sink.Write(hdr)
+	if err == nil {
+		_, err = sink.Write(s)
+	}
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("store: write snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (snapshot) Release() {}

@@ -1,0 +1,335 @@
+// Package store is the replicated log under rgmd: every mutation of the
+// cluster configuration is proposed here as a typed command, committed to
+// a hashicorp/raft log on disk (raft-boltdb, fsync'd), and then applied to a
+// deterministic state machine. The store knows nothing of what the commands
+// mean; the Machine does. By default the log has a single voter talking
+// over an in-memory transport, so one node starts in milliseconds; with a
+// bind address it uses raft's TCP transport, so more voters can join later
+// through the same code.
+//
+// A log entry is one type byte followed by the body. The Machine owns the
+// type numbers: they are explicit, append-only and never reused. By
+// convention a type with the high bit (0x80) set is one that older nodes
+// may ignore; the store does not interpret that bit, the Machine does.
+//
+// A snapshot is a small header (magic "RGMS" and a format version byte)
+// followed by the Machine's own bytes, so the framing can evolve.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+)
+
+// Machine is the deterministic state machine the log drives. Every node
+// applies the same entries in the same order, so Apply must be a pure
+// function of (current state, typ, body): no clock, no randomness, no I/O.
+type Machine interface {
+	// Apply applies one committed command. An error is the proposer's
+	// (a validation failure, say): it is returned by Propose, is not fatal,
+	// and the Machine must leave its state unchanged when it returns one.
+	// A panic is a bug in a deterministic machine; the store does not
+	// recover it, so it crashes rgmd loudly rather than letting nodes
+	// silently diverge.
+	Apply(typ byte, body []byte) (any, error)
+	// Snapshot serializes the whole state. It may run concurrently with
+	// readers of the Machine, never with Apply.
+	Snapshot() ([]byte, error)
+	// Restore replaces the whole state with one produced by Snapshot.
+	Restore(data []byte) error
+}
+
+// Config says where and how to open a Store.
+type Config struct {
+	Dir    string // state dir; created 0700 if missing
+	NodeID string // raft server ID: the node name
+
+	// Bind is "" for a single voter on an in-memory transport (the
+	// default), or "host:port" for raft's TCP transport so more voters can
+	// join later. Advertise is the address other nodes dial; "" means the
+	// address actually bound, which must then not be unspecified (0.0.0.0).
+	Bind      string
+	Advertise string
+
+	Machine Machine
+	// Logger receives raft's own log at warn and above, or at info and
+	// above when it has debug enabled. nil means slog.Default().
+	Logger *slog.Logger
+	// SnapshotThreshold is how many new log entries make raft take a
+	// snapshot on its own; 0 means DefaultSnapshotThreshold.
+	SnapshotThreshold uint64
+}
+
+// DefaultSnapshotThreshold keeps replay after a restart short (a few
+// thousand pure Applies) without snapshotting on every burst of writes.
+const DefaultSnapshotThreshold = 4096
+
+// Raft timings. With one voter nobody else can win an election or miss a
+// heartbeat, so the timeouts only decide how long a restarted node waits
+// as a follower before electing itself: keep them short so rgmd is ready
+// within about 100 ms. With the TCP transport real peers may exist, so
+// raft's LAN defaults apply.
+const (
+	singleHeartbeatTimeout   = 50 * time.Millisecond
+	singleElectionTimeout    = 50 * time.Millisecond
+	singleLeaderLeaseTimeout = 50 * time.Millisecond
+)
+
+var (
+	// ErrUnavailable wraps every error from Propose (and WaitReady) that is
+	// not the Machine's: this node is not the leader, the store is shut
+	// down, a timeout, or the context ended. With a timeout or a context
+	// that ended while waiting, the command may still be committed later.
+	// The Machine's own errors are returned unwrapped.
+	ErrUnavailable = errors.New("store: replicated log unavailable")
+	// ErrDirInUse is returned by Open when another process holds the state
+	// directory's lock.
+	ErrDirInUse = errors.New("state dir is used by another rgmd")
+)
+
+// Store is an open replicated log driving one Machine.
+type Store struct {
+	raft      *raft.Raft
+	logs      *raftboltdb.BoltStore
+	transport raft.Transport
+	lock      *os.File
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open locks cfg.Dir, opens the raft log in it and starts raft. When the
+// directory holds no raft state yet it bootstraps a cluster whose only
+// voter is this node. Open does not wait for leadership or replay; call
+// WaitReady for that.
+func Open(cfg Config) (s *Store, err error) {
+	if cfg.Dir == "" || cfg.NodeID == "" || cfg.Machine == nil {
+		return nil, errors.New("store: Config needs Dir, NodeID and Machine")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// The lock comes first: bolt's own flock on raft.db would block
+	// forever instead of telling the operator what is wrong.
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s = &Store{lock: lock}
+	defer func() {
+		if err != nil {
+			s.release()
+			s = nil
+		}
+	}()
+
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	hl := newHclog(logger, cfg.Bind == "")
+
+	s.logs, err = raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(cfg.Dir, "raft.db"),
+		// We hold the directory lock, so bolt's lock is free unless some
+		// other tool has raft.db open; don't hang on it then.
+		BoltOptions: &bbolt.Options{Timeout: time.Second},
+		// NoSync stays false: an acknowledged command must survive kill -9.
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open raft.db: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hl)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// Recent entries are served from memory when raft reads them back
+	// (replication, FSM apply on followers).
+	logs, err := raft.NewLogCache(512, s.logs)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = hl
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	if rc.SnapshotThreshold == 0 {
+		rc.SnapshotThreshold = DefaultSnapshotThreshold
+	}
+	var addr raft.ServerAddress
+	if cfg.Bind == "" {
+		rc.HeartbeatTimeout = singleHeartbeatTimeout
+		rc.ElectionTimeout = singleElectionTimeout
+		rc.LeaderLeaseTimeout = singleLeaderLeaseTimeout
+		var t *raft.InmemTransport
+		addr, t = raft.NewInmemTransport(raft.ServerAddress(cfg.NodeID))
+		s.transport = t
+	} else {
+		t, err := newTCPTransport(cfg.Bind, cfg.Advertise, hl)
+		if err != nil {
+			return nil, err
+		}
+		s.transport = t
+		addr = t.LocalAddr()
+	}
+	if err := raft.ValidateConfig(rc); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+
+	existing, err := raft.HasExistingState(logs, s.logs, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if !existing {
+		// The configuration lives in the log, so on later starts it is read
+		// back from there (a changed TCP address included: this node still
+		// elects itself by ID).
+		boot := raft.Configuration{Servers: []raft.Server{{
+			Suffrage: raft.Voter, ID: rc.LocalID, Address: addr,
+		}}}
+		if err := raft.BootstrapCluster(rc, logs, s.logs, snaps, s.transport, boot); err != nil {
+			return nil, fmt.Errorf("store: bootstrap: %w", err)
+		}
+	}
+
+	// NewRaft restores the newest snapshot; the log tail is replayed once
+	// this node leads and commits, which WaitReady waits for.
+	s.raft, err = raft.NewRaft(rc, &fsm{m: cfg.Machine}, logs, s.logs, snaps, s.transport)
+	if err != nil {
+		return nil, fmt.Errorf("store: start raft: %w", err)
+	}
+	return s, nil
+}
+
+// WaitReady returns once this node is the leader and the Machine has
+// applied every entry in the log, so after a restart its state is fully
+// rebuilt. The error wraps ErrUnavailable.
+func (s *Store) WaitReady(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		switch s.raft.State() {
+		case raft.Shutdown:
+			return fmt.Errorf("%w: %w", ErrUnavailable, raft.ErrRaftShutdown)
+		case raft.Leader:
+			// A barrier is a log entry: once it is applied, so is
+			// everything before it, including the replayed tail.
+			err := s.raft.Barrier(timeoutOf(ctx)).Error()
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, raft.ErrRaftShutdown):
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			// Otherwise leadership moved during the barrier; wait again.
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: waiting for leadership: %w", ErrUnavailable, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Propose appends the command typ+body to the log and returns once it is
+// committed (fsync'd on a quorum) and applied, with what Machine.Apply
+// returned. Errors that are not the Machine's wrap ErrUnavailable.
+// Concurrent proposals are batched into one disk write by raft.
+func (s *Store) Propose(ctx context.Context, typ byte, body []byte) (any, error) {
+	data := make([]byte, 1+len(body))
+	data[0] = typ
+	copy(data[1:], body)
+
+	f := s.raft.Apply(data, timeoutOf(ctx))
+	var err error
+	if ctx.Done() == nil {
+		err = f.Error()
+	} else {
+		// raft's futures don't take a context; wait for it aside.
+		done := make(chan error, 1)
+		go func() { done <- f.Error() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: outcome unknown: %w", ErrUnavailable, ctx.Err())
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	r, ok := f.Response().(applied)
+	if !ok {
+		return nil, fmt.Errorf("store: unexpected FSM response %T", f.Response())
+	}
+	return r.val, r.err
+}
+
+// Snapshot makes raft snapshot the Machine now and compact the log. It is
+// not an error when nothing was applied since the last snapshot.
+func (s *Store) Snapshot() error {
+	err := s.raft.Snapshot().Error()
+	if err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		return fmt.Errorf("store: snapshot: %w", err)
+	}
+	return nil
+}
+
+// Stats is raft's own view of this node, for debugging.
+func (s *Store) Stats() map[string]string {
+	return s.raft.Stats()
+}
+
+// Close stops raft, closes the log and releases the directory lock. It
+// takes no snapshot; call Snapshot first for that. Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if err := s.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
+		}
+		errs = append(errs, s.release())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("store: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// release closes what Open opened besides raft, the lock last so no other
+// rgmd can open raft.db while bolt still has it.
+func (s *Store) release() error {
+	var errs []error
+	if c, ok := s.transport.(interface{ Close() error }); ok {
+		errs = append(errs, c.Close())
+	}
+	if s.logs != nil {
+		errs = append(errs, s.logs.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close()) // closing the fd drops the flock
+	}
+	return errors.Join(errs...)
+}
+
+// timeoutOf turns ctx's deadline into raft's enqueue timeout; 0 is none.
+func timeoutOf(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	if t := time.Until(d); t > 0 {
+		return t
+	}
+	return time.Nanosecond // already past: fail rather than wait forever
+}
