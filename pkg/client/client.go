@@ -1,0 +1,285 @@
+// Package client is the one Go client of rgmd. Every scha_* command,
+// rgmadm and the C API talk to the daemon through it; nothing else dials
+// the socket.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/paths"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// DefaultTimeout bounds one Call when Client.Timeout is zero. It is long
+// because mutations wait for the replicated log; queries answer in
+// microseconds.
+const DefaultTimeout = 30 * time.Second
+
+// Client calls rgmd over its Unix socket. The zero value is ready to use
+// and talks to paths.Socket(). It keeps one connection open between calls
+// (a scha_* command or a fault monitor using libscha asks many questions),
+// and is safe for concurrent use: calls share that connection one at a
+// time.
+//
+// Errors returned by its methods carry a scha code (scha.CodeOf):
+//   - the daemon's own code for a request it refused or failed;
+//   - SCHA_ERR_INTERNAL when rgmd cannot be reached, with a detail naming
+//     the socket and how to start rgmd. SCHA_ERR_RECONF would tell a
+//     Solaris script to retry, and a script retrying "cluster is
+//     reconfiguring" would spin forever when no rgmd was ever started;
+//     INTERNAL is what such scripts treat as "the framework is broken";
+//   - SCHA_ERR_ACCESS when the socket's permissions refuse us;
+//   - SCHA_ERR_TIMEOUT when rgmd does not answer within Timeout or the
+//     context's deadline;
+//   - SCHA_ERR_INTERNAL for a connection lost mid-call or a reply that
+//     breaks the protocol.
+type Client struct {
+	// Socket is the daemon's socket path. Optional: "" means
+	// paths.Socket(). Set before the first call.
+	Socket string
+
+	// Dial opens a connection in place of dialing Socket. Optional, for
+	// tests. Set before the first call.
+	Dial func(ctx context.Context) (net.Conn, error)
+
+	// Timeout bounds each call, connecting included. Optional: 0 means
+	// DefaultTimeout. A shorter context deadline wins.
+	Timeout time.Duration
+
+	mu     sync.Mutex
+	conn   net.Conn
+	r      *wire.Reader
+	w      *wire.Writer
+	lastID uint64
+}
+
+// Call sends op with args (marshalled to JSON; nil sends none) and waits for
+// the reply, whose data it unmarshals into out (ignored if nil). A reply
+// with a non-zero code is returned as a *scha.Error with the daemon's code
+// and message; this is the one place where replies become errors.
+//
+// If the kept connection turns out to be closed (rgmd restarted, or closed
+// it after its idle timeout) before the request went out, Call redials once.
+// A request that may have reached the daemon is sent again only if it
+// merely reads.
+func (c *Client) Call(ctx context.Context, op string, args any, out any) error {
+	var raw json.RawMessage
+	if args != nil {
+		var err error
+		if raw, err = marshalArgs(args); err != nil {
+			return &scha.Error{Code: scha.ErrInval, Detail: fmt.Sprintf("encoding arguments of %s: %v", op, err)}
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastID++
+	req := wire.Request{Version: wire.ProtocolVersion, ID: c.lastID, Op: op, Args: raw}
+	rep, err := c.roundTrip(ctx, &req)
+	if err != nil {
+		return err
+	}
+	if rep.Code != scha.ErrNoErr {
+		return &scha.Error{Code: rep.Code, Detail: rep.Message}
+	}
+	if out != nil && len(rep.Data) > 0 {
+		if err := unmarshalData(rep.Data, out); err != nil {
+			return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("decoding rgmd's reply to %s: %v", op, err)}
+		}
+	}
+	return nil
+}
+
+// Ping asks the daemon who it is; rgmadm and test harnesses use it to wait
+// for a starting rgmd.
+func (c *Client) Ping(ctx context.Context) (*wire.PingReply, error) {
+	var rep wire.PingReply
+	if err := c.Call(ctx, wire.OpPing, nil, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// Get runs one scha_*_get query.
+func (c *Client) Get(ctx context.Context, args wire.GetArgs) (*wire.GetReply, error) {
+	var rep wire.GetReply
+	if err := c.Call(ctx, wire.OpGet, &args, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// Close closes the kept connection. The Client stays usable: the next call
+// dials again.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return nil
+	}
+	err := c.conn.Close()
+	c.drop()
+	return err
+}
+
+func (c *Client) socket() string {
+	if c.Socket != "" {
+		return c.Socket
+	}
+	return paths.Socket()
+}
+
+// roundTrip sends req and reads its reply, redialing as Call describes.
+// c.mu is held.
+func (c *Client) roundTrip(ctx context.Context, req *wire.Request) (*wire.Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.ctxError(req.Op, err)
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+
+	for retried := false; ; retried = true {
+		reused := c.conn != nil
+		if reused && !c.usable() {
+			c.closeConn()
+			reused = false
+		}
+		if c.conn == nil {
+			if err := c.dial(ctx, deadline); err != nil {
+				return nil, err
+			}
+		}
+		conn := c.conn
+		conn.SetDeadline(deadline)
+		if ctx.Done() != nil {
+			// Interrupt blocked I/O when ctx ends; the connection is
+			// then out of step and dropped below.
+			stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+			defer stop()
+		}
+
+		if err := c.w.WriteRequest(req); err != nil {
+			c.closeConn()
+			if errors.Is(err, wire.ErrTooLong) {
+				return nil, &scha.Error{Code: scha.ErrInval, Detail: req.Op + " request exceeds 1 MiB"}
+			}
+			if reused && !retried && !isTimeout(err) {
+				continue // the daemon closed it before reading anything
+			}
+			return nil, c.ioError(ctx, req.Op, err, deadline)
+		}
+		rep, err := c.r.ReadReply()
+		if err != nil {
+			c.closeConn()
+			// A clean EOF before any byte of the reply: the daemon closed
+			// an idle connection just as we wrote. Safe to resend only
+			// what cannot change anything.
+			if err == io.EOF && reused && !retried && wire.IsRead(req.Op) {
+				continue
+			}
+			return nil, c.ioError(ctx, req.Op, err, deadline)
+		}
+		if rep.ID != req.ID {
+			c.closeConn()
+			return nil, &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("rgmd answered request %d to %s with reply %d; protocol out of step", req.ID, req.Op, rep.ID)}
+		}
+		return rep, nil
+	}
+}
+
+func (c *Client) dial(ctx context.Context, deadline time.Time) error {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var conn net.Conn
+	var err error
+	if c.Dial != nil {
+		conn, err = c.Dial(dctx)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(dctx, "unix", c.socket())
+	}
+	if err != nil {
+		return c.dialError(ctx, err, deadline)
+	}
+	c.conn = conn
+	c.r = wire.NewReader(conn)
+	c.w = wire.NewWriter(conn)
+	return nil
+}
+
+// usable reports whether the kept connection can carry a request: nothing
+// unread is waiting on it, and the daemon has not closed it.
+func (c *Client) usable() bool {
+	return c.r.Buffered() == 0 && peerOpen(c.conn)
+}
+
+func (c *Client) closeConn() {
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.drop()
+}
+
+func (c *Client) drop() { c.conn, c.r, c.w = nil, nil, nil }
+
+func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) error {
+	if ctx.Err() != nil {
+		return c.ctxError("connect", ctx.Err())
+	}
+	if isTimeout(err) || !time.Now().Before(deadline) {
+		return &scha.Error{Code: scha.ErrTimeout, Detail: fmt.Sprintf("cannot connect to rgmd at %s: timed out", c.socket())}
+	}
+	reason := err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		reason = errno.Error()
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return &scha.Error{Code: scha.ErrAccess, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s", c.socket(), reason)}
+	}
+	return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s (is rgmd running? start it with `rgmd &` or `systemctl start rgmd`)", c.socket(), reason)}
+}
+
+func (c *Client) ioError(ctx context.Context, op string, err error, deadline time.Time) error {
+	if ctx.Err() != nil {
+		return c.ctxError(op, ctx.Err())
+	}
+	if isTimeout(err) {
+		return &scha.Error{Code: scha.ErrTimeout, Detail: fmt.Sprintf("rgmd at %s did not answer %s in time", c.socket(), op)}
+	}
+	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrTooLong) {
+		return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("bad reply from rgmd to %s: %v", op, err)}
+	}
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("rgmd at %s closed the connection during %s (did it stop?)", c.socket(), op)}
+	}
+	return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("talking to rgmd at %s: %v", c.socket(), err)}
+}
+
+func (c *Client) ctxError(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &scha.Error{Code: scha.ErrTimeout, Detail: fmt.Sprintf("rgmd at %s did not answer %s in time", c.socket(), op)}
+	}
+	return &scha.Error{Code: scha.ErrInternal, Detail: op + " cancelled: " + err.Error()}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

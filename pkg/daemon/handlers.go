@@ -1,0 +1,334 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/query"
+	"github.com/openrgm/openrgm/pkg/rtr"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/store"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// handlers returns the op table, sorted by op string.
+func (d *Daemon) handlers() map[string]Handler {
+	return map[string]Handler{
+		wire.OpControl:      d.control,
+		wire.OpGet:          d.get,
+		wire.OpPing:         d.ping,
+		wire.OpRGCreate:     d.rgCreate,
+		wire.OpRGDelete:     d.rgDelete,
+		wire.OpRGList:       d.rgList,
+		wire.OpRGSet:        d.rgSet,
+		wire.OpRGShow:       d.rgShow,
+		wire.OpRSCreate:     d.rsCreate,
+		wire.OpRSDelete:     d.rsDelete,
+		wire.OpRSList:       d.rsList,
+		wire.OpRSSet:        d.rsSet,
+		wire.OpSetStatus:    d.setStatus,
+		wire.OpRSShow:       d.rsShow,
+		wire.OpRTList:       d.rtList,
+		wire.OpRTRegister:   d.rtRegister,
+		wire.OpRTShow:       d.rtShow,
+		wire.OpRTUnregister: d.rtUnregister,
+		wire.OpStatus:       d.status,
+	}
+}
+
+func args[T any](raw json.RawMessage) (T, error) {
+	var v T
+	if len(raw) == 0 {
+		return v, scha.Errorf(scha.ErrInval, "missing arguments")
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, scha.Errorf(scha.ErrInval, "bad arguments: %v", err)
+	}
+	return v, nil
+}
+
+// read runs f on the configuration and marshals its result while the read
+// lock is still held, since the model's maps change under later writes.
+func (d *Daemon) read(f func(c *model.Config) (any, error)) (any, error) {
+	var out json.RawMessage
+	var err error
+	d.machine.Read(func(c *model.Config) {
+		var v any
+		if v, err = f(c); err == nil {
+			out, err = json.Marshal(v)
+		}
+	})
+	return out, err
+}
+
+// propose commits one command. The model's refusals come back as they are;
+// the log being unavailable (not leader, shutting down) is SCHA_ERR_RECONF,
+// which Solaris scripts already treat as "retry".
+func (d *Daemon) propose(ctx context.Context, typ byte, body any) error {
+	_, err := d.store.Propose(ctx, typ, store.Encode(body))
+	if errors.Is(err, store.ErrUnavailable) {
+		return scha.Errorf(scha.ErrReconf, "%v", err)
+	}
+	return err
+}
+
+func (d *Daemon) ping(context.Context, Peer, json.RawMessage) (any, error) {
+	var reply wire.PingReply
+	d.machine.Read(func(c *model.Config) { reply.Cluster = c.ClusterName })
+	reply.Node, reply.Version, reply.Protocol, reply.PID = d.opts.NodeName, d.opts.Version, wire.ProtocolVersion, os.Getpid()
+	return reply, nil
+}
+
+func (d *Daemon) get(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.GetArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	env := query.Env{Node: d.opts.NodeName, Facility: d.opts.Facility, Now: time.Now()}
+	var reply *wire.GetReply
+	d.machine.Read(func(c *model.Config) { reply, err = query.Get(c, env, a) })
+	return reply, err
+}
+
+func (d *Daemon) rtRegister(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.RTRegisterArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := rtr.Load(a.Path, []byte(a.Text))
+	if err != nil {
+		return nil, err
+	}
+	if err := d.propose(ctx, store.CmdRegisterType, rt); err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.FindType(rt.Name) })
+}
+
+func (d *Daemon) rtUnregister(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return nil, d.propose(ctx, store.CmdUnregisterType, store.NameCmd{Name: a.Name})
+}
+
+func (d *Daemon) rtList(context.Context, Peer, json.RawMessage) (any, error) {
+	return d.read(func(c *model.Config) (any, error) { return sortedValues(c.Types), nil })
+}
+
+func (d *Daemon) rtShow(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.FindType(a.Name) })
+}
+
+func (d *Daemon) rgCreate(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	return d.rgChange(ctx, raw, store.CmdCreateGroup)
+}
+
+func (d *Daemon) rgSet(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	return d.rgChange(ctx, raw, store.CmdSetGroup)
+}
+
+func (d *Daemon) rgChange(ctx context.Context, raw json.RawMessage, typ byte) (any, error) {
+	a, err := args[wire.RGArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.propose(ctx, typ, store.PropsCmd{Name: a.Name, Props: a.Props}); err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.Group(a.Name) })
+}
+
+func (d *Daemon) rgDelete(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return nil, d.propose(ctx, store.CmdDeleteGroup, store.NameCmd{Name: a.Name})
+}
+
+func (d *Daemon) rgList(context.Context, Peer, json.RawMessage) (any, error) {
+	return d.read(func(c *model.Config) (any, error) { return sortedValues(c.Groups), nil })
+}
+
+func (d *Daemon) rgShow(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.Group(a.Name) })
+}
+
+func (d *Daemon) rsCreate(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	return d.rsChange(ctx, raw, store.CmdCreateResource)
+}
+
+func (d *Daemon) rsSet(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	return d.rsChange(ctx, raw, store.CmdSetResource)
+}
+
+func (d *Daemon) rsChange(ctx context.Context, raw json.RawMessage, typ byte) (any, error) {
+	a, err := args[wire.RSArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	cmd := store.ResourceCmd{Name: a.Name, Group: a.Group, Type: a.Type, Props: a.Props, Ext: a.Ext}
+	if err := d.propose(ctx, typ, cmd); err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.Resource(a.Name) })
+}
+
+func (d *Daemon) rsDelete(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return nil, d.propose(ctx, store.CmdDeleteResource, store.NameCmd{Name: a.Name})
+}
+
+func (d *Daemon) rsList(context.Context, Peer, json.RawMessage) (any, error) {
+	return d.read(func(c *model.Config) (any, error) { return sortedValues(c.Resources), nil })
+}
+
+func (d *Daemon) rsShow(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.NameArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	return d.read(func(c *model.Config) (any, error) { return c.Resource(a.Name) })
+}
+
+func (d *Daemon) status(context.Context, Peer, json.RawMessage) (any, error) {
+	return d.read(func(c *model.Config) (any, error) {
+		reply := wire.StatusReply{Cluster: c.ClusterName, Node: d.opts.NodeName, Nodes: c.Nodes, Groups: []wire.GroupStatus{}}
+		byGroup := map[string][]wire.ResourceStatus{}
+		for _, r := range sortedValues(c.Resources) {
+			rs := wire.ResourceStatus{Name: r.Name, Type: r.Type}
+			if st, ok := r.Nodes[d.opts.NodeName]; ok {
+				rs.State, rs.Status, rs.StatusMsg, rs.OnOff, rs.Monitored = st.State, st.Status, st.StatusMsg, st.OnOff, st.Monitored
+			}
+			byGroup[r.Group] = append(byGroup[r.Group], rs)
+		}
+		for _, g := range sortedValues(c.Groups) {
+			gs := wire.GroupStatus{Name: g.Name, Resources: byGroup[g.Name]}
+			if st, ok := g.Nodes[d.opts.NodeName]; ok {
+				gs.State = st.State
+			}
+			if gs.Resources == nil {
+				gs.Resources = []wire.ResourceStatus{}
+			}
+			reply.Groups = append(reply.Groups, gs)
+		}
+		return reply, nil
+	})
+}
+
+// authorize lets scha_resource_setstatus and scha_control through to their
+// handlers, which also admit a callback of the named resource; everything
+// else follows DefaultAuthorize.
+func (d *Daemon) authorize(p Peer, op string) error {
+	if op == wire.OpSetStatus || op == wire.OpControl {
+		return nil
+	}
+	return DefaultAuthorize(p, op)
+}
+
+// mayActFor reports whether p may act for resource: root, rgmd's own user,
+// or a process of one of that resource's running callbacks.
+func (d *Daemon) mayActFor(p Peer, op, resource string) error {
+	if DefaultAuthorize(p, op) == nil {
+		return nil
+	}
+	if d.tracker != nil && p.PID > 0 {
+		if label, ok := d.tracker.Owner(p.PID); ok && label == resource {
+			return nil
+		}
+	}
+	return scha.Errorf(scha.ErrAccess, "%s: uid %d is neither root, rgmd's user, nor a callback of resource %s", op, p.UID, resource)
+}
+
+func (d *Daemon) setStatus(ctx context.Context, p Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.SetStatusArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.mayActFor(p, wire.OpSetStatus, a.Resource); err != nil {
+		return nil, err
+	}
+	msg := ""
+	if a.Message != nil {
+		msg = *a.Message
+	}
+	cmd := store.StatusCmd{Resource: a.Resource, Group: a.Group, Node: d.opts.NodeName, Status: a.Status, Msg: msg}
+	return nil, d.propose(ctx, store.CmdSetStatus, cmd)
+}
+
+// control checks a scha_control request the way the RGM does before it
+// acts: the tag, the resource and its group, the caller, and that the group
+// is online on this node. Nothing can bring a group online before the
+// lifecycle engine exists, so every valid request ends in SCHA_ERR_STATE;
+// the scha_control(1) page says so.
+func (d *Daemon) control(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.ControlArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	tag, ok := scha.LookupControlTag(a.Tag)
+	if !ok {
+		return nil, scha.Errorf(scha.ErrTag, "unknown scha_control tag %q", a.Tag)
+	}
+	var state string
+	d.machine.Read(func(c *model.Config) {
+		var r *model.Resource
+		if r, err = c.Resource(a.Resource); err != nil {
+			return
+		}
+		if _, err = c.Group(a.Group); err != nil {
+			return
+		}
+		if r.Group != a.Group {
+			err = scha.Errorf(scha.ErrRG, "resource %s is in group %s, not %s", a.Resource, r.Group, a.Group)
+			return
+		}
+		if st, ok := c.Groups[a.Group].Nodes[d.opts.NodeName]; ok {
+			state = st.State
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.mayActFor(p, wire.OpControl, a.Resource); err != nil {
+		return nil, err
+	}
+	if state != "ONLINE" {
+		if state == "" {
+			state = "not in its Nodelist"
+		}
+		return nil, scha.Errorf(scha.ErrState, "scha_control %s: resource group %s is %s on node %s, not ONLINE", tag, a.Group, state, d.opts.NodeName)
+	}
+	return nil, scha.Errorf(scha.ErrInternal, "scha_control %s: recovery actions are not implemented in this release", tag)
+}
+
+func sortedValues[V any](m map[string]V) []V {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]V, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}

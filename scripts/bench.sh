@@ -1,0 +1,8 @@
+#!/bin/sh
+# make bench: the Go micro-benchmarks, then the end-to-end figures of
+# scripts/bench (real rgmd, real binaries), each with its baseline.
+set -eu
+cd "$(dirname "$0")/.."
+go test -run '^$' -bench . -benchtime 2000x ./pkg/store/ ./pkg/daemon/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+echo
+go run ./scripts/bench -bin bin "$@"

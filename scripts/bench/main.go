@@ -1,0 +1,454 @@
+// Command bench measures OpenRGM against the goals of its issues, each
+// figure next to a baseline measured in the same run (these machines are
+// shared and noisy, so ratios mean more than absolute times). It starts
+// real rgmd daemons from ./bin in temporary directories.
+//
+// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scale,durability,scha]
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+var (
+	binDir = flag.String("bin", "bin", "directory of the built binaries")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha")
+	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
+	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
+)
+
+func main() {
+	flag.Parse()
+	abs, err := filepath.Abs(*binDir)
+	check(err)
+	*binDir = abs
+	rtr, err := filepath.Abs("examples/hello/hello.rtr")
+	check(err)
+	want := func(name string) bool { return *only == "" || strings.Contains(","+*only+",", ","+name+",") }
+	fmt.Printf("OpenRGM benchmarks (%d CPUs); ratios are against the baseline of the same run\n\n", numCPU())
+	if want("reads") {
+		reads(rtr)
+	}
+	if want("writes") {
+		writes(rtr)
+	}
+	if want("scha") {
+		schaLatency(rtr)
+	}
+	if want("scale") {
+		scale(rtr)
+	}
+	if want("durability") {
+		durability(rtr)
+	}
+}
+
+// daemon is a real rgmd in a temporary directory.
+type daemon struct {
+	dir, socket, state string
+	cmd                *exec.Cmd
+}
+
+func startDaemon(dir string) (*daemon, time.Duration) {
+	d := &daemon{dir: dir, socket: filepath.Join(dir, "rgmd.sock"), state: filepath.Join(dir, "state")}
+	return d, d.start()
+}
+
+// start runs rgmd and returns the time from exec to its first answer.
+func (d *daemon) start() time.Duration {
+	t0 := time.Now()
+	d.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), "--socket", d.socket, "--state-dir", d.state, "--node-name", "n1", "--log-level", "warn")
+	log, err := os.OpenFile(filepath.Join(d.dir, "rgmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	check(err)
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	check(d.cmd.Start())
+	c := d.client()
+	defer c.Close()
+	for i := 0; ; i++ {
+		if _, err := c.Ping(context.Background()); err == nil {
+			return time.Since(t0)
+		}
+		if i > 3000 {
+			fail("rgmd did not start; see %s/rgmd.log", d.dir)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (d *daemon) client() *client.Client {
+	return &client.Client{Socket: d.socket, Timeout: time.Minute}
+}
+
+func (d *daemon) kill(sig syscall.Signal) {
+	d.cmd.Process.Signal(sig)
+	d.cmd.Wait()
+}
+
+func (d *daemon) rss() int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	check(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(l)[1])
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+func (d *daemon) env() []string {
+	return append(os.Environ(), "RGM_SOCKET="+d.socket, "PATH="+*binDir+":"+os.Getenv("PATH"))
+}
+
+func (d *daemon) call(c *client.Client, op string, args any) {
+	if err := c.Call(context.Background(), op, args, nil); err != nil {
+		fail("%s: %v", op, err)
+	}
+}
+
+// populate registers the sample type and makes groups × perGroup resources
+// with `workers` concurrent clients.
+func (d *daemon) populate(rtr string, groups, perGroup, workers int) {
+	c := d.client()
+	defer c.Close()
+	text, err := os.ReadFile(rtr)
+	check(err)
+	d.call(c, wire.OpRTRegister, wire.RTRegisterArgs{Path: rtr, Text: string(text)})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := d.client()
+			defer c.Close()
+			for {
+				g := int(next.Add(1)) - 1
+				if g >= groups {
+					return
+				}
+				rg := fmt.Sprintf("rg%04d", g)
+				d.call(c, wire.OpRGCreate, wire.RGArgs{Name: rg})
+				for r := 0; r < perGroup; r++ {
+					d.call(c, wire.OpRSCreate, wire.RSArgs{Name: fmt.Sprintf("%s-rs%02d", rg, r), Group: rg, Type: "ORGM.hello", Ext: map[string]string{"Port": "8080"}})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func tempDir() string {
+	dir, err := os.MkdirTemp("", "rgmbench")
+	check(err)
+	return dir
+}
+
+// reads: resource property gets over persistent connections from 16
+// concurrent clients, against a raw Unix-socket echo of the same request
+// and reply lines.
+func reads(rtr string) {
+	const clients, perClient = 16, 10000
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	d, _ := startDaemon(dir)
+	defer d.kill(syscall.SIGTERM)
+	d.populate(rtr, 1, 1, 1)
+	args := wire.GetArgs{Kind: wire.KindResource, Name: "rg0000-rs00", Group: "rg0000", Tag: "RETRY_COUNT"}
+	rate := func(do func(c *client.Client)) float64 {
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for i := 0; i < clients; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := d.client()
+				defer c.Close()
+				for j := 0; j < perClient; j++ {
+					do(c)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(clients*perClient) / time.Since(t0).Seconds()
+	}
+	got := rate(func(c *client.Client) {
+		if _, err := c.Get(context.Background(), args); err != nil {
+			fail("get: %v", err)
+		}
+	})
+	// Baseline: an echo server that answers each line with a reply line of
+	// the same shape, over the same client code path.
+	echo := filepath.Join(dir, "echo.sock")
+	ln, err := net.Listen("unix", echo)
+	check(err)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				r := bufio.NewReader(conn)
+				for {
+					line, err := r.ReadSlice('\n')
+					if err != nil {
+						conn.Close()
+						return
+					}
+					id := line[strings.Index(string(line), `"id":`)+5:]
+					id = id[:strings.IndexAny(string(id), ",}")]
+					fmt.Fprintf(conn, `{"v":1,"id":%s,"code":0,"data":{"type":"int","values":["2"],"seq":7}}`+"\n", id)
+				}
+			}()
+		}
+	}()
+	base := rate(func(c *client.Client) {
+		c.Socket = echo
+		if _, err := c.Get(context.Background(), args); err != nil {
+			fail("echo: %v", err)
+		}
+	})
+	fmt.Printf("reads   %d clients, persistent connections: %.0f gets/s (goal >= 50000); raw socket echo %.0f/s; ratio %.2f of raw\n", clients, got, base, got/base)
+}
+
+// writes: `rs set` commits, each acknowledged after fsync, against a
+// write+fdatasync of the same size on the same file system.
+func writes(rtr string) {
+	const n = 500
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	d, _ := startDaemon(dir)
+	defer d.kill(syscall.SIGTERM)
+	d.populate(rtr, 1, 1, 1)
+	c := d.client()
+	defer c.Close()
+	lat := make([]time.Duration, n)
+	for i := range lat {
+		t0 := time.Now()
+		d.call(c, wire.OpRSSet, wire.RSArgs{Name: "rg0000-rs00", Ext: map[string]string{"Port": strconv.Itoa(1024 + i)}})
+		lat[i] = time.Since(t0)
+	}
+	f, err := os.Create(filepath.Join(dir, "fsync"))
+	check(err)
+	defer f.Close()
+	buf := make([]byte, 512)
+	base := make([]time.Duration, n)
+	for i := range base {
+		t0 := time.Now()
+		f.Write(buf)
+		syscall.Fdatasync(int(f.Fd()))
+		base[i] = time.Since(t0)
+	}
+	m, p99, bm := pct(lat, 50), pct(lat, 99), pct(base, 50)
+	fmt.Printf("writes  rs set commit: median %v (goal < 5ms), p99 %v (goal < 20ms); one write+fdatasync median %v; ratio %.1fx\n", m, p99, bm, float64(m)/float64(bm))
+}
+
+// schaLatency: end-to-end scha_resource_get against /bin/true, alone and
+// under a concurrent loop of `rgmadm rs set`.
+func schaLatency(rtr string) {
+	const n = 1000
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	d, _ := startDaemon(dir)
+	defer d.kill(syscall.SIGTERM)
+	d.populate(rtr, 1, 1, 1)
+	get := []string{filepath.Join(*binDir, "scha_resource_get"), "-O", "RESOURCE_STATE", "-R", "rg0000-rs00", "-G", "rg0000"}
+	run := func(argv []string) time.Duration {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = d.env()
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			fail("%s: %v", argv[0], err)
+		}
+		return time.Since(t0)
+	}
+	measure := func() (time.Duration, time.Duration) {
+		var a, b []time.Duration
+		for i := 0; i < n; i++ { // interleaved, so both see the same noise
+			a = append(a, run([]string{"/bin/true"}))
+			b = append(b, run(get))
+		}
+		return pct(a, 50), pct(b, 50)
+	}
+	t1, g1 := measure()
+	fmt.Printf("scha    scha_resource_get -O RESOURCE_STATE: median %v; /bin/true median %v; ratio %.2fx (goal <= 2.5x, stretch 2.0x)\n", g1, t1, float64(g1)/float64(t1))
+	stop := make(chan struct{})
+	var writes atomic.Int64
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			cmd := exec.Command(filepath.Join(*binDir, "rgmadm"), "rs", "set", "rg0000-rs00", "-x", "Port="+strconv.Itoa(2000+i%1000))
+			cmd.Env = d.env()
+			if cmd.Run() == nil {
+				writes.Add(1)
+			}
+		}
+	}()
+	t2, g2 := measure()
+	close(stop)
+	fmt.Printf("scha    under a loop of rgmadm rs set (%d writes): median %v (/bin/true %v, ratio %.2fx); change of the median %+.0f%% (goal within 20%%)\n",
+		writes.Load(), g2, t2, float64(g2)/float64(t2), 100*(float64(g2)-float64(g1))/float64(g1))
+}
+
+// scale: groups × 10 resources; RSS, `rgmadm status -o json`, restart to
+// ready, against an empty rgmd's RSS and start.
+func scale(rtr string) {
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	empty, emptyStart := startDaemon(tempDirIn(dir, "empty"))
+	emptyRSS := empty.rss()
+	empty.kill(syscall.SIGTERM)
+
+	d, _ := startDaemon(tempDirIn(dir, "full"))
+	t0 := time.Now()
+	d.populate(rtr, *groups, 10, 8)
+	created := time.Since(t0)
+	rss := d.rss()
+	statusTime := func() time.Duration {
+		var best time.Duration
+		for i := 0; i < 3; i++ {
+			cmd := exec.Command(filepath.Join(*binDir, "rgmadm"), "status", "-o", "json")
+			cmd.Env = d.env()
+			t0 := time.Now()
+			out, err := cmd.Output()
+			if err != nil {
+				fail("rgmadm status: %v", err)
+			}
+			if el := time.Since(t0); best == 0 || el < best {
+				best = el
+			}
+			if i == 0 && !strings.Contains(string(out), fmt.Sprintf("rg%04d-rs09", *groups-1)) {
+				fail("status lacks the last resource")
+			}
+		}
+		return best
+	}
+	st := statusTime()
+	d.kill(syscall.SIGTERM)
+	restart := d.start()
+	rssAfter := d.rss()
+	d.kill(syscall.SIGKILL)
+	crashRestart := d.start()
+	d.kill(syscall.SIGTERM)
+	n := *groups * 10
+	fmt.Printf("scale   %d groups x 10 resources created in %v (%.0f objects/s)\n", *groups, created.Round(time.Millisecond), float64(n+*groups)/created.Seconds())
+	fmt.Printf("scale   rgmd RSS %d MB (goal < 150 MB; empty rgmd %d MB); after restart %d MB\n", rss, emptyRSS, rssAfter)
+	fmt.Printf("scale   rgmadm status -o json: %v (goal < 1s)\n", st.Round(time.Millisecond))
+	fmt.Printf("scale   restart to ready: %v after SIGTERM, %v after SIGKILL (goal < 2s); empty rgmd starts in %v; ratio %.1fx\n",
+		restart.Round(time.Millisecond), crashRestart.Round(time.Millisecond), emptyStart.Round(time.Millisecond), float64(crashRestart)/float64(emptyStart))
+}
+
+func tempDirIn(parent, name string) string {
+	p := filepath.Join(parent, name)
+	check(os.MkdirAll(p, 0o755))
+	return p
+}
+
+// durability: writes from a client while rgmd is killed with SIGKILL at a
+// random moment; after each restart every acknowledged change is there.
+func durability(rtr string) {
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	d, _ := startDaemon(dir)
+	d.populate(rtr, 1, 0, 1)
+	acked := map[string]string{} // resource → last acknowledged Port
+	rng := rand.New(rand.NewSource(1))
+	total := 0
+	for loop := 0; loop < *loops; loop++ {
+		var mu sync.Mutex
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c := d.client()
+			defer c.Close()
+			for i := 0; ; i++ {
+				name := fmt.Sprintf("r%03d-%d", loop, i%5)
+				var err error
+				port := strconv.Itoa(1024 + i)
+				if i < 5 {
+					err = c.Call(context.Background(), wire.OpRSCreate, wire.RSArgs{Name: name, Group: "rg0000", Type: "ORGM.hello", Ext: map[string]string{"Port": port}}, nil)
+				} else {
+					err = c.Call(context.Background(), wire.OpRSSet, wire.RSArgs{Name: name, Ext: map[string]string{"Port": port}}, nil)
+				}
+				if err != nil {
+					return // rgmd was killed
+				}
+				mu.Lock()
+				acked[name] = port
+				total++
+				mu.Unlock()
+			}
+		}()
+		time.Sleep(time.Duration(5+rng.Intn(60)) * time.Millisecond)
+		d.kill(syscall.SIGKILL)
+		<-done
+		d.start()
+		c := d.client()
+		for name, port := range acked {
+			var r struct {
+				Ext map[string]string `json:"ext"`
+			}
+			if err := c.Call(context.Background(), wire.OpRSShow, wire.NameArgs{Name: name}, &r); err != nil {
+				fail("durability: loop %d: acknowledged resource %s lost: %v", loop, name, err)
+			}
+			if r.Ext["Port"] != port {
+				// The last write may have committed without its
+				// acknowledgement arriving; anything older is a loss.
+				if p, _ := strconv.Atoi(r.Ext["Port"]); strconv.Itoa(p) != port && p < atoi(port) {
+					fail("durability: loop %d: %s has Port %s, acknowledged %s", loop, name, r.Ext["Port"], port)
+				}
+			}
+		}
+		c.Close()
+	}
+	d.kill(syscall.SIGTERM)
+	fmt.Printf("durable %d kill -9 cycles, %d acknowledged changes, none lost\n", *loops, total)
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+func pct(d []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[(len(s)-1)*p/100]
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func check(err error) {
+	if err != nil {
+		fail("%v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
