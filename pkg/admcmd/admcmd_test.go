@@ -339,7 +339,7 @@ func replies() map[string]any {
 		wire.OpRGShow: rg,
 		wire.OpRSList: []model.Resource{rs},
 		wire.OpRSShow: rs,
-		wire.OpStatus: wire.StatusReply{Cluster: "c1", Node: "n1", Nodes: []model.Node{{Name: "n1", ID: 1}},
+		wire.OpStatus: wire.StatusReply{Cluster: "c1", Node: "n1", Nodes: []wire.Node{{Name: "n1", ID: 1}},
 			Groups: []wire.GroupStatus{{Name: "rg1", State: "ONLINE", Resources: []wire.ResourceStatus{
 				{Name: "web", Type: "ACME.web:1.0", State: "ONLINE", Status: "OK", StatusMsg: "serving"},
 				{Name: "db", Type: "ACME.db", State: "STOP_FAILED", Status: "FAULTED"},

@@ -380,7 +380,7 @@ func status(inv *invocation, o *opts, _ []string) error {
 	}
 	if o.output == "json" {
 		if st.Nodes == nil {
-			st.Nodes = []model.Node{}
+			st.Nodes = []wire.Node{}
 		}
 		if st.Groups == nil {
 			st.Groups = []wire.GroupStatus{}

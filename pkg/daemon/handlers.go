@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/model"
@@ -127,7 +129,31 @@ func (d *Daemon) rtShow(_ context.Context, _ Peer, raw json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return d.read(func(c *model.Config) (any, error) { return c.FindType(a.Name) })
+	return d.read(func(c *model.Config) (any, error) { return withTypeResources(c, a.Name) })
+}
+
+// withTypeResources and withGroupResources fill in the query-only
+// Resource_list, which the model derives rather than stores.
+func withTypeResources(c *model.Config, name string) (any, error) {
+	rt, err := c.FindType(name)
+	if err != nil {
+		return nil, err
+	}
+	cp := *rt
+	cp.Props = maps.Clone(rt.Props)
+	cp.Props["Resource_list"] = strings.Join(c.ResourcesOfType(rt.Name), ",")
+	return &cp, nil
+}
+
+func withGroupResources(c *model.Config, name string) (any, error) {
+	g, err := c.Group(name)
+	if err != nil {
+		return nil, err
+	}
+	cp := *g
+	cp.Props = maps.Clone(g.Props)
+	cp.Props["Resource_list"] = strings.Join(c.ResourcesOf(g.Name), ",")
+	return &cp, nil
 }
 
 func (d *Daemon) rgCreate(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
@@ -166,7 +192,7 @@ func (d *Daemon) rgShow(_ context.Context, _ Peer, raw json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return d.read(func(c *model.Config) (any, error) { return c.Group(a.Name) })
+	return d.read(func(c *model.Config) (any, error) { return withGroupResources(c, a.Name) })
 }
 
 func (d *Daemon) rsCreate(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
@@ -211,7 +237,10 @@ func (d *Daemon) rsShow(_ context.Context, _ Peer, raw json.RawMessage) (any, er
 
 func (d *Daemon) status(context.Context, Peer, json.RawMessage) (any, error) {
 	return d.read(func(c *model.Config) (any, error) {
-		reply := wire.StatusReply{Cluster: c.ClusterName, Node: d.opts.NodeName, Nodes: c.Nodes, Groups: []wire.GroupStatus{}}
+		reply := wire.StatusReply{Cluster: c.ClusterName, Node: d.opts.NodeName, Groups: []wire.GroupStatus{}}
+		for _, n := range c.Nodes {
+			reply.Nodes = append(reply.Nodes, wire.Node{Name: n.Name, ID: n.ID})
+		}
 		byGroup := map[string][]wire.ResourceStatus{}
 		for _, r := range sortedValues(c.Resources) {
 			rs := wire.ResourceStatus{Name: r.Name, Type: r.Type}

@@ -84,16 +84,19 @@ func DefaultAuthorize(p Peer, op string) error {
 // Serve accepts connections on ln and answers their requests until ctx is
 // cancelled; it then closes ln and every connection, waits for running
 // handlers (whose ctx is cancelled too) and returns nil. It takes whatever
-// listener it is given (socket activation, Listen, tests) and returns the
-// listener's error if accepting fails for good.
+// listener it is given (socket activation, Listen, tests). If accepting
+// fails for good, it shuts down the same way and returns that error;
+// running out of file descriptors is not for good, and is retried.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-
-	// Connections are closed by their own AfterFunc; waiting for them
-	// means no handler outlives Serve.
+	// Connections close themselves when ctx ends (see serveConn), and
+	// Serve waits for them, so no handler outlives it. The cancel also
+	// covers returning on an accept error.
+	ctx, cancel := context.WithCancel(ctx)
 	var conns sync.WaitGroup
 	defer conns.Wait()
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
 
 	var backoff time.Duration
 	for {

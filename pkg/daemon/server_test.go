@@ -467,6 +467,27 @@ func TestServeStops(t *testing.T) {
 	close(block)
 }
 
+// brokenListener fails to accept with a permanent error.
+type brokenListener struct {
+	net.Listener
+	closed atomic.Bool
+}
+
+func (l *brokenListener) Accept() (net.Conn, error) { return nil, errors.New("listener broke") }
+func (l *brokenListener) Close() error              { l.closed.Store(true); return nil }
+
+func TestServeReturnsAcceptError(t *testing.T) {
+	ln := new(brokenListener)
+	srv := &daemon.Server{Handlers: toyHandlers(), Logger: testLogger(t)}
+	err := srv.Serve(context.Background(), ln)
+	if err == nil || err.Error() != "listener broke" {
+		t.Errorf("Serve = %v", err)
+	}
+	if !ln.closed.Load() {
+		t.Error("listener left open")
+	}
+}
+
 func TestListen(t *testing.T) {
 	dir, err := os.MkdirTemp("", "rgm")
 	if err != nil {

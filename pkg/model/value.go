@@ -136,8 +136,10 @@ func (d *PropDecl) Check() error {
 		lo, hi *int
 		what   string
 	}{{d.MinLength, d.MaxLength, "MINLENGTH %d is greater than MAXLENGTH %d"}, {d.ArrayMinSize, d.ArrayMaxSize, "ARRAY_MINSIZE %d is greater than ARRAY_MAXSIZE %d"}} {
-		if p.lo != nil && *p.lo < 0 {
-			return bad("negative bound %d", *p.lo)
+		for _, b := range []*int{p.lo, p.hi} {
+			if b != nil && *b < 0 {
+				return bad("negative bound %d", *b)
+			}
 		}
 		if p.lo != nil && p.hi != nil && *p.lo > *p.hi {
 			return bad(p.what, *p.lo, *p.hi)
@@ -163,15 +165,16 @@ func (d *PropDecl) Check() error {
 	if d.Default != nil {
 		v, err := d.Normalize(*d.Default)
 		if err != nil {
-			return bad("DEFAULT %q is not valid: %s", *d.Default, scha.DetailOf(err))
+			detail := strings.TrimPrefix(scha.DetailOf(err), "property "+d.Name+": ")
+			return bad("DEFAULT %q is not valid: %s", *d.Default, detail)
 		}
 		d.Default = &v
 	}
 	return nil
 }
 
-// ValidEnumLiteral reports whether s may be an enum value: letters, digits
-// and underscores, starting with a letter or digit.
+// ValidEnumLiteral reports whether s may be an enum value: letters, digits,
+// '_' and '-' (real RTR files use both).
 func ValidEnumLiteral(s string) bool {
 	if s == "" {
 		return false

@@ -187,15 +187,6 @@ var forbiddenDeps = []string{
 	"github.com/spf13/pflag",
 }
 
-// knownViolations are forbidden packages a command links today through a
-// contract file this package does not own, with the reason. The test logs
-// them instead of failing, and fails once one is gone so the entry is
-// removed. TODO(lead): pkg/wire imports pkg/model for StatusReply.Nodes
-// ([]model.Node); give wire its own Node type and delete this entry.
-var knownViolations = map[string]string{
-	"github.com/openrgm/openrgm/pkg/model": "pkg/wire imports it for StatusReply.Nodes",
-}
-
 func TestCommandDependencies(t *testing.T) {
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(gobin); err != nil {
@@ -213,23 +204,12 @@ func TestCommandDependencies(t *testing.T) {
 			t.Fatalf("go list -deps cmd/%s: %v\n%s", c.name, err, out)
 		}
 		deps := strings.Fields(string(out))
-		stillKnown := map[string]bool{}
 		for _, d := range deps {
 			for _, bad := range forbiddenDeps {
 				if !strings.HasPrefix(d, bad) {
 					continue
 				}
-				if why, ok := knownViolations[d]; ok {
-					stillKnown[d] = true
-					t.Logf("cmd/%s links %s (known: %s)", c.name, d, why)
-					continue
-				}
 				t.Errorf("cmd/%s links %s", c.name, d)
-			}
-		}
-		for d := range knownViolations {
-			if !stillKnown[d] {
-				t.Errorf("cmd/%s no longer links %s: remove it from knownViolations", c.name, d)
 			}
 		}
 	}

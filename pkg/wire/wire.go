@@ -6,7 +6,6 @@ package wire
 import (
 	"encoding/json"
 
-	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 )
 
@@ -149,8 +148,15 @@ type GetReply struct {
 type StatusReply struct {
 	Cluster string        `json:"cluster"`
 	Node    string        `json:"node"`
-	Nodes   []model.Node  `json:"nodes"`
+	Nodes   []Node        `json:"nodes"`
 	Groups  []GroupStatus `json:"groups"`
+}
+
+// Node is a cluster node. It mirrors model.Node so that the scha_*
+// commands, which start once per query, don't link the model.
+type Node struct {
+	Name string `json:"name"`
+	ID   int    `json:"id"`
 }
 
 // GroupStatus is one group in a StatusReply, with its resources.
