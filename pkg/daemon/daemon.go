@@ -46,6 +46,7 @@ type Daemon struct {
 	store   *store.Store
 	machine *store.ConfigMachine
 	tracker *methods.Tracker
+	events  *Events
 }
 
 // Run opens the state, serves ln (or a socket it makes at opts.Socket when
@@ -58,7 +59,8 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 		opts.Facility = 24
 	}
 	log := opts.Logger
-	d := &Daemon{opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}}
+	d := &Daemon{opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
+	d.machine.Applied = d.applied
 	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: log})
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {

@@ -70,6 +70,12 @@ type StatusCmd struct {
 type ConfigMachine struct {
 	mu  sync.RWMutex
 	cfg *model.Config
+
+	// Applied, when set, is called after every command that changed the
+	// configuration, outside the lock, with the command's type and body.
+	// It is how the daemon learns of changes made on any node (events,
+	// D-Bus signals); it must not change the configuration.
+	Applied func(typ byte, body []byte)
 }
 
 // NewConfigMachine returns a machine holding an empty configuration.
@@ -96,6 +102,14 @@ func decode[T any](body []byte) (T, error) {
 // Apply applies one command. Its error is the model's refusal, returned to
 // the proposer.
 func (m *ConfigMachine) Apply(typ byte, body []byte) (any, error) {
+	res, err := m.apply(typ, body)
+	if err == nil && m.Applied != nil {
+		m.Applied(typ, body)
+	}
+	return res, err
+}
+
+func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.cfg

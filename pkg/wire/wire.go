@@ -193,3 +193,38 @@ type ControlArgs struct {
 	Resource string `json:"resource"`
 	Group    string `json:"group"`
 }
+
+// OpEvents streams changes: the daemon answers an EventsArgs request with
+// one Reply per Event, all with the request's ID, until the client hangs
+// up. The stream carries no history: it starts at the request.
+const OpEvents = "events"
+
+// EventsArgs selects the events of an OpEvents stream.
+type EventsArgs struct {
+	Resource string `json:"resource,omitempty"` // only this resource's events
+	Group    string `json:"group,omitempty"`    // only this group's (and its resources') events
+}
+
+// Event kinds.
+const (
+	EventConfig = "config" // an object was created, changed or deleted
+	EventState  = "state"  // a resource's or group's state changed on a node
+	EventStatus = "status" // a resource's Status or Status_msg changed on a node
+	EventLost   = "lost"   // the subscriber was too slow; Count events were dropped
+)
+
+// Event is one change seen by the daemon.
+type Event struct {
+	Seq       uint64 `json:"seq"`  // increases by one per event of this daemon
+	Time      string `json:"time"` // RFC 3339 with milliseconds
+	Kind      string `json:"kind"`
+	Object    string `json:"object,omitempty"` // resource, resourcegroup, resourcetype, cluster
+	Name      string `json:"name,omitempty"`
+	Group     string `json:"group,omitempty"` // a resource's group
+	Node      string `json:"node,omitempty"`
+	Change    string `json:"change,omitempty"` // for EventConfig: created, changed, deleted
+	State     string `json:"state,omitempty"`
+	Status    string `json:"status,omitempty"`
+	StatusMsg string `json:"status_msg,omitempty"`
+	Count     int    `json:"count,omitempty"` // for EventLost
+}
