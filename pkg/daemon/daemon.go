@@ -47,6 +47,11 @@ type Daemon struct {
 	machine *store.ConfigMachine
 	tracker *methods.Tracker
 	events  *Events
+
+	// probes check that the loops rgmd depends on still turn; the systemd
+	// watchdog pings only while every probe returns nil promptly. Each
+	// part that runs a loop (store, engine) adds one before Serve.
+	probes []func(ctx context.Context) error
 }
 
 // Run opens the state, serves ln (or a socket it makes at opts.Socket when
