@@ -60,6 +60,7 @@ type Client struct {
 	conn   net.Conn
 	r      *wire.Reader
 	w      *wire.Writer
+	peek   *peeker
 	lastID uint64
 }
 
@@ -156,7 +157,7 @@ func (c *Client) roundTrip(ctx context.Context, req *wire.Request) (*wire.Reply,
 
 	for retried := false; ; retried = true {
 		reused := c.conn != nil
-		if reused && !c.usable() {
+		if reused && (c.r.Buffered() > 0 || !c.peek.peerOpen()) {
 			c.closeConn()
 			reused = false
 		}
@@ -165,42 +166,46 @@ func (c *Client) roundTrip(ctx context.Context, req *wire.Request) (*wire.Reply,
 				return nil, err
 			}
 		}
-		conn := c.conn
-		conn.SetDeadline(deadline)
-		if ctx.Done() != nil {
-			// Interrupt blocked I/O when ctx ends; the connection is
-			// then out of step and dropped below.
-			stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-			defer stop()
-		}
-
-		if err := c.w.WriteRequest(req); err != nil {
-			c.closeConn()
-			if errors.Is(err, wire.ErrTooLong) {
-				return nil, &scha.Error{Code: scha.ErrInval, Detail: req.Op + " request exceeds 1 MiB"}
+		rep, sent, err := c.exchange(ctx, req, deadline)
+		if err == nil {
+			if rep.ID != req.ID {
+				c.closeConn()
+				return nil, &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("rgmd answered request %d to %s with reply %d; protocol out of step", req.ID, req.Op, rep.ID)}
 			}
-			if reused && !retried && !isTimeout(err) {
-				continue // the daemon closed it before reading anything
-			}
-			return nil, c.ioError(ctx, req.Op, err, deadline)
+			return rep, nil
 		}
-		rep, err := c.r.ReadReply()
-		if err != nil {
-			c.closeConn()
-			// A clean EOF before any byte of the reply: the daemon closed
-			// an idle connection just as we wrote. Safe to resend only
-			// what cannot change anything.
-			if err == io.EOF && reused && !retried && wire.IsRead(req.Op) {
-				continue
-			}
-			return nil, c.ioError(ctx, req.Op, err, deadline)
+		if errors.Is(err, wire.ErrTooLong) && !sent {
+			// Refused before writing a byte: the connection is fine.
+			return nil, &scha.Error{Code: scha.ErrInval, Detail: req.Op + " request exceeds 1 MiB"}
 		}
-		if rep.ID != req.ID {
-			c.closeConn()
-			return nil, &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("rgmd answered request %d to %s with reply %d; protocol out of step", req.ID, req.Op, rep.ID)}
+		c.closeConn()
+		// The daemon closed a kept connection just as we used it. If the
+		// write failed, it read nothing; if the reply ended before its
+		// first byte, it may have acted, so only a read is safe to resend.
+		if reused && !retried && ctx.Err() == nil && !isTimeout(err) &&
+			(!sent || (err == io.EOF && wire.IsRead(req.Op))) {
+			continue
 		}
-		return rep, nil
+		return nil, c.ioError(ctx, req.Op, err)
 	}
+}
+
+// exchange writes req and reads one reply on the current connection; sent
+// reports whether the write succeeded.
+func (c *Client) exchange(ctx context.Context, req *wire.Request, deadline time.Time) (rep *wire.Reply, sent bool, err error) {
+	conn := c.conn
+	conn.SetDeadline(deadline)
+	if ctx.Done() != nil {
+		// Interrupt blocked I/O when ctx ends; the connection is then
+		// out of step, and dropped by the caller.
+		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	if err := c.w.WriteRequest(req); err != nil {
+		return nil, false, err
+	}
+	rep, err = c.r.ReadReply()
+	return rep, true, err
 }
 
 func (c *Client) dial(ctx context.Context, deadline time.Time) error {
@@ -220,13 +225,8 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 	c.conn = conn
 	c.r = wire.NewReader(conn)
 	c.w = wire.NewWriter(conn)
+	c.peek = newPeeker(conn)
 	return nil
-}
-
-// usable reports whether the kept connection can carry a request: nothing
-// unread is waiting on it, and the daemon has not closed it.
-func (c *Client) usable() bool {
-	return c.r.Buffered() == 0 && peerOpen(c.conn)
 }
 
 func (c *Client) closeConn() {
@@ -236,7 +236,7 @@ func (c *Client) closeConn() {
 	c.drop()
 }
 
-func (c *Client) drop() { c.conn, c.r, c.w = nil, nil, nil }
+func (c *Client) drop() { c.conn, c.r, c.w, c.peek = nil, nil, nil, nil }
 
 func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) error {
 	if ctx.Err() != nil {
@@ -256,7 +256,7 @@ func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) e
 	return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s (is rgmd running? start it with `rgmd &` or `systemctl start rgmd`)", c.socket(), reason)}
 }
 
-func (c *Client) ioError(ctx context.Context, op string, err error, deadline time.Time) error {
+func (c *Client) ioError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return c.ctxError(op, ctx.Err())
 	}

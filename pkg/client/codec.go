@@ -1,10 +1,17 @@
 package client
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+)
 
-// marshalArgs encodes a request's arguments.
+// marshalArgs encodes a request's arguments. Pre-encoded arguments are
+// checked here so that the only write errors left are I/O ones.
 func marshalArgs(args any) (json.RawMessage, error) {
 	if raw, ok := args.(json.RawMessage); ok {
+		if !json.Valid(raw) {
+			return nil, errors.New("invalid JSON")
+		}
 		return raw, nil
 	}
 	return json.Marshal(args)

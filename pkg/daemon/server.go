@@ -95,8 +95,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	stop := context.AfterFunc(ctx, func() { ln.Close() }) // unblocks Accept
 	defer stop()
+	defer ln.Close() // closed on return whichever way, not just eventually
 
 	var backoff time.Duration
 	for {

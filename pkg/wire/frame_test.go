@@ -44,6 +44,7 @@ func TestReadErrors(t *testing.T) {
 		want error
 	}{
 		{"eof mid-line", `{"v":1,"id":1`, io.ErrUnexpectedEOF},
+		{"eof mid long line", `{"op":"` + strings.Repeat("x", 3*readBufSize), io.ErrUnexpectedEOF},
 		{"garbage", "hello\n", ErrMalformed},
 		{"empty line", "\n", ErrMalformed},
 		{"null", "null\n", ErrMalformed},
