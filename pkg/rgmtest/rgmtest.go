@@ -44,6 +44,7 @@ func Binaries(t testing.TB) string {
 			return
 		}
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", dir+"/", "./cmd/...")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
