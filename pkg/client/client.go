@@ -216,8 +216,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 	if c.Dial != nil {
 		conn, err = c.Dial(dctx)
 	} else {
-		var d net.Dialer
-		conn, err = d.DialContext(dctx, "unix", c.socket())
+		conn, err = dialSocket(c.socket())
 	}
 	if err != nil {
 		return c.dialError(ctx, err, deadline)

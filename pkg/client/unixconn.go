@@ -1,0 +1,162 @@
+//go:build linux
+
+package client
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// unixConn is a Unix stream socket driven by plain blocking system calls
+// instead of Go's network poller. The scha_* commands start once per query;
+// with the poller each of them would set up epoll and an eventfd and take
+// its reply on a second thread woken from epoll_wait, which costs more than
+// the query itself. Deadlines become SO_RCVTIMEO/SO_SNDTIMEO; a deadline in
+// the past (how the client cancels a call) shuts the socket down, which is
+// the one thing that wakes a read already blocked in the kernel.
+type unixConn struct {
+	fd   int
+	path string
+
+	mu      sync.Mutex
+	closed  bool
+	expired bool // shut down by a past deadline: reads report a timeout
+}
+
+func dialSocket(path string) (net.Conn, error) {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("socket", err)}
+	}
+	for {
+		err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return nil, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("connect", err)}
+	}
+	return &unixConn{fd: fd, path: path}, nil
+}
+
+var _ net.Conn = (*unixConn)(nil)
+
+// timeoutError is what a read or write past its deadline returns; it
+// satisfies net.Error so the client's timeout checks work unchanged.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (c *unixConn) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(c.fd, p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return 0, timeoutError{}
+		case err != nil:
+			return 0, &net.OpError{Op: "read", Net: "unix", Err: os.NewSyscallError("read", err)}
+		case n == 0 && len(p) > 0:
+			if c.isExpired() {
+				return 0, timeoutError{}
+			}
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (c *unixConn) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := syscall.Write(c.fd, p[done:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return done, timeoutError{}
+		case err != nil:
+			if c.isExpired() {
+				return done, timeoutError{}
+			}
+			return done, &net.OpError{Op: "write", Net: "unix", Err: os.NewSyscallError("write", err)}
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (c *unixConn) isExpired() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.expired
+}
+
+func (c *unixConn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	return syscall.Close(c.fd)
+}
+
+func (c *unixConn) LocalAddr() net.Addr  { return &net.UnixAddr{Net: "unix"} }
+func (c *unixConn) RemoteAddr() net.Addr { return &net.UnixAddr{Name: c.path, Net: "unix"} }
+
+func (c *unixConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+func (c *unixConn) SetReadDeadline(t time.Time) error  { return c.setTimeout(syscall.SO_RCVTIMEO, t) }
+func (c *unixConn) SetWriteDeadline(t time.Time) error { return c.setTimeout(syscall.SO_SNDTIMEO, t) }
+
+func (c *unixConn) setTimeout(opt int, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	var tv syscall.Timeval // zero: no timeout
+	if !t.IsZero() {
+		d := time.Until(t)
+		if d <= 0 {
+			c.expired = true
+			return syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+		}
+		tv = syscall.NsecToTimeval(d.Nanoseconds())
+		if tv.Sec == 0 && tv.Usec == 0 {
+			tv.Usec = 1 // a zero timeval would mean "block forever"
+		}
+	}
+	return syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, opt, &tv)
+}
+
+// SyscallConn gives the peeker the descriptor; the socket is blocking, so
+// callers pass MSG_DONTWAIT themselves.
+func (c *unixConn) SyscallConn() (syscall.RawConn, error) { return rawConn{c}, nil }
+
+type rawConn struct{ c *unixConn }
+
+func (r rawConn) Control(f func(fd uintptr)) error { f(uintptr(r.c.fd)); return nil }
+func (r rawConn) Read(f func(fd uintptr) bool) error {
+	f(uintptr(r.c.fd))
+	return nil
+}
+func (r rawConn) Write(f func(fd uintptr) bool) error {
+	f(uintptr(r.c.fd))
+	return nil
+}
