@@ -1,9 +1,12 @@
 package daemon
 
 import (
+	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
+	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -73,5 +76,37 @@ func (b *Events) Subscribe(buf int, keep func(wire.Event) bool) (<-chan wire.Eve
 			b.mu.Unlock()
 			close(s.ch)
 		})
+	}
+}
+
+// eventStream serves wire.OpEvents: the events from now on, filtered by
+// resource or group, until the client hangs up.
+func (d *Daemon) eventStream(ctx context.Context, _ Peer, raw json.RawMessage, send func(any) error) error {
+	var a wire.EventsArgs
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return scha.Errorf(scha.ErrInval, "bad arguments: %v", err)
+		}
+	}
+	keep := func(e wire.Event) bool {
+		if a.Resource != "" && !(e.Object == wire.KindResource && e.Name == a.Resource) {
+			return false
+		}
+		if a.Group != "" && e.Group != a.Group && !(e.Object == wire.KindResourceGroup && e.Name == a.Group) {
+			return false
+		}
+		return true
+	}
+	ch, stop := d.events.Subscribe(1024, keep)
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-ch:
+			if err := send(e); err != nil {
+				return nil // the client is gone
+			}
+		}
 	}
 }

@@ -208,3 +208,48 @@ func TestPeerCredentials(t *testing.T) {
 		t.Errorf("setstatus as nobody: exit %d: %s", code, out)
 	}
 }
+
+// TestEventsFollow watches `rgmadm events` while another client changes
+// things: configuration and status changes both arrive, filtered.
+func TestEventsFollow(t *testing.T) {
+	d := rgmtest.StartDaemon(t)
+	setup(t, d)
+	cmd := exec.Command(filepath.Join(d.Bin, "rgmadm"), "events", "-r", "web-rs", "-n", "2", "-o", "json")
+	cmd.Env = d.Env()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- cmd.Wait() }()
+	// The stream starts when rgmd has the request; keep changing things
+	// (a bounded number of times) until two events of web-rs arrived.
+	for i := 0; i < 200; i++ {
+		d.MustRun("rgmadm", "rg", "set", "web-rg", "-p", "RG_description=noise") // filtered out
+		d.MustRun("scha_resource_setstatus", "-R", "web-rs", "-G", "web-rg", "-s", "DEGRADED", "-m", "slow")
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("rgmadm events: %v\n%s", err, out.String())
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("want 2 events, got:\n%s", out.String())
+			}
+			for _, l := range lines {
+				var e struct {
+					Kind, Name, Status string
+					StatusMsg          string `json:"status_msg"`
+				}
+				if err := json.Unmarshal([]byte(l), &e); err != nil || e.Name != "web-rs" || e.Kind != "status" || e.StatusMsg != "slow" {
+					t.Errorf("event %s (%v)", l, err)
+				}
+			}
+			return
+		default:
+		}
+	}
+	cmd.Process.Kill()
+	t.Fatalf("rgmadm events saw fewer than 2 events:\n%s", out.String())
+}

@@ -46,6 +46,10 @@ type Server struct {
 	// Handlers maps an op (wire.Op*) to its handler. Required.
 	Handlers map[string]Handler
 
+	// Streams maps the ops whose answer is a stream of replies (such as
+	// wire.OpEvents) to their handlers. Optional.
+	Streams map[string]StreamHandler
+
 	// Authorize decides whether p may call op; its error is sent as the
 	// reply. Optional: nil means DefaultAuthorize.
 	Authorize func(p Peer, op string) error
@@ -182,6 +186,10 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		}
 		c.SetReadDeadline(time.Now().Add(msgTimeout))
 		req, err := r.ReadRequest()
+		if sh, ok := s.Streams[req.Op]; err == nil && ok {
+			s.stream(ctx, log, c, w, peer, req, sh)
+			return
+		}
 		var rep *wire.Reply
 		switch {
 		case err == nil:
@@ -222,15 +230,12 @@ func (s *Server) handle(ctx context.Context, log *slog.Logger, p Peer, req *wire
 	return &wire.Reply{Version: wire.ProtocolVersion, ID: req.ID, Data: data}
 }
 
-func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.Request) (json.RawMessage, error) {
+// admit checks the version and the caller of a request.
+func (s *Server) admit(log *slog.Logger, p Peer, req *wire.Request) error {
 	// Version 0 is a hand-typed request (socat) without "v"; treat it
 	// as the first version rather than make debugging harder.
 	if req.Version > wire.ProtocolVersion {
-		return nil, scha.Errorf(scha.ErrInval, "protocol version %d not supported (max %d); upgrade rgmd", req.Version, wire.ProtocolVersion)
-	}
-	h, ok := s.Handlers[req.Op]
-	if !ok {
-		return nil, scha.Errorf(scha.ErrInval, "unknown operation %q", req.Op)
+		return scha.Errorf(scha.ErrInval, "protocol version %d not supported (max %d); upgrade rgmd", req.Version, wire.ProtocolVersion)
 	}
 	authorize := s.Authorize
 	if authorize == nil {
@@ -238,6 +243,20 @@ func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.R
 	}
 	if err := authorize(p, req.Op); err != nil {
 		log.Info("request refused", "op", req.Op, "err", err)
+		return err
+	}
+	return nil
+}
+
+func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.Request) (json.RawMessage, error) {
+	h, ok := s.Handlers[req.Op]
+	if !ok {
+		if req.Version > wire.ProtocolVersion {
+			return nil, s.admit(log, p, req)
+		}
+		return nil, scha.Errorf(scha.ErrInval, "unknown operation %q", req.Op)
+	}
+	if err := s.admit(log, p, req); err != nil {
 		return nil, err
 	}
 	v, err := runHandler(ctx, log, h, p, req)

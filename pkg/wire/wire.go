@@ -70,7 +70,7 @@ const (
 // IsRead reports whether op only reads, so any local user may call it.
 func IsRead(op string) bool {
 	switch op {
-	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus:
+	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents:
 		return true
 	}
 	return false
