@@ -18,8 +18,24 @@ import (
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
-// handlers returns the op table, sorted by op string.
+// moreHandlers lets a file that serves a facility of its own (the process
+// monitor, say) add its ops in an init function instead of editing the
+// table below.
+var moreHandlers []func(d *Daemon) map[string]Handler
+
+// handlers returns the op table.
 func (d *Daemon) handlers() map[string]Handler {
+	h := d.coreHandlers()
+	for _, more := range moreHandlers {
+		for op, fn := range more(d) {
+			h[op] = fn
+		}
+	}
+	return h
+}
+
+// coreHandlers is the table of the configuration's ops, sorted by op.
+func (d *Daemon) coreHandlers() map[string]Handler {
 	return map[string]Handler{
 		wire.OpControl:      d.control,
 		wire.OpGet:          d.get,
