@@ -52,6 +52,14 @@ type Client struct {
 	// tests. Set before the first call.
 	Dial func(ctx context.Context) (net.Conn, error)
 
+	// OneShot says the process makes a call or two and exits, as the
+	// scha_* commands do: the client then talks over a plain blocking
+	// socket, because setting up Go's network poller costs more than the
+	// call. Long-lived processes with concurrent callers (rgmd's peers, the
+	// C library) leave it false: the poller serves many goroutines with
+	// few threads. Optional.
+	OneShot bool
+
 	// Timeout bounds each call, connecting included. Optional: 0 means
 	// DefaultTimeout. A shorter context deadline wins.
 	Timeout time.Duration
@@ -213,10 +221,14 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 	defer cancel()
 	var conn net.Conn
 	var err error
-	if c.Dial != nil {
+	switch {
+	case c.Dial != nil:
 		conn, err = c.Dial(dctx)
-	} else {
+	case c.OneShot:
 		conn, err = dialSocket(c.socket())
+	default:
+		var d net.Dialer
+		conn, err = d.DialContext(dctx, "unix", c.socket())
 	}
 	if err != nil {
 		return c.dialError(ctx, err, deadline)

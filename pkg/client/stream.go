@@ -27,10 +27,14 @@ func (c *Client) Stream(ctx context.Context, op string, args any, fn func(data j
 	}
 	var conn net.Conn
 	var err error
-	if c.Dial != nil {
+	switch {
+	case c.Dial != nil:
 		conn, err = c.Dial(ctx)
-	} else {
+	case c.OneShot:
 		conn, err = dialSocket(c.socket())
+	default:
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "unix", c.socket())
 	}
 	if err != nil {
 		return c.dialError(ctx, err, time.Now().Add(time.Hour))

@@ -33,10 +33,15 @@ var (
 	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
+	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
 )
 
 func main() {
 	flag.Parse()
+	if *echoAt != "" {
+		echoServer(*echoAt)
+		return
+	}
 	abs, err := filepath.Abs(*binDir)
 	check(err)
 	*binDir = abs
@@ -156,6 +161,32 @@ func (d *daemon) populate(rtr string, groups, perGroup, workers int) {
 	wg.Wait()
 }
 
+// echoServer answers every request line with a fixed reply of the size
+// of a get's, echoing the request ID.
+func echoServer(path string) {
+	ln, err := net.Listen("unix", path)
+	check(err)
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			r := bufio.NewReader(conn)
+			for {
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					conn.Close()
+					return
+				}
+				id := line[strings.Index(string(line), `"id":`)+5:]
+				id = id[:strings.IndexAny(string(id), ",}")]
+				fmt.Fprintf(conn, `{"v":1,"id":%s,"code":0,"data":{"type":"int","values":["2"],"seq":7}}`+"\n", id)
+			}
+		}()
+	}
+}
+
 func tempDir() string {
 	dir, err := os.MkdirTemp("", "rgmbench")
 	check(err)
@@ -195,33 +226,25 @@ func reads(rtr string) {
 			fail("get: %v", err)
 		}
 	})
-	// Baseline: an echo server that answers each line with a reply line of
-	// the same shape, over the same client code path.
+	// Baseline: an echo server in a process of its own, as rgmd is, that
+	// answers each line with a reply line of the same shape, over the same
+	// client code path.
 	echo := filepath.Join(dir, "echo.sock")
-	ln, err := net.Listen("unix", echo)
+	self, err := os.Executable()
 	check(err)
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				r := bufio.NewReader(conn)
-				for {
-					line, err := r.ReadSlice('\n')
-					if err != nil {
-						conn.Close()
-						return
-					}
-					id := line[strings.Index(string(line), `"id":`)+5:]
-					id = id[:strings.IndexAny(string(id), ",}")]
-					fmt.Fprintf(conn, `{"v":1,"id":%s,"code":0,"data":{"type":"int","values":["2"],"seq":7}}`+"\n", id)
-				}
-			}()
+	srv := exec.Command(self, "-echo-server", echo)
+	check(srv.Start())
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", echo); err == nil {
+			c.Close()
+			break
 		}
-	}()
+		if i > 1000 {
+			fail("echo server did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	base := rate(func(c *client.Client) {
 		c.Socket = echo
 		if _, err := c.Get(context.Background(), args); err != nil {
