@@ -234,7 +234,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 		return c.dialError(ctx, err, deadline)
 	}
 	c.conn = conn
-	c.r = wire.NewReader(conn)
+	c.r = wire.NewReplyReader(conn)
 	c.w = wire.NewWriter(conn)
 	c.peek = newPeeker(conn)
 	return nil

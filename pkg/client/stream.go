@@ -47,7 +47,7 @@ func (c *Client) Stream(ctx context.Context, op string, args any, fn func(data j
 	if err := wire.NewWriter(conn).WriteRequest(&req); err != nil {
 		return c.streamError(ctx, op, err)
 	}
-	r := wire.NewReader(conn)
+	r := wire.NewReplyReader(conn)
 	for {
 		rep, err := r.ReadReply()
 		if err != nil {

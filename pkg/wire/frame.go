@@ -11,11 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// ErrTooLong is returned for a line longer than MaxMessage. The reader stops
-// at the limit and leaves the rest of the line unread, so a hostile or
-// broken peer cannot make us hold more than MaxMessage; the stream is then
-// out of step and the caller must close it.
-var ErrTooLong = errors.New("wire: message exceeds 1 MiB")
+// ErrTooLong is returned for a line longer than the reader's limit
+// (MaxMessage for requests, MaxReply for replies). The reader stops at the
+// limit and leaves the rest of the line unread, so a hostile or broken peer
+// cannot make us hold more than that; the stream is then out of step and
+// the caller must close it.
+var ErrTooLong = errors.New("wire: message too long")
 
 // ErrMalformed is wrapped by the error returned for a complete line that is
 // not a JSON object of the expected shape. The line has been consumed, so
@@ -34,13 +35,21 @@ const keepLineBuf = 64 << 10
 // Reader reads JSON lines of at most MaxMessage bytes. It is not safe for
 // concurrent use.
 type Reader struct {
-	br  *bufio.Reader
-	buf []byte // a line that spans bufio's buffer is gathered here
+	br    *bufio.Reader
+	buf   []byte // a line that spans bufio's buffer is gathered here
+	limit int
 }
 
-// NewReader returns a Reader that reads from r.
+// NewReader returns a Reader of requests from r: lines of at most
+// MaxMessage bytes.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, readBufSize)}
+	return &Reader{br: bufio.NewReaderSize(r, readBufSize), limit: MaxMessage}
+}
+
+// NewReplyReader returns a Reader of replies from r: lines of at most
+// MaxReply bytes.
+func NewReplyReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, readBufSize), limit: MaxReply}
 }
 
 // WaitMessage blocks until the first byte of the next line can be read, or
@@ -76,14 +85,14 @@ func (r *Reader) ReadLine() ([]byte, error) {
 				r.buf = append(r.buf, chunk...)
 				line = r.buf
 			}
-			if len(line) > MaxMessage {
+			if len(line) > r.limit {
 				return nil, ErrTooLong
 			}
 			return line[:len(line)-1], nil
 		case bufio.ErrBufferFull:
 			// The newline is still to come, so the line will be at
 			// least one byte longer than what we hold.
-			if len(r.buf)+len(chunk) >= MaxMessage {
+			if len(r.buf)+len(chunk) >= r.limit {
 				return nil, ErrTooLong
 			}
 			r.buf = append(r.buf, chunk...)
@@ -163,7 +172,8 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // WriteRequest writes req. Args must be valid JSON (or empty); it is
 // compacted so that no newline inside it can break the framing. A message
-// over MaxMessage is not written and yields ErrTooLong.
+// over MaxMessage (MaxReply for WriteReply) is not written and yields
+// ErrTooLong.
 func (w *Writer) WriteRequest(req *Request) error {
 	b := &w.buf
 	b.Reset()
@@ -179,7 +189,7 @@ func (w *Writer) WriteRequest(req *Request) error {
 			return fmt.Errorf("wire: args of %q: %w", req.Op, err)
 		}
 	}
-	return w.flush()
+	return w.flush(MaxMessage)
 }
 
 // WriteReply writes rep, with the rules of WriteRequest for Data.
@@ -202,12 +212,12 @@ func (w *Writer) WriteReply(rep *Reply) error {
 			return fmt.Errorf("wire: reply data: %w", err)
 		}
 	}
-	return w.flush()
+	return w.flush(MaxReply)
 }
 
-func (w *Writer) flush() error {
+func (w *Writer) flush(limit int) error {
 	w.buf.WriteString("}\n")
-	if w.buf.Len() > MaxMessage {
+	if w.buf.Len() > limit {
 		w.buf.Reset()
 		return ErrTooLong
 	}

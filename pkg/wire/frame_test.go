@@ -171,11 +171,30 @@ func TestWriteRejects(t *testing.T) {
 		t.Error("invalid args accepted")
 	}
 	big := json.RawMessage(`"` + strings.Repeat("a", MaxMessage) + `"`)
-	if err := w.WriteReply(&Reply{Data: big}); err != ErrTooLong {
-		t.Errorf("oversized reply: %v", err)
+	if err := w.WriteRequest(&Request{Op: "x", Args: big}); err != ErrTooLong {
+		t.Errorf("oversized request: %v", err)
 	}
 	if buf.Len() != 0 {
 		t.Errorf("wrote %d bytes for rejected messages", buf.Len())
+	}
+}
+
+// TestReplyLimit: replies may exceed MaxMessage (a large cluster's
+// listing); a request reader still refuses such a line, a reply reader
+// takes it.
+func TestReplyLimit(t *testing.T) {
+	var buf bytes.Buffer
+	big := json.RawMessage(`"` + strings.Repeat("a", 2*MaxMessage) + `"`)
+	if err := NewWriter(&buf).WriteReply(&Reply{ID: 3, Data: big}); err != nil {
+		t.Fatalf("a 2 MiB reply: %v", err)
+	}
+	line := buf.Bytes()
+	if _, err := NewReader(bytes.NewReader(line)).ReadReply(); err != ErrTooLong {
+		t.Errorf("request reader on a 2 MiB line: %v", err)
+	}
+	rep, err := NewReplyReader(bytes.NewReader(line)).ReadReply()
+	if err != nil || rep.ID != 3 || len(rep.Data) != len(big) {
+		t.Errorf("reply reader: %v", err)
 	}
 }
 
