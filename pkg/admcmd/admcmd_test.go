@@ -147,9 +147,11 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "missing object; known objects: rt, rg, rs, status"},
 		{[]string{"frob"}, `unknown object "frob"`},
-		{[]string{"rg"}, "rg: missing verb; known verbs: create, delete, set, list, show"},
-		{[]string{"rg", "online", "rg1"}, `rg: unknown verb "online"; known verbs: create, delete, set, list, show`},
-		{[]string{"rs", "enable", "web"}, `rs: unknown verb "enable"; known verbs: create, delete, set, list, show`},
+		{[]string{"rg"}, "rg: missing verb; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, restart, suspend, resume"},
+		{[]string{"rg", "frob", "rg1"}, `rg: unknown verb "frob"; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, restart, suspend, resume`},
+		{[]string{"rs", "frob", "web"}, `rs: unknown verb "frob"; known verbs: create, delete, set, list, show, enable, disable, monitor, unmonitor, clear`},
+		{[]string{"rg", "switch", "rg1"}, "rg switch: missing -n NODE"},
+		{[]string{"rg", "online"}, "rg online: missing NAME"},
 		{[]string{"rt", "register"}, "rt register: missing FILE"},
 		{[]string{"rt", "show"}, "rt show: missing NAME"},
 		{[]string{"rg", "delete"}, "rg delete: missing NAME"},
@@ -173,7 +175,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-o", "json", "rg", "create", "rg1"}, "rg create: -o applies only to list, show and status"},
 		{[]string{"rg", "create", "rg1", "-o", "json"}, "unknown shorthand flag: 'o'"},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
-		{[]string{"help", "rg", "online"}, `unknown verb "online"`},
+		{[]string{"help", "rg", "frob"}, `unknown verb "frob"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -539,10 +541,10 @@ func TestStatus(t *testing.T) {
 	want := "" +
 		"Node n1 in cluster c1\n" +
 		"\n" +
-		"GROUP/RESOURCE  STATE        STATUS   MESSAGE\n" +
-		"rg1             ONLINE\n" +
-		"  db            STOP_FAILED  FAULTED\n" +
-		"  web           ONLINE       OK       serving\n"
+		"GROUP/RESOURCE  STATE        DESIRED  STATUS   MESSAGE\n" +
+		"rg1             ONLINE       -\n" +
+		"  db            STOP_FAILED  -        FAULTED\n" +
+		"  web           ONLINE       -        OK       serving\n"
 	if r.stdout != want {
 		t.Errorf("status =\n%s\nwant\n%s", r.stdout, want)
 	}

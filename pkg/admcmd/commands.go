@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -49,6 +50,9 @@ type opts struct {
 	ext       []string // -x
 	group     string   // -g
 	typ       string   // -t
+	node      string   // -n (rg switch)
+	wait      bool     // --wait
+	timeout   time.Duration
 }
 
 // objects is the grammar. Keep verbs in the order the help shows them.

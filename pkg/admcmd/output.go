@@ -394,12 +394,18 @@ func status(inv *invocation, o *opts, _ []string) error {
 	fmt.Fprintf(inv.env.Stdout, "%s\n\n", header)
 	// One table: each group's line, then its resources indented under it,
 	// so columns line up across the whole picture.
-	t := &table{paintCols: map[int]bool{1: true, 2: true}}
-	t.add("GROUP/RESOURCE", "STATE", "STATUS", "MESSAGE")
+	// DESIRED is what the operator asked (ONLINE or OFFLINE), STATE what
+	// the methods achieved; a difference means work in progress or a fault.
+	t := &table{paintCols: map[int]bool{1: true, 3: true}}
+	t.add("GROUP/RESOURCE", "STATE", "DESIRED", "STATUS", "MESSAGE")
 	for _, g := range st.Groups {
-		t.add(g.Name, orDash(g.State))
+		desired := orDash(g.Desired)
+		if g.Suspended {
+			desired += " (suspended)"
+		}
+		t.add(g.Name, orDash(g.State), desired)
 		for _, r := range g.Resources {
-			t.add("  "+r.Name, orDash(r.State), orDash(r.Status), r.StatusMsg)
+			t.add("  "+r.Name, orDash(r.State), orDash(r.Desired), orDash(r.Status), r.StatusMsg)
 		}
 	}
 	inv.printTable(inv.env.Stdout, t)

@@ -16,6 +16,9 @@ func (d *Daemon) applied(typ byte, body []byte) {
 	if json.Unmarshal(body, &n) != nil {
 		return
 	}
+	if l := d.lc.Load(); l != nil {
+		d.lifecycleApplied(l, typ, body, n.Name, n.Group)
+	}
 	config := func(object, change string) {
 		d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: object, Name: n.Name, Group: n.Group, Change: change})
 	}
@@ -40,7 +43,67 @@ func (d *Daemon) applied(typ byte, body []byte) {
 		config(wire.KindResource, "changed")
 	case store.CmdDeleteResource:
 		config(wire.KindResource, "deleted")
+	case store.CmdSetState:
+		d.stateEvents(body)
 	case store.CmdSetStatus:
 		d.events.Publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: n.Resource, Group: n.Group, Node: n.Node, Status: n.Status, StatusMsg: n.Msg})
+	}
+}
+
+// lifecycleApplied tells the engine's loop which objects a committed
+// command changed, unless the loop made the change itself.
+func (d *Daemon) lifecycleApplied(l *lifecycle, typ byte, body []byte, name, group string) {
+	switch typ {
+	case store.CmdSetStatus:
+		// Status is the monitors'; the engine does not decide from it.
+	case store.CmdSetState:
+		var cmd store.StateCmd
+		if json.Unmarshal(body, &cmd) != nil || cmd.Origin == d.opts.NodeName {
+			return
+		}
+		for _, ch := range cmd.Changes {
+			l.markDirty(ch.Group, ch.Resource)
+		}
+	case store.CmdCreateGroup, store.CmdSetGroup, store.CmdDeleteGroup:
+		l.markDirty(name, "")
+	case store.CmdCreateResource:
+		l.markDirty(group, "")
+	case store.CmdSetResource, store.CmdDeleteResource:
+		l.markDirty("", name)
+	default:
+		l.markDirty("", "")
+	}
+}
+
+// stateEvents publishes one event per state, desired-state or status
+// change of a committed batch.
+func (d *Daemon) stateEvents(body []byte) {
+	var cmd store.StateCmd
+	if json.Unmarshal(body, &cmd) != nil {
+		return
+	}
+	for _, ch := range cmd.Changes {
+		if ch.Group != "" {
+			if ch.State != "" {
+				d.events.Publish(wire.Event{Kind: wire.EventState, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, State: ch.State})
+			}
+			if ch.Desired != "" || ch.Suspend != "" {
+				d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, Change: "changed"})
+			}
+			continue
+		}
+		if ch.State != "" {
+			d.events.Publish(wire.Event{Kind: wire.EventState, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, State: ch.State})
+		}
+		if ch.Status != "" {
+			msg := ""
+			if ch.StatusMsg != nil {
+				msg = *ch.StatusMsg
+			}
+			d.events.Publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Status: ch.Status, StatusMsg: msg})
+		}
+		if ch.OnOff != "" || ch.Monitored != "" {
+			d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Change: "changed"})
+		}
 	}
 }

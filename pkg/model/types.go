@@ -114,6 +114,11 @@ type ResourceGroup struct {
 // RGNode is a group's state on one node.
 type RGNode struct {
 	State string `json:"state"` // UNMANAGED, OFFLINE, PENDING_ONLINE, ONLINE, ...
+	// Desired is what the operator (or a failover) asked of the group on
+	// this node: ONLINE, OFFLINE, or "" (never asked: OFFLINE). It is kept
+	// apart from State, which is what the methods achieved, so that an
+	// rgmd restarting after a crash knows what to drive the node back to.
+	Desired string `json:"desired,omitempty"`
 	// Restarts holds the Unix times (seconds) of the group's restarts on
 	// this node, for NUM_RG_RESTARTS within Retry_interval.
 	Restarts []int64 `json:"restarts,omitempty"`

@@ -25,6 +25,7 @@ const (
 	CmdSetResource    byte = 9 // ResourceCmd
 	CmdDeleteResource byte = 10
 	CmdSetStatus      byte = 11 // StatusCmd
+	CmdSetState       byte = 12 // StateCmd: a batch of engine state transitions
 
 	cmdIgnorable byte = 0x80
 )
@@ -62,6 +63,15 @@ type StatusCmd struct {
 	Node     string `json:"node"`
 	Status   string `json:"status"`
 	Msg      string `json:"msg"`
+}
+
+// StateCmd is a batch of per-node state changes decided by one node's
+// engine: many transitions in one log entry (one fsync) where that matters
+// for throughput. Origin is the node whose engine proposed it, so that the
+// other nodes know to re-read their view.
+type StateCmd struct {
+	Origin  string              `json:"origin"`
+	Changes []model.StateChange `json:"changes"`
 }
 
 // ConfigMachine is the Machine that holds the cluster configuration. Apply
@@ -184,6 +194,12 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 			return nil, err
 		}
 		return nil, c.SetStatus(cmd.Resource, cmd.Group, cmd.Node, cmd.Status, cmd.Msg)
+	case CmdSetState:
+		cmd, err := decode[StateCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.ApplyStates(cmd.Changes)
 	}
 	if typ&cmdIgnorable != 0 {
 		return nil, nil

@@ -30,7 +30,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -58,8 +58,14 @@ func main() {
 	if want("scha") {
 		schaLatency(rtr)
 	}
+	if want("capi") {
+		capiBench(rtr)
+	}
 	if want("scale") {
 		scale(rtr)
+	}
+	if want("lifecycle") {
+		lifecycle()
 	}
 	if want("durability") {
 		durability(rtr)

@@ -1,0 +1,174 @@
+package admcmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// DefaultWaitTimeout is --timeout's default: generous, since it bounds
+// the methods of every resource of the group, each with its own
+// <method>_timeout.
+const DefaultWaitTimeout = 10 * time.Minute
+
+// Group and resource lifecycle verbs, appended to the rg and rs objects.
+func init() {
+	for _, o := range objects {
+		switch o.name {
+		case "rg":
+			o.verbs = append(o.verbs,
+				lifecycleVerb("manage", wire.OpRGManage, "Manage a group: Init runs for its resources; it is then OFFLINE", false),
+				lifecycleVerb("unmanage", wire.OpRGUnmanage, "Unmanage an offline group: Fini runs for its resources", false),
+				lifecycleVerb("online", wire.OpRGOnline, "Bring a group online (Prenet_start, Start, Monitor_start in dependency order)", true),
+				lifecycleVerb("offline", wire.OpRGOffline, "Take a group offline (Monitor_stop, Stop, Postnet_stop in reverse dependency order)", false),
+				lifecycleVerb("switch", wire.OpRGSwitch, "Switch a group to node NODE (Monitor_check runs there first)", true),
+				lifecycleVerb("restart", wire.OpRGRestart, "Take an online group offline and back online on the same node", true),
+				lifecycleVerb("suspend", wire.OpRGSuspend, "Suspend automatic recovery of a group (no failover after a failed Start)", false),
+				lifecycleVerb("resume", wire.OpRGResume, "Resume automatic recovery of a group", false),
+			)
+		case "rs":
+			o.verbs = append(o.verbs,
+				lifecycleVerb("enable", wire.OpRSEnable, "Enable a resource: it starts if its group is online", false),
+				lifecycleVerb("disable", wire.OpRSDisable, "Disable a resource: Monitor_stop and Stop run if it is online", false),
+				lifecycleVerb("monitor", wire.OpRSMonitor, "Enable monitoring of a resource (Monitor_start if online)", false),
+				lifecycleVerb("unmonitor", wire.OpRSUnmonitor, "Disable monitoring of a resource (Monitor_stop if online)", false),
+				lifecycleVerb("clear", wire.OpRSClear, "Clear the STOP_FAILED (or START_FAILED) state of a resource", false),
+			)
+		}
+	}
+}
+
+// lifecycleVerb sends a lifecycle request; with --wait it then waits until
+// nothing is in progress for the groups concerned, and fails unless they
+// reached a healthy state (ONLINE when expectOnline).
+func lifecycleVerb(name, op, summary string, expectOnline bool) *verb {
+	v := &verb{name: name, operands: []string{"NAME"}, summary: summary, synopsis: "[--wait] [--timeout DURATION]"}
+	v.flags = func(fs *pflag.FlagSet, o *opts) {
+		if name == "switch" {
+			fs.StringVarP(&o.node, "node", "n", "", "`NODE` to switch the group to (required)")
+		}
+		boolFlag(fs, &o.wait, "wait", "w", "wait until the change is carried out (progress on a terminal)")
+		fs.DurationVar(&o.timeout, "timeout", DefaultWaitTimeout, "with --wait, give up after `DURATION`")
+	}
+	if name == "switch" {
+		v.synopsis = "-n NODE " + v.synopsis
+	}
+	v.run = func(inv *invocation, o *opts, operands []string) error {
+		if name == "switch" && o.node == "" {
+			return usageError("rg switch: missing -n NODE")
+		}
+		var rep wire.LifecycleReply
+		if err := inv.call(op, &wire.LifecycleArgs{Name: operands[0], Node: o.node}, &rep); err != nil {
+			return err
+		}
+		if !o.wait {
+			return nil
+		}
+		if name == "switch" {
+			node, err := inv.localNode()
+			if err != nil {
+				return err
+			}
+			expectOnline = o.node == node
+		}
+		return inv.waitGroups(rep.Groups, o.timeout, expectOnline)
+	}
+	return v
+}
+
+// waitGroups polls rg.wait until the groups settle. On a terminal it
+// prints each state change as it happens; otherwise it is quiet.
+func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expectOnline bool) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	chunk := 10 * time.Second
+	if inv.env.IsTTY {
+		chunk = 300 * time.Millisecond
+	}
+	seen := map[string]string{}
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return scha.Errorf(scha.ErrTimeout, "still in progress after %s: %s", timeout, summary(nil, groups))
+		}
+		var rep wire.WaitReply
+		if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: groups, TimeoutMs: int(min(left, chunk) / time.Millisecond)}, &rep); err != nil {
+			return err
+		}
+		if inv.env.IsTTY {
+			inv.progress(rep.Groups, seen)
+		}
+		if rep.Settled {
+			return verdict(rep.Groups, expectOnline)
+		}
+	}
+}
+
+// progress prints the states that changed since the last call.
+func (inv *invocation) progress(gs []wire.GroupStatus, seen map[string]string) {
+	show := func(key, label, state string) {
+		if state != "" && seen[key] != state {
+			seen[key] = state
+			fmt.Fprintf(inv.env.Stdout, "%s %s\n", label, inv.paint(state))
+		}
+	}
+	for _, g := range gs {
+		show("g/"+g.Name, g.Name, g.State)
+		for _, r := range g.Resources {
+			show("r/"+r.Name, "  "+r.Name, r.State)
+		}
+	}
+}
+
+// verdict turns the settled groups into rgmadm's result: an error with
+// SCHA_ERR_STATE naming what went wrong, or nil.
+func verdict(gs []wire.GroupStatus, expectOnline bool) error {
+	var bad []string
+	for _, g := range gs {
+		ok := true
+		switch g.State {
+		case "ERROR_STOP_FAILED", "ONLINE_FAULTED", "PENDING_ONLINE_BLOCKED":
+			ok = false
+		case "ONLINE":
+		default:
+			ok = !expectOnline && g.Desired != "ONLINE"
+		}
+		if !ok {
+			bad = append(bad, describe(g))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return scha.Errorf(scha.ErrState, "%s", strings.Join(bad, "; "))
+}
+
+func describe(g wire.GroupStatus) string {
+	var parts []string
+	for _, r := range g.Resources {
+		switch r.State {
+		case "START_FAILED", "STOP_FAILED", "MONITOR_FAILED":
+			p := r.Name + " " + r.State
+			if r.StatusMsg != "" {
+				p += " (" + r.StatusMsg + ")"
+			}
+			parts = append(parts, p)
+		}
+	}
+	s := fmt.Sprintf("resource group %s is %s", g.Name, g.State)
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+func summary(_ []wire.GroupStatus, groups []string) string {
+	return "resource group(s) " + strings.Join(groups, ", ")
+}

@@ -1,0 +1,438 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/engine"
+	"github.com/openrgm/openrgm/pkg/methods"
+	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/store"
+)
+
+// lifecycle is the daemon's side of pkg/engine: one goroutine (the loop)
+// owns the engine's state, feeds it events (operator requests, method
+// results, configuration changes), persists the transitions it decides in
+// one log entry per turn, then starts the methods it asks for. Batching
+// per turn is what keeps thousands of transitions from costing thousands
+// of fsyncs: while one turn commits, the next turn's events pile up.
+type lifecycle struct {
+	d      *Daemon
+	eng    *engine.State
+	log    *slog.Logger
+	runner methods.Runner
+	env    []string
+	sem    chan struct{} // bounds the methods running at once
+
+	in   chan any      // loop messages
+	poke chan struct{} // configuration changed; see markDirty
+
+	dirtyMu  sync.Mutex
+	dirtyAll bool
+	dirtyRG  map[string]bool
+	dirtyRS  map[string]bool
+
+	waiters []*waiter // loop-owned
+}
+
+type requestMsg struct {
+	ev    engine.Event
+	reply chan error
+}
+
+type doneMsg struct{ ev engine.MethodDone }
+
+type probeMsg struct{ reply chan struct{} }
+
+type waiter struct {
+	groups []string
+	reply  chan struct{} // closed when settled
+	gone   <-chan struct{}
+}
+
+// DefaultMaxParallel is the default bound on methods running at once:
+// enough to keep a few cores busy with forks of short methods, few
+// enough not to swamp a small machine when a thousand groups start.
+func DefaultMaxParallel() int { return max(8, 4*runtime.NumCPU()) }
+
+// startLifecycle builds the engine's view, starts the loop and hands it
+// rgmd's start (crash recovery or, after a reboot, Boot).
+func (d *Daemon) startLifecycle(ctx context.Context) error {
+	par := d.opts.MaxParallel
+	if par <= 0 {
+		par = DefaultMaxParallel()
+	}
+	binDir := ""
+	if exe, err := os.Executable(); err == nil {
+		binDir = filepath.Dir(exe)
+	}
+	l := &lifecycle{
+		d:       d,
+		eng:     engine.New(d.opts.NodeName),
+		log:     d.opts.Logger,
+		runner:  methods.Runner{Tracker: d.tracker},
+		env:     methods.Env(d.opts.Socket, binDir),
+		sem:     make(chan struct{}, par),
+		in:      make(chan any, 4096),
+		poke:    make(chan struct{}, 1),
+		dirtyRG: map[string]bool{},
+		dirtyRS: map[string]bool{},
+	}
+	switch d.opts.StopFailedAction {
+	case "", engine.StopFailedNone:
+	case engine.StopFailedExit, engine.StopFailedReboot:
+		l.eng.StopFailedAction = d.opts.StopFailedAction
+	default:
+		return fmt.Errorf("--stop-failed-action %q: want none, exit or reboot", d.opts.StopFailedAction)
+	}
+	// Published before the first read, so no change committed meanwhile
+	// escapes markDirty.
+	d.lc.Store(l)
+	d.machine.Read(func(c *model.Config) { l.eng.Sync(c, nil) })
+	rebooted, saveBoot := l.bootCheck()
+	d.probes = append(d.probes, l.probe)
+	go l.loop(ctx)
+	if err := l.request(ctx, engine.Started{Rebooted: rebooted}); err != nil {
+		return fmt.Errorf("recovering resource states: %w", err)
+	}
+	saveBoot()
+	return nil
+}
+
+// bootCheck compares the kernel's boot ID with the one rgmd saw last: if
+// they differ the node rebooted, so nothing a Start method launched is
+// still running. A missing record counts as "same boot", so that
+// upgrading rgmd under running services never restarts them.
+func (l *lifecycle) bootCheck() (rebooted bool, save func()) {
+	id := l.d.opts.BootID
+	if id == "" {
+		b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+		if err != nil {
+			return false, func() {}
+		}
+		id = strings.TrimSpace(string(b))
+	}
+	file := filepath.Join(l.d.opts.StateDir, "boot_id")
+	old, err := os.ReadFile(file)
+	rebooted = err == nil && strings.TrimSpace(string(old)) != id
+	return rebooted, func() {
+		if err := os.WriteFile(file, []byte(id+"\n"), 0o600); err != nil {
+			l.log.Warn("cannot record the boot ID", "file", file, "err", err)
+		}
+	}
+}
+
+// markDirty is called from the log's apply path for a change the engine
+// did not make itself; the loop re-reads those objects on its next turn.
+// group or resource may be empty; both empty means everything.
+func (l *lifecycle) markDirty(group, resource string) {
+	l.dirtyMu.Lock()
+	switch {
+	case group != "":
+		l.dirtyRG[group] = true
+	case resource != "":
+		l.dirtyRS[resource] = true
+	default:
+		l.dirtyAll = true
+	}
+	l.dirtyMu.Unlock()
+	select {
+	case l.poke <- struct{}{}:
+	default:
+	}
+}
+
+// request hands ev to the loop and returns once its consequences are
+// committed (or refused).
+func (l *lifecycle) request(ctx context.Context, ev engine.Event) error {
+	m := requestMsg{ev: ev, reply: make(chan error, 1)}
+	select {
+	case l.in <- m:
+	case <-ctx.Done():
+		return scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+	}
+	select {
+	case err := <-m.reply:
+		return err
+	case <-ctx.Done():
+		return scha.Errorf(scha.ErrTimeout, "request accepted but not yet recorded: %v", ctx.Err())
+	}
+}
+
+// wait returns when every group is settled on this node, or ctx ends.
+func (l *lifecycle) wait(ctx context.Context, groups []string) bool {
+	w := &waiter{groups: groups, reply: make(chan struct{}), gone: ctx.Done()}
+	select {
+	case l.in <- w:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-w.reply:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// probe is the watchdog's liveness check: a round trip through the loop.
+func (l *lifecycle) probe(ctx context.Context) error {
+	m := probeMsg{reply: make(chan struct{})}
+	select {
+	case l.in <- m:
+	case <-ctx.Done():
+		return errors.New("lifecycle loop does not take messages")
+	}
+	select {
+	case <-m.reply:
+		return nil
+	case <-ctx.Done():
+		return errors.New("lifecycle loop does not answer")
+	}
+}
+
+// maxTurn bounds the messages handled in one turn, so that replies and
+// the liveness probe never wait behind an unbounded backlog.
+const maxTurn = 8192
+
+func (l *lifecycle) loop(ctx context.Context) {
+	var batch []any
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-l.in:
+			batch = append(batch, m)
+		case <-l.poke:
+		}
+	drain:
+		for len(batch) < maxTurn {
+			select {
+			case m := <-l.in:
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		l.turn(batch)
+	}
+}
+
+func (l *lifecycle) turn(batch []any) {
+	var out engine.Output
+	merge := func(o engine.Output) {
+		out.Changes = append(out.Changes, o.Changes...)
+		out.Runs = append(out.Runs, o.Runs...)
+		out.Notes = append(out.Notes, o.Notes...)
+		if o.NodeAction != "" {
+			out.NodeAction = o.NodeAction
+		}
+	}
+	if l.sync() {
+		merge(l.eng.Handle(engine.Tick{}))
+	}
+	var replies []chan error
+	var probes []chan struct{}
+	for _, m := range batch {
+		switch m := m.(type) {
+		case doneMsg:
+			merge(l.eng.Handle(m.ev))
+		case requestMsg:
+			o := l.eng.Handle(m.ev)
+			if o.Err != nil {
+				m.reply <- o.Err
+				continue
+			}
+			merge(o)
+			replies = append(replies, m.reply)
+		case probeMsg:
+			probes = append(probes, m.reply)
+		case *waiter:
+			l.waiters = append(l.waiters, m)
+		}
+	}
+	var err error
+	if len(out.Changes) > 0 {
+		err = l.d.propose(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Changes: out.Changes})
+		if err != nil {
+			l.log.Error("cannot record state transitions; methods not started", "changes", len(out.Changes), "err", err)
+		}
+	}
+	for _, r := range replies {
+		r <- err
+	}
+	for _, p := range probes {
+		close(p)
+	}
+	for _, n := range out.Notes {
+		lvl := slog.LevelInfo
+		if n.Warn {
+			lvl = slog.LevelWarn
+		}
+		l.log.Log(context.Background(), lvl, n.Msg, "resource", n.Resource, "group", n.Group)
+	}
+	if err == nil {
+		for _, run := range out.Runs {
+			l.launch(run)
+		}
+	} else {
+		// The transitions are not durable, so the methods must not run;
+		// report them failed so the engine's view stays consistent.
+		for _, run := range out.Runs {
+			ev := engine.MethodDone{Resource: run.Resource, Method: run.Method, Reason: "not started: " + err.Error()}
+			go func() { l.in <- doneMsg{ev} }()
+		}
+	}
+	if out.NodeAction != "" {
+		l.nodeAction(out.NodeAction)
+	}
+	kept := l.waiters[:0]
+	for _, w := range l.waiters {
+		select {
+		case <-w.gone:
+			continue
+		default:
+		}
+		if l.settled(w.groups) {
+			close(w.reply)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	clear(l.waiters[len(kept):])
+	l.waiters = kept
+}
+
+func (l *lifecycle) settled(groups []string) bool {
+	for _, name := range groups {
+		if g := l.eng.Groups[name]; g != nil && g.Local && !g.Settled() {
+			return false
+		}
+	}
+	return true
+}
+
+// sync re-reads what changed in the configuration since the last turn.
+func (l *lifecycle) sync() bool {
+	l.dirtyMu.Lock()
+	all, rgs, rss := l.dirtyAll, l.dirtyRG, l.dirtyRS
+	if !all && len(rgs) == 0 && len(rss) == 0 {
+		l.dirtyMu.Unlock()
+		return false
+	}
+	l.dirtyAll, l.dirtyRG, l.dirtyRS = false, map[string]bool{}, map[string]bool{}
+	l.dirtyMu.Unlock()
+	l.d.machine.Read(func(c *model.Config) {
+		if all {
+			l.eng.Sync(c, nil)
+			return
+		}
+		for rs := range rss {
+			if r, ok := c.Resources[rs]; ok {
+				rgs[r.Group] = true
+			}
+			if r, ok := l.eng.Resources[rs]; ok {
+				rgs[r.Group] = true
+			}
+		}
+		names := make([]string, 0, len(rgs))
+		for g := range rgs {
+			names = append(names, g)
+		}
+		l.eng.Sync(c, names)
+	})
+	return true
+}
+
+// launch runs one method aside and reports its result to the loop.
+func (l *lifecycle) launch(run engine.Run) {
+	go func() {
+		l.sem <- struct{}{}
+		res := l.exec(context.Background(), run, methods.Argv(run.Resource, run.Type, run.Group))
+		<-l.sem
+		l.in <- doneMsg{engine.MethodDone{Resource: run.Resource, Method: run.Method, OK: res.OK(), Reason: res.Reason}}
+	}()
+}
+
+// exec resolves, checks and runs one method, logging each line of its
+// output under the resource. Methods run under a context that rgmd's
+// shutdown does not cancel: a Start interrupted because rgmd stopped would
+// leave the service half started, while one left to finish is simply
+// adopted (or stopped) by the next rgmd.
+func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) methods.Result {
+	log := l.log.With("resource", run.Resource, "group", run.Group, "type", run.Type, "method", run.Method, "node", l.d.opts.NodeName)
+	path, err := methods.Resolve(run.BaseDir, run.Path)
+	if err == nil {
+		err = methods.CheckFile(path, os.Geteuid())
+	}
+	if err != nil {
+		log.Error("cannot run method", "err", err)
+		return methods.Result{ExitCode: -1, Err: err, Reason: "cannot execute: " + err.Error()}
+	}
+	log.Debug("method starting", "path", path)
+	res := l.runner.Run(ctx, methods.Spec{
+		Path: path, Args: args, Env: l.env, Timeout: run.Timeout, Label: run.Resource,
+		OnLine: func(stream, line string) { log.Info(line, "stream", stream) },
+	})
+	if res.OK() {
+		log.Debug("method succeeded", "duration", res.Duration)
+	} else {
+		log.Warn("method failed", "reason", res.Reason, "duration", res.Duration)
+	}
+	return res
+}
+
+// nodeAction carries out --stop-failed-action for a HARD stop failure.
+func (l *lifecycle) nodeAction(action string) {
+	switch action {
+	case engine.StopFailedExit:
+		l.log.Error("a stop method of a Failover_mode=HARD resource failed; exiting (--stop-failed-action=exit)")
+		os.Exit(75)
+	case engine.StopFailedReboot:
+		l.log.Error("a stop method of a Failover_mode=HARD resource failed; rebooting the node (--stop-failed-action=reboot)")
+		syscall.Sync()
+		if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_RESTART); err != nil {
+			l.log.Error("reboot failed; exiting instead", "err", err)
+			os.Exit(75)
+		}
+	}
+}
+
+// validate runs the type's Validate method, if it declares one, for a
+// resource as it would be after a change: r and g hold the -r/-x/-g
+// properties to pass. Its failure refuses the change with
+// SCHA_ERR_CHECKS (the reference's "sanity checks failed; request
+// refused"), naming the method's last words.
+func (l *lifecycle) validate(ctx context.Context, c *model.Config, res *model.Resource, create bool, rProps, xProps, gProps map[string]string) error {
+	rt := c.Types[res.Type]
+	if rt == nil || rt.Props[engine.Validate] == "" {
+		return nil
+	}
+	secs := 3600
+	fmt.Sscan(res.Props["Validate_timeout"], &secs)
+	run := engine.Run{Resource: res.Name, Group: res.Group, Type: res.Type, Method: engine.Validate,
+		BaseDir: rt.Props["RT_basedir"], Path: rt.Props[engine.Validate], Timeout: time.Duration(secs) * time.Second}
+	r := l.exec(ctx, run, methods.ValidateArgv(res.Name, res.Type, res.Group, create, rProps, xProps, gProps))
+	if r.OK() {
+		return nil
+	}
+	detail := strings.TrimSpace(r.Output)
+	if i := strings.LastIndexByte(detail, '\n'); i >= 0 {
+		detail = detail[i+1:]
+	}
+	if detail != "" {
+		detail = ": " + detail
+	}
+	return scha.Errorf(scha.ErrChecks, "Validate of resource %s on %s refused the change (%s)%s", res.Name, l.d.opts.NodeName, r.Reason, detail)
+}

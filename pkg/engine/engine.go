@@ -1,0 +1,430 @@
+// Package engine decides what rgmd does to resources and resource groups on
+// its node: the state machines of the reference (resource ONLINE, OFFLINE,
+// STARTING, STOPPING, START_FAILED, STOP_FAILED, MONITOR_FAILED,
+// ONLINE_NOT_MONITORED; group UNMANAGED, OFFLINE, PENDING_ONLINE, ONLINE,
+// PENDING_OFFLINE, ERROR_STOP_FAILED, ONLINE_FAULTED,
+// PENDING_ONLINE_BLOCKED), dependency ordering, and Failover_mode.
+//
+// It decides and never acts: State.Handle takes an event (an operator
+// request, a method's result, rgmd's start) and returns an Output: the
+// state changes to persist, the methods to run, and what to log. No I/O,
+// no exec, no clock, so every transition is covered by table tests, and
+// the daemon is the only place that runs anything.
+//
+// The engine is level-triggered: after applying an event it re-plans the
+// groups the event touched, comparing what the operator wants (the
+// group's Desired state, the resource's On_off_switch and
+// Monitored_switch) with what the methods achieved (the persisted
+// states), so the same code drives a fresh online, a failover and the
+// recovery after an rgmd crash.
+package engine
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/model"
+)
+
+// Method names, as in the RTR file.
+const (
+	Start        = "Start"
+	Stop         = "Stop"
+	Validate     = "Validate"
+	Update       = "Update"
+	Init         = "Init"
+	Fini         = "Fini"
+	Boot         = "Boot"
+	PrenetStart  = "Prenet_start"
+	PostnetStop  = "Postnet_stop"
+	MonitorStart = "Monitor_start"
+	MonitorStop  = "Monitor_stop"
+	MonitorCheck = "Monitor_check"
+)
+
+// Values of --stop-failed-action: what a failed stop method of a resource
+// whose Failover_mode is HARD does to the node.
+const (
+	StopFailedNone   = "none"   // nothing: the resource stays STOP_FAILED (the default)
+	StopFailedExit   = "exit"   // rgmd exits, so its supervisor (or the operator) steps in
+	StopFailedReboot = "reboot" // the node reboots, as Solaris Cluster aborts it
+)
+
+// DepKind is the kind of a resource dependency.
+type DepKind int
+
+const (
+	Strong         DepKind = iota // Resource_dependencies
+	Weak                          // Resource_dependencies_weak
+	Restart                       // Resource_dependencies_restart
+	OfflineRestart                // Resource_dependencies_offline_restart
+)
+
+// Dep is one dependency of a resource on another (the dependee).
+type Dep struct {
+	On   string
+	Kind DepKind
+	// Local is set for {LOCAL_NODE} and for dependencies within a group:
+	// only the dependee's state on this node counts.
+	Local bool
+}
+
+// Method is a declared method of a resource's type.
+type Method struct {
+	Path    string        // as in the RTR file; relative to BaseDir unless absolute
+	Timeout time.Duration // the resource's <method>_timeout
+}
+
+// Resource is the engine's view of a resource on its node. The exported
+// fields come from the configuration (Sync); the others are the progress
+// of methods in flight, which lives only in memory: after a crash, the
+// persisted STARTING/STOPPING says enough to recover.
+type Resource struct {
+	Name, Group, Type string
+	BaseDir           string
+	Methods           map[string]Method // declared methods only
+	FailoverMode      string
+	Deps              []Dep
+	InitHere          bool // this node is in the type's Init_nodes set for the resource
+	Local             bool // the group's Nodelist holds this node
+	State             string
+	Enabled           bool
+	Monitored         bool
+	OnlineElsewhere   bool // online on another node (for {ANY_NODE} dependencies)
+
+	running                                  string // method in flight, "" if none
+	mode                                     string // what the running method is part of: online, offline, monitor, monrestart, other
+	startStep                                int    // online sequence: 0 nothing done, 1 Prenet_start done, 2 Start done, 3 Monitor_start done
+	stopStep                                 int    // offline sequence: 0 nothing done, 1 Monitor_stop done, 2 Stop done, 3 Postnet_stop done
+	monStep                                  int    // monitor restart (recovery): 0, 1 Monitor_stop done
+	needInit, needFini, needBoot, needUpdate bool
+	needMonRestart                           bool
+	// needStop forces the offline sequence once (crash recovery of a
+	// resource caught in STARTING/STOPPING, a retry after START_FAILED, a
+	// restart dependency); it clears when the resource reaches OFFLINE.
+	needStop bool
+	// keepFailed keeps START_FAILED after the cleanup Stop that follows a
+	// failed start handed over to another node, so the operator sees which
+	// resource failed; cleaned records that this Stop ran.
+	keepFailed, cleaned bool
+	checked             bool // Monitor_check passed for the pending switch
+}
+
+// Has reports whether the resource's type declares method m.
+func (r *Resource) Has(m string) bool { _, ok := r.Methods[m]; return ok }
+
+// Group is the engine's view of a resource group on its node.
+type Group struct {
+	Name      string
+	Nodelist  []string
+	Local     bool   // Nodelist holds this node
+	State     string // on this node
+	Desired   string // on this node: ONLINE or OFFLINE ("" = OFFLINE)
+	Deps      []string
+	Resources []string // sorted
+	Suspended bool     // Suspend_automatic_recovery
+	AutoStart bool     // Auto_start_on_new_cluster
+	Scalable  bool     // RG_mode Scalable: online on every node of its Nodelist
+	// OnlineElsewhere says the group is online on another node: a failover
+	// group waits for it to stop there before starting here, and it
+	// satisfies the RG_dependencies of groups on other nodes.
+	OnlineElsewhere bool
+
+	restarting bool // rg restart: offline first, then online again
+	check      bool // switch onto this node: run Monitor_check first
+	settled    bool // nothing in progress (after the last plan)
+}
+
+// Settled reports whether nothing is in progress for the group on this
+// node: what `rgmadm ... --wait` waits for.
+func (g *Group) Settled() bool { return g.settled && !g.restarting && !g.check }
+
+// State is everything the engine knows on one node.
+type State struct {
+	Node string
+	// StopFailedAction is --stop-failed-action: none, exit or reboot.
+	StopFailedAction string
+
+	Groups    map[string]*Group
+	Resources map[string]*Resource
+
+	dependents   map[string][]string // resource → resources that depend on it
+	rgDependents map[string][]string // group → groups whose RG_dependencies name it
+	dirty        map[string]bool     // groups to plan
+	begun        bool                // Started was handled: a new resource in a managed group gets Init
+	// pass-local memos
+	targetMemo map[string]bool
+	comingMemo map[string]bool
+}
+
+// New returns an empty state for node.
+func New(node string) *State {
+	return &State{
+		Node: node, StopFailedAction: StopFailedNone,
+		Groups: map[string]*Group{}, Resources: map[string]*Resource{},
+		dependents: map[string][]string{}, rgDependents: map[string][]string{}, dirty: map[string]bool{},
+	}
+}
+
+// Output is what the daemon must do after an event.
+type Output struct {
+	// Changes are persisted, in one log entry, before any of Runs starts:
+	// a method never runs without its STARTING or STOPPING being durable.
+	Changes []model.StateChange
+	Runs    []Run
+	// NodeAction is "exit" or "reboot" when a HARD stop failure asks for
+	// it (see StopFailedAction); "" otherwise.
+	NodeAction string
+	Notes      []Note
+	// Err is set when a request is refused; nothing else is then set.
+	Err error
+}
+
+// Run is one method to run.
+type Run struct {
+	Resource, Group, Type string
+	Method                string
+	BaseDir, Path         string
+	Timeout               time.Duration
+}
+
+// Note is something to log about a resource or group.
+type Note struct {
+	Resource, Group string
+	Warn            bool
+	Msg             string
+}
+
+// Sync refreshes the view of the named groups (and their resources) from
+// c; nil names means every object. Progress in memory is kept; objects
+// gone from c are dropped. Persisted fields are always taken from c: the
+// daemon calls Sync only after its own changes are committed, so c is at
+// least as new as the memory.
+func (s *State) Sync(c *model.Config, groups []string) {
+	if groups == nil {
+		for name := range s.Groups {
+			if _, ok := c.Groups[name]; !ok {
+				groups = append(groups, name)
+			}
+		}
+		for name := range c.Groups {
+			groups = append(groups, name)
+		}
+		for name, r := range s.Resources {
+			if _, ok := c.Resources[name]; !ok {
+				s.dropResource(name)
+				s.dirty[r.Group] = true
+			}
+		}
+	}
+	for _, name := range groups {
+		s.syncGroup(c, name)
+	}
+}
+
+func (s *State) syncGroup(c *model.Config, name string) {
+	s.dirty[name] = true
+	cg, ok := c.Groups[name]
+	old := s.Groups[name]
+	if !ok {
+		if old != nil {
+			for _, rn := range old.Resources {
+				s.dropResource(rn)
+			}
+			s.setRGDeps(name, old.Deps, nil)
+			delete(s.Groups, name)
+		}
+		return
+	}
+	g := old
+	if g == nil {
+		g = &Group{Name: name}
+		s.Groups[name] = g
+	}
+	g.Nodelist = model.SplitArray(cg.Props["Nodelist"])
+	g.Local = slices.Contains(g.Nodelist, s.Node)
+	g.State, g.Desired = "", ""
+	if st, ok := cg.Nodes[s.Node]; ok {
+		g.State, g.Desired = st.State, st.Desired
+	}
+	g.OnlineElsewhere = false
+	for n, st := range cg.Nodes {
+		if n != s.Node && isGroupOnline(st.State) {
+			g.OnlineElsewhere = true
+		}
+	}
+	deps := model.SplitArray(cg.Props["RG_dependencies"])
+	if old != nil {
+		s.setRGDeps(name, old.Deps, deps)
+	} else {
+		s.setRGDeps(name, nil, deps)
+	}
+	g.Deps = deps
+	g.Suspended = cg.Props["Suspend_automatic_recovery"] == "TRUE"
+	g.AutoStart = cg.Props["Auto_start_on_new_cluster"] != "FALSE"
+	g.Scalable = cg.Props["RG_mode"] == "Scalable"
+	members := c.ResourcesOf(name)
+	for _, rn := range g.Resources {
+		if !slices.Contains(members, rn) {
+			s.dropResource(rn)
+		}
+	}
+	g.Resources = members
+	for _, rn := range members {
+		s.syncResource(c, c.Resources[rn], g)
+	}
+	for _, dep := range s.rgDependents[name] {
+		s.dirty[dep] = true
+	}
+}
+
+func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
+	r := s.Resources[cr.Name]
+	created := r == nil
+	if created {
+		r = &Resource{Name: cr.Name}
+		s.Resources[cr.Name] = r
+	}
+	r.Group, r.Type, r.Local = cr.Group, cr.Type, g.Local
+	rt := c.Types[cr.Type]
+	r.Methods = map[string]Method{}
+	r.BaseDir = ""
+	r.InitHere = false
+	if rt != nil {
+		r.BaseDir = rt.Props["RT_basedir"]
+		for _, m := range model.Methods {
+			if p := rt.Props[m]; p != "" {
+				secs, _ := strconv.Atoi(cr.Props[m+"_timeout"])
+				if secs <= 0 {
+					secs = 3600
+				}
+				r.Methods[m] = Method{Path: p, Timeout: time.Duration(secs) * time.Second}
+			}
+		}
+		if rt.Props["Init_nodes"] == "RT_INSTALLED_NODES" {
+			inst := model.SplitArray(rt.Props["Installed_nodes"])
+			r.InitHere = slices.Contains(inst, "*") || slices.Contains(inst, s.Node)
+		} else {
+			r.InitHere = g.Local
+		}
+	}
+	r.FailoverMode = cr.Props["Failover_mode"]
+	var deps []Dep
+	for i, p := range model.DependencyProps {
+		for _, e := range model.SplitArray(cr.Props[p]) {
+			on := model.DepName(e)
+			local := strings.HasSuffix(e, "{LOCAL_NODE}")
+			if dr, ok := c.Resources[on]; ok && dr.Group == cr.Group {
+				local = true
+			}
+			deps = append(deps, Dep{On: on, Kind: DepKind(i), Local: local})
+		}
+	}
+	s.setDeps(r.Name, r.Deps, deps)
+	r.Deps = deps
+	r.State, r.Enabled, r.Monitored = model.RStateOffline, false, false
+	if st, ok := cr.Nodes[s.Node]; ok {
+		r.State, r.Enabled, r.Monitored = st.State, st.OnOff == model.SwitchEnabled, st.Monitored == model.SwitchEnabled
+	}
+	r.OnlineElsewhere = false
+	for n, st := range cr.Nodes {
+		if n != s.Node && isOnline(st.State) {
+			r.OnlineElsewhere = true
+		}
+	}
+	// Init runs for a resource created in a group that is already managed
+	// (reference §5.2); at rgmd's start every resource is "new" to the
+	// engine, hence begun.
+	if created && s.begun && r.InitHere && r.Has(Init) && g.State != model.RGStateUnmanaged && g.State != "" {
+		r.needInit = true
+	}
+	s.markResource(r)
+}
+
+func (s *State) dropResource(name string) {
+	r := s.Resources[name]
+	if r == nil {
+		return
+	}
+	s.setDeps(name, r.Deps, nil)
+	delete(s.Resources, name)
+}
+
+func (s *State) setDeps(name string, old, deps []Dep) {
+	for _, d := range old {
+		s.dependents[d.On] = slices.DeleteFunc(s.dependents[d.On], func(x string) bool { return x == name })
+	}
+	for _, d := range deps {
+		if !slices.Contains(s.dependents[d.On], name) {
+			s.dependents[d.On] = append(s.dependents[d.On], name)
+		}
+	}
+}
+
+func (s *State) setRGDeps(name string, old, deps []string) {
+	for _, d := range old {
+		s.rgDependents[d] = slices.DeleteFunc(s.rgDependents[d], func(x string) bool { return x == name })
+	}
+	for _, d := range deps {
+		if !slices.Contains(s.rgDependents[d], name) {
+			s.rgDependents[d] = append(s.rgDependents[d], name)
+		}
+	}
+}
+
+// markResource schedules the groups whose plan may depend on r.
+func (s *State) markResource(r *Resource) {
+	s.dirty[r.Group] = true
+	for _, d := range s.dependents[r.Name] {
+		if dr := s.Resources[d]; dr != nil {
+			s.dirty[dr.Group] = true
+		}
+	}
+	for _, d := range r.Deps {
+		if dr := s.Resources[d.On]; dr != nil {
+			s.dirty[dr.Group] = true
+		}
+	}
+}
+
+func isOnline(state string) bool {
+	switch state {
+	case model.RStateOnline, model.RStateOnlineNotMonitored, model.RStateMonitorFailed:
+		return true
+	}
+	return false
+}
+
+func isGroupOnline(state string) bool {
+	return state == model.RGStateOnline || state == model.RGStateOnlineFaulted
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FiniRun says whether deleting resource from c runs its Fini on node (its
+// group is managed and node is in its Init_nodes set), and how. The daemon
+// asks before the delete, since afterwards the resource is gone.
+func FiniRun(c *model.Config, node, resource string) (Run, bool) {
+	cr, ok := c.Resources[resource]
+	if !ok {
+		return Run{}, false
+	}
+	s := New(node)
+	s.Sync(c, []string{cr.Group})
+	r, g := s.Resources[resource], s.Groups[cr.Group]
+	if r == nil || g == nil || g.State == model.RGStateUnmanaged || g.State == "" || !r.InitHere || !r.Has(Fini) {
+		return Run{}, false
+	}
+	m := r.Methods[Fini]
+	return Run{Resource: r.Name, Group: r.Group, Type: r.Type, Method: Fini, BaseDir: r.BaseDir, Path: m.Path, Timeout: m.Timeout}, true
+}
