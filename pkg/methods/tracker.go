@@ -15,6 +15,7 @@ import (
 type Tracker struct {
 	mu      sync.Mutex
 	running map[int]string // leader pid, which is also the pgid → label
+	adopted map[int]string // long-lived pid → label (Adopt), e.g. a PMF supervisor
 }
 
 // maxAncestors bounds the ppid walk: a pid recycled during the walk could
@@ -42,15 +43,45 @@ func (t *Tracker) remove(pid int) {
 func (t *Tracker) lookup(pid int) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	label, ok := t.running[pid]
+	if label, ok := t.running[pid]; ok {
+		return label, true
+	}
+	label, ok := t.adopted[pid]
 	return label, ok
+}
+
+// Adopt makes pid (a process, or a process group when pid is its leader)
+// and its descendants owned by label until Release, whether or not a
+// method is running. The process monitor adopts the trees that a
+// callback started with pmfadm: a fault monitor started by Monitor_start
+// outlives the method, and must still be able to call
+// scha_resource_setstatus for its resource.
+func (t *Tracker) Adopt(pid int, label string) {
+	if pid <= 1 {
+		return // never let init, or every process, be owned
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.adopted == nil {
+		t.adopted = make(map[int]string)
+	}
+	t.adopted[pid] = label
+}
+
+// Release ends an Adopt, once the adopted process is gone: its pid may be
+// reused by anyone.
+func (t *Tracker) Release(pid int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.adopted, pid)
 }
 
 // Owner reports the label of the running method that pid belongs to: pid
 // is the method itself, is in the method's process group, or descends
 // from a process that is (through the ppid chain in /proc). A process a
 // method left behind after the method returned is not owned: ownership
-// ends with the method. ok is false when pid belongs to no running method
+// ends with the method, unless the process descends from an adopted one
+// (Adopt), whose ownership lasts until Release. ok is false when pid belongs to no running method
 // or no longer exists.
 func (t *Tracker) Owner(pid int) (label string, ok bool) {
 	for i := 0; i < maxAncestors && pid > 0; i++ {

@@ -3,6 +3,7 @@ package methods
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -74,5 +75,39 @@ func TestTrackerOwner(t *testing.T) {
 	<-done
 	if label, ok := tr.Owner(session); ok {
 		t.Errorf("Owner(%d) = %q after the method ended", session, label)
+	}
+}
+
+// TestTrackerAdopt: a process adopted with a label owns its descendants
+// after every method has ended, until Release.
+func TestTrackerAdopt(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("/bin/sh", "-c", "sleep 30 & echo $! > "+dir+"/child.pid; wait")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	child := readPID(t, filepath.Join(dir, "child.pid"))
+	killInCleanup(t, child)
+	tr := &Tracker{}
+	if _, ok := tr.Owner(child); ok {
+		t.Fatal("owned before Adopt")
+	}
+	tr.Adopt(1, "init") // refused: would own everything
+	if _, ok := tr.Owner(child); ok {
+		t.Fatal("Adopt(1) took effect")
+	}
+	tr.Adopt(cmd.Process.Pid, "mon-rs")
+	for _, pid := range []int{cmd.Process.Pid, child} {
+		if label, ok := tr.Owner(pid); !ok || label != "mon-rs" {
+			t.Errorf("Owner(%d) = %q, %v; want mon-rs", pid, label, ok)
+		}
+	}
+	if _, ok := tr.Owner(os.Getpid()); ok {
+		t.Error("the test process is owned")
+	}
+	tr.Release(cmd.Process.Pid)
+	if label, ok := tr.Owner(child); ok {
+		t.Errorf("Owner(%d) = %q after Release", child, label)
 	}
 }

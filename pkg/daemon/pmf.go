@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/pmf"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// The process monitor facility (pmfadm): rgmd keeps a table of tags and
+// supervises each tag's process tree through a supervisor process, which
+// is rgmd's own executable started as pmf.ShimArg0 (see pkg/pmf).
+
+func init() {
+	// rgmd runs itself as a tree's supervisor: that needs no other file
+	// installed, and /proc/self/exe stays runnable even while a package
+	// upgrade replaces the binary.
+	if filepath.Base(os.Args[0]) == pmf.ShimArg0 {
+		os.Exit(pmf.ShimMain(os.Args[1:]))
+	}
+	moreHandlers = append(moreHandlers, pmfHandlers)
+}
+
+// pmfShutdownWait bounds how long rgmd's exit waits for the trees, which
+// get SIGTERM and, after the supervisor's grace of 5 s, SIGKILL.
+const pmfShutdownWait = 8 * time.Second
+
+// pmfManagers holds each Daemon's manager for stopPMF; the handler
+// closures hold it otherwise.
+var pmfManagers sync.Map // *Daemon → *pmf.Manager
+
+func isPMFOp(op string) bool { return strings.HasPrefix(op, "pmf.") }
+
+// stopPMF stops every monitored tree when rgmd exits. A node without rgmd
+// is not a cluster member: its services must not run on, unwatched, while
+// another node may take them over; and a restarted rgmd would know nothing
+// of them, so pmfadm could neither stop them nor start them again.
+func (d *Daemon) stopPMF() {
+	if m, ok := pmfManagers.LoadAndDelete(d); ok {
+		m.(*pmf.Manager).Shutdown(pmfShutdownWait)
+	}
+}
+
+func pmfHandlers(d *Daemon) map[string]Handler {
+	m := pmf.NewManager("/proc/self/exe", d.opts.Logger.With("facility", "pmf"))
+	if d.tracker != nil {
+		m.Adopt, m.Release = d.tracker.Adopt, d.tracker.Release
+	}
+	pmfManagers.Store(d, m)
+	return map[string]Handler{
+		wire.OpPMFStart: func(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
+			a, err := args[wire.PMFStartArgs](raw)
+			if err != nil {
+				return nil, err
+			}
+			if p.UID < 0 || p.GID < 0 {
+				return nil, scha.Errorf(scha.ErrAccess, "the caller's credentials are unknown")
+			}
+			if os.Geteuid() != 0 && p.UID != os.Geteuid() {
+				// An unprivileged rgmd cannot become the caller; running the
+				// caller's command as rgmd's user would hand them its rights.
+				return nil, scha.Errorf(scha.ErrAccess, "rgmd runs as uid %d and cannot start processes as uid %d", os.Geteuid(), p.UID)
+			}
+			period := time.Duration(a.PeriodMS) * time.Millisecond
+			s := pmf.Spec{Tag: a.Tag, Argv: a.Argv, Env: a.Env, Dir: a.Dir, Action: a.Action,
+				UID: p.UID, GID: p.GID, Policy: pmf.Policy{Retries: a.Retries, Period: period}, Level: a.Level}
+			if s.Dir == "" {
+				s.Dir = "/"
+			}
+			// A tree started by a callback (a fault monitor from
+			// Monitor_start) keeps acting for the callback's resource
+			// after the method has returned.
+			if d.tracker != nil && p.PID > 0 {
+				s.Label, _ = d.tracker.Owner(p.PID)
+			}
+			return m.Start(s)
+		},
+		wire.OpPMFStop: func(ctx context.Context, p Peer, raw json.RawMessage) (any, error) {
+			a, err := args[wire.PMFStopArgs](raw)
+			if err != nil {
+				return nil, err
+			}
+			if a.Signal < 0 || a.Signal > 64 {
+				return nil, scha.Errorf(scha.ErrInval, "invalid signal %d", a.Signal)
+			}
+			return nil, m.Stop(ctx, pmf.StopArgs{Tag: a.Tag, UID: p.UID, Kill: a.Kill, Signal: syscall.Signal(a.Signal), Wait: time.Duration(a.WaitMS) * time.Millisecond})
+		},
+		wire.OpPMFModify: func(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
+			a, err := args[wire.PMFModifyArgs](raw)
+			if err != nil {
+				return nil, err
+			}
+			var period *time.Duration
+			if a.PeriodMS != nil {
+				v := time.Duration(*a.PeriodMS) * time.Millisecond
+				period = &v
+			}
+			return m.Modify(a.Tag, p.UID, a.Retries, period)
+		},
+		wire.OpPMFShow: func(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+			a, err := args[wire.PMFTagArgs](raw)
+			if err != nil {
+				return nil, err
+			}
+			return m.Show(a.Tag)
+		},
+		wire.OpPMFList: func(context.Context, Peer, json.RawMessage) (any, error) {
+			return wire.PMFListReply{Tags: m.List()}, nil
+		},
+	}
+}

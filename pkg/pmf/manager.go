@@ -1,0 +1,537 @@
+package pmf
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// Spec is what a tag runs and how it is restarted.
+type Spec struct {
+	Tag    string
+	Argv   []string
+	Env    []string
+	Dir    string
+	Action string // shell command line; "" for none
+	UID    int    // the requester's; processes run as UID/GID
+	GID    int
+	Policy Policy
+	Level  int    // -C: monitored fork depth; < 0 for all
+	Label  string // resource of the callback that created the tag, for Tracker.Adopt
+}
+
+// Manager is rgmd's table of tags. Create it with NewManager; it is safe
+// for concurrent use.
+type Manager struct {
+	// Exe is the executable run as each tree's supervisor with argv[0]
+	// ShimArg0: rgmd's own (/proc/self/exe), whose start-up dispatches to
+	// ShimMain.
+	Exe string
+	// Logger receives tag events and the commands' output.
+	Logger *slog.Logger
+	// Adopt and Release, optional, are told each supervisor's and action's
+	// pid with the tag's label while they run (methods.Tracker).
+	Adopt   func(pid int, label string)
+	Release func(pid int)
+	// RestartDelay is waited before restarting a tree that lived less
+	// than a second, so that a command that fails at once, with unlimited
+	// retries, does not fork as fast as it can.
+	RestartDelay time.Duration
+	// Now is the clock of the restart policy.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	tags   map[string]*tag
+	closed bool
+}
+
+// NewManager returns an empty table whose supervisors are exe.
+func NewManager(exe string, log *slog.Logger) *Manager {
+	return &Manager{Exe: exe, Logger: log, RestartDelay: 200 * time.Millisecond, Now: time.Now, tags: make(map[string]*tag)}
+}
+
+type tag struct {
+	spec     Spec
+	hist     History
+	state    string
+	stopping bool // -s, -k or shutdown: never restarted again
+	dropped  bool
+
+	shimPid int      // 0 while no tree runs
+	cmdPid  int      // the command's pid, leader of its process group
+	ctl     *os.File // supervisor's control pipe
+	action  *os.Process
+	timer   *time.Timer   // pending restart
+	gone    chan struct{} // closed when the tag leaves the table
+}
+
+// Start creates a tag and starts its command. The command's failure to
+// execute is reported here (SCHA_ERR_METHOD) and creates no tag.
+func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
+	if s.Tag == "" || strings.ContainsAny(s.Tag, " \t\n") {
+		return nil, scha.Errorf(scha.ErrInval, "invalid nametag %q", s.Tag)
+	}
+	if len(s.Argv) == 0 || s.Argv[0] == "" {
+		return nil, scha.Errorf(scha.ErrInval, "no command")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+	}
+	if _, ok := m.tags[s.Tag]; ok {
+		return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
+	}
+	t := &tag{spec: s, state: wire.PMFRunning, gone: make(chan struct{})}
+	if err := m.launch(t); err != nil {
+		return nil, err
+	}
+	m.tags[s.Tag] = t
+	m.log().Info("pmf: started", "tag", s.Tag, "pid", t.cmdPid, "uid", s.UID, "command", strings.Join(s.Argv, " "))
+	return m.info(t), nil
+}
+
+// launch starts t's supervisor and waits for its word that the command
+// runs. Called with m.mu held.
+func (m *Manager) launch(t *tag) error {
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
+	}
+	repR, repW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		repR.Close()
+		repW.Close()
+		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
+	}
+	s := t.spec
+	cmd := &exec.Cmd{
+		Path:        m.Exe,
+		Args:        append([]string{ShimArg0, strconv.Itoa(s.Level)}, s.Argv...),
+		Env:         s.Env,
+		Dir:         s.Dir,
+		Stdin:       ctlR,
+		Stdout:      repW,
+		Stderr:      outW,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Credential: credential(s.UID, s.GID)},
+	}
+	err = cmd.Start()
+	ctlR.Close()
+	repW.Close()
+	outW.Close()
+	if err != nil {
+		ctlW.Close()
+		repR.Close()
+		outR.Close()
+		return scha.Errorf(scha.ErrMethod, "cannot start %s as uid %d in %s: %v", s.Argv[0], s.UID, s.Dir, err)
+	}
+	go m.logOutput(s.Tag, outR)
+	br := bufio.NewReader(repR)
+	line, _ := br.ReadString('\n')
+	word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	pid, perr := strconv.Atoi(rest)
+	if word != shimStarted || perr != nil {
+		ctlW.Close()
+		repR.Close()
+		cmd.Wait()
+		if word == shimError {
+			return scha.Errorf(scha.ErrMethod, "cannot execute %s", rest)
+		}
+		return scha.Errorf(scha.ErrInternal, "process monitor supervisor failed: %q", line)
+	}
+	t.shimPid, t.cmdPid, t.ctl, t.state = cmd.Process.Pid, pid, ctlW, wire.PMFRunning
+	if m.Adopt != nil && s.Label != "" {
+		m.Adopt(t.shimPid, s.Label)
+	}
+	go m.watch(t, cmd, br, repR, m.Now())
+	return nil
+}
+
+// credential is the identity to start a tag's processes with: nil (rgmd's
+// own) unless rgmd is root and the requester is another user.
+func credential(uid, gid int) *syscall.Credential {
+	if os.Geteuid() != 0 || (uid == 0 && gid == 0) || uid < 0 || gid < 0 {
+		return nil
+	}
+	// Groups empty: the requester's supplementary groups are not known
+	// from SO_PEERCRED, and root's must not leak to the user.
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+}
+
+// watch waits for the supervisor to say the tree is gone, then applies the
+// restart policy.
+func (m *Manager) watch(t *tag, cmd *exec.Cmd, br *bufio.Reader, rep *os.File, started time.Time) {
+	status := -1
+	for {
+		line, err := br.ReadString('\n')
+		if word, rest, _ := strings.Cut(strings.TrimSpace(line), " "); word == shimExited {
+			status, _ = strconv.Atoi(rest)
+		}
+		if err != nil {
+			break
+		}
+	}
+	rep.Close()
+	cmd.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Release != nil && t.spec.Label != "" {
+		m.Release(t.shimPid)
+	}
+	t.ctl.Close()
+	t.shimPid, t.cmdPid, t.ctl = 0, 0, nil
+	if t.stopping {
+		m.drop(t, "stopped")
+		return
+	}
+	m.log().Warn("pmf: process tree exited", "tag", t.spec.Tag, "status", status)
+	m.treeEnded(t, m.Now().Sub(started))
+}
+
+// treeEnded applies the policy to a failure. Called with m.mu held.
+func (m *Manager) treeEnded(t *tag, lived time.Duration) {
+	if t.hist.Failed(t.spec.Policy, m.Now()) == Restart {
+		t.state = wire.PMFRestarting
+		delay := time.Duration(0)
+		if lived < time.Second {
+			delay = m.RestartDelay
+		}
+		t.timer = time.AfterFunc(delay, func() { m.restart(t) })
+		return
+	}
+	if t.spec.Action == "" {
+		m.drop(t, "retries exhausted")
+		return
+	}
+	m.runAction(t)
+}
+
+func (m *Manager) restart(t *tag) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t.timer = nil
+	if t.stopping || t.dropped {
+		return
+	}
+	start := m.Now()
+	if err := m.launch(t); err != nil {
+		m.log().Error("pmf: restart failed", "tag", t.spec.Tag, "err", err)
+		m.treeEnded(t, m.Now().Sub(start))
+		return
+	}
+	m.log().Info("pmf: restarted", "tag", t.spec.Tag, "pid", t.cmdPid, "failures", t.hist.Count(t.spec.Policy, m.Now()))
+}
+
+// runAction runs the tag's action program with "failed TAG" appended,
+// with only the working directory and PATH (and RGM_SOCKET, so that it
+// can call scha_control) of the command. Called with m.mu held.
+func (m *Manager) runAction(t *tag) {
+	s := t.spec
+	t.state = wire.PMFAction
+	var env []string
+	for _, kv := range s.Env {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RGM_SOCKET=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command("/bin/sh", "-c", s.Action+` "$@"`, "pmf-action", "failed", s.Tag)
+	cmd.Env, cmd.Dir = env, s.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: credential(s.UID, s.GID)}
+	out := &logWriter{m: m, tag: s.Tag}
+	cmd.Stdout, cmd.Stderr = out, out
+	// A background process the action left holding its output must not
+	// keep the tag waiting once the action itself has exited.
+	cmd.WaitDelay = time.Second
+	m.log().Warn("pmf: retries exhausted; running the action", "tag", s.Tag, "action", s.Action)
+	if err := cmd.Start(); err != nil {
+		m.drop(t, "action cannot run: "+err.Error())
+		return
+	}
+	t.action = cmd.Process
+	pid := cmd.Process.Pid
+	if m.Adopt != nil && s.Label != "" {
+		m.Adopt(pid, s.Label)
+	}
+	go func() {
+		err := cmd.Wait()
+		ok := cmd.ProcessState != nil && cmd.ProcessState.Success()
+		if ok && errors.Is(err, exec.ErrWaitDelay) {
+			err = nil
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.Release != nil && s.Label != "" {
+			m.Release(pid)
+		}
+		t.action = nil
+		if t.stopping || t.dropped {
+			m.drop(t, "stopped")
+			return
+		}
+		if AfterAction(ok && err == nil) == GiveUp {
+			m.drop(t, fmt.Sprintf("action failed (%v)", err))
+			return
+		}
+		t.hist.Reset()
+		if err := m.launch(t); err != nil {
+			m.log().Error("pmf: restart after the action failed", "tag", s.Tag, "err", err)
+			m.treeEnded(t, 0)
+			return
+		}
+		m.log().Info("pmf: restarted after the action", "tag", s.Tag, "pid", t.cmdPid)
+	}()
+}
+
+// drop removes t from the table. Called with m.mu held.
+func (m *Manager) drop(t *tag, why string) {
+	if t.dropped {
+		return
+	}
+	t.dropped = true
+	if m.tags[t.spec.Tag] == t {
+		delete(m.tags, t.spec.Tag)
+	}
+	close(t.gone)
+	m.log().Info("pmf: nametag dropped", "tag", t.spec.Tag, "reason", why)
+}
+
+// StopArgs is pmfadm -s and -k.
+type StopArgs struct {
+	Tag    string
+	UID    int            // the requester: the tag's owner or root
+	Kill   bool           // -k: the signal defaults to DefaultKillSignal
+	Signal syscall.Signal // 0: none
+	Wait   time.Duration  // > 0: wait that long for the tree to be gone
+}
+
+// DefaultKillSignal is what pmfadm -k sends when no signal is given.
+const DefaultKillSignal = syscall.SIGTERM
+
+// Stop stops restarting a tag and signals its tree (and its action, if it
+// runs); the tag leaves the table once nothing of it runs. With a Wait it
+// returns SCHA_ERR_TIMEOUT if that has not happened in time.
+func (m *Manager) Stop(ctx context.Context, a StopArgs) error {
+	m.mu.Lock()
+	t, err := m.owned(a.Tag, a.UID)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	sig := a.Signal
+	if sig == 0 && a.Kill {
+		sig = DefaultKillSignal
+	}
+	t.stopping, t.state = true, wire.PMFStopping
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
+	if sig != 0 {
+		m.signal(t, sig)
+	}
+	if t.ctl == nil && t.action == nil {
+		m.drop(t, "stopped") // between a failure and its restart
+	}
+	gone := t.gone
+	m.mu.Unlock()
+	if a.Wait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(a.Wait)
+	defer timer.Stop()
+	select {
+	case <-gone:
+		return nil
+	case <-timer.C:
+		return scha.Errorf(scha.ErrTimeout, "nametag %s: processes still running after %v", a.Tag, a.Wait)
+	case <-ctx.Done():
+		return scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+	}
+}
+
+// signal sends sig to t's tree and action. Called with m.mu held.
+func (m *Manager) signal(t *tag, sig syscall.Signal) {
+	if t.ctl != nil {
+		fmt.Fprintf(t.ctl, "%s %d\n", shimSignal, int(sig))
+	}
+	if t.action != nil {
+		_ = syscall.Kill(-t.action.Pid, sig)
+	}
+}
+
+// owned finds a tag that uid may change. Called with m.mu held.
+func (m *Manager) owned(name string, uid int) (*tag, error) {
+	t, ok := m.tags[name]
+	if !ok {
+		return nil, scha.Errorf(scha.ErrTag, "no such nametag: %s", name)
+	}
+	if uid != 0 && uid != t.spec.UID {
+		return nil, scha.Errorf(scha.ErrAccess, "nametag %s belongs to uid %d; uid %d may not change it", name, t.spec.UID, uid)
+	}
+	return t, nil
+}
+
+// Modify changes a tag's limits (pmfadm -m). Failures already counted
+// stay counted against the new limits.
+func (m *Manager) Modify(name string, uid int, retries *int, period *time.Duration) (*wire.PMFInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.owned(name, uid)
+	if err != nil {
+		return nil, err
+	}
+	if retries != nil {
+		t.spec.Policy.Retries = *retries
+	}
+	if period != nil {
+		t.spec.Policy.Period = *period
+	}
+	return m.info(t), nil
+}
+
+// Show describes one tag (pmfadm -l, -q).
+func (m *Manager) Show(name string) (*wire.PMFInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tags[name]
+	if !ok {
+		return nil, scha.Errorf(scha.ErrTag, "no such nametag: %s", name)
+	}
+	return m.info(t), nil
+}
+
+// List returns the tags, sorted (pmfadm -L).
+func (m *Manager) List() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := make([]string, 0, len(m.tags))
+	for n := range m.tags {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (m *Manager) info(t *tag) *wire.PMFInfo {
+	s := t.spec
+	period := int64(-1)
+	if s.Policy.Period > 0 {
+		period = s.Policy.Period.Milliseconds()
+	}
+	in := &wire.PMFInfo{
+		Tag: s.Tag, UID: s.UID, GID: s.GID, State: t.state, Argv: s.Argv, Dir: s.Dir,
+		Action: s.Action, Retries: s.Policy.Retries, PeriodMS: period, Level: s.Level,
+		Failures: t.hist.Count(s.Policy, m.Now()), Label: s.Label, Pids: []int{},
+	}
+	if t.shimPid != 0 {
+		// The command first, then the rest of the tree in breadth-first
+		// order (the supervisor itself is not part of it).
+		for _, pid := range TreePids(t.shimPid) {
+			if pid == t.cmdPid {
+				in.Pids = append([]int{pid}, in.Pids...)
+			} else {
+				in.Pids = append(in.Pids, pid)
+			}
+		}
+	}
+	if t.action != nil {
+		in.Pids = append(in.Pids, t.action.Pid)
+	}
+	return in
+}
+
+// Shutdown stops every tag for rgmd's exit and waits up to timeout for
+// the trees to be gone. Closing a supervisor's control pipe makes it
+// SIGTERM its tree and SIGKILL what is left after shimOrphanGrace, which
+// is also what happens when rgmd dies without calling Shutdown.
+func (m *Manager) Shutdown(timeout time.Duration) {
+	m.mu.Lock()
+	m.closed = true
+	var gone []chan struct{}
+	for _, t := range m.tags {
+		t.stopping, t.state = true, wire.PMFStopping
+		if t.timer != nil {
+			t.timer.Stop()
+			t.timer = nil
+		}
+		if t.ctl != nil {
+			t.ctl.Close()
+			t.ctl = nil
+		}
+		if t.action != nil {
+			_ = syscall.Kill(-t.action.Pid, syscall.SIGTERM)
+		}
+		if t.shimPid == 0 && t.action == nil {
+			m.drop(t, "rgmd stopping")
+			continue
+		}
+		gone = append(gone, t.gone)
+	}
+	m.mu.Unlock()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for _, g := range gone {
+		select {
+		case <-g:
+		case <-deadline.C:
+			m.log().Warn("pmf: process trees still running at shutdown")
+			return
+		}
+	}
+}
+
+func (m *Manager) log() *slog.Logger {
+	if m.Logger == nil {
+		return slog.Default()
+	}
+	return m.Logger
+}
+
+// logOutput logs the tree's output line by line under its tag, until
+// every process holding the pipe has closed it.
+func (m *Manager) logOutput(tag string, r io.ReadCloser) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 64*1024)
+	for sc.Scan() {
+		m.log().Info("pmf: output", "tag", tag, "line", sc.Text())
+	}
+	// A line longer than the buffer ends the scan; drain the rest so the
+	// writers never block on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// logWriter logs an action's output.
+type logWriter struct {
+	m   *Manager
+	tag string
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.m.log().Info("pmf: action output", "tag", w.tag, "line", l)
+	}
+	return len(p), nil
+}

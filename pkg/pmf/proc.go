@@ -1,0 +1,105 @@
+package pmf
+
+import (
+	"bytes"
+	"os"
+	"sort"
+	"strconv"
+)
+
+// procDir is where process status is read; a variable for tests.
+var procDir = "/proc"
+
+// proc is the part of /proc/<pid>/stat the facility uses.
+type proc struct {
+	ppid  int
+	state byte // R, S, D, Z, ...
+}
+
+// readProc reads one process's status; ok is false once it has gone.
+func readProc(pid int) (proc, bool) {
+	b, err := os.ReadFile(procDir + "/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return proc{}, false
+	}
+	return parseStat(b)
+}
+
+// parseStat parses "pid (comm) state ppid ...". comm may hold spaces and
+// parentheses, so the fields start after the last ')'.
+func parseStat(b []byte) (proc, bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return proc{}, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 2 || len(f[0]) != 1 {
+		return proc{}, false
+	}
+	ppid, err := strconv.Atoi(string(f[1]))
+	if err != nil {
+		return proc{}, false
+	}
+	return proc{ppid: ppid, state: f[0][0]}, true
+}
+
+// allProcs reads every process's parent and state.
+func allProcs() map[int]proc {
+	ents, err := os.ReadDir(procDir)
+	if err != nil {
+		return nil
+	}
+	m := make(map[int]proc, len(ents))
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if p, ok := readProc(pid); ok {
+			m[pid] = p
+		}
+	}
+	return m
+}
+
+// descendants returns root's descendants (not root itself) in breadth-first
+// order, parents before children, each with its depth below root (1 for
+// root's children). Zombies are included: a zombie is reaped by its parent
+// in a moment, and until then it holds its pid.
+func descendants(root int, procs map[int]proc) (pids []int, depth map[int]int) {
+	children := make(map[int][]int)
+	for pid, p := range procs {
+		children[p.ppid] = append(children[p.ppid], pid)
+	}
+	depth = make(map[int]int)
+	queue := []int{root}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		kids := children[parent]
+		sort.Ints(kids)
+		for _, k := range kids {
+			if _, seen := depth[k]; seen || k == root {
+				continue
+			}
+			depth[k] = depth[parent] + 1
+			pids = append(pids, k)
+			queue = append(queue, k)
+		}
+	}
+	return pids, depth
+}
+
+// TreePids lists the live (non-zombie) processes below a supervisor: the
+// monitored tree.
+func TreePids(shim int) []int {
+	procs := allProcs()
+	all, _ := descendants(shim, procs)
+	var live []int
+	for _, pid := range all {
+		if procs[pid].state != 'Z' {
+			live = append(live, pid)
+		}
+	}
+	return live
+}
