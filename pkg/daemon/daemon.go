@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/paths"
 	"github.com/openrgm/openrgm/pkg/store"
+	"github.com/openrgm/openrgm/pkg/wire"
 )
 
 // Options configures rgmd.
@@ -34,6 +36,27 @@ type Options struct {
 	// Ready, when set, is called once the configuration is replayed and
 	// the socket accepts connections.
 	Ready func()
+	// Systemd, optional, is what systemd passed (SystemdFromEnv): with a
+	// notify socket rgmd sends READY=1, STATUS=, WATCHDOG=1 and
+	// STOPPING=1 (systemd.go). The zero value sends nothing.
+	Systemd Systemd
+	// Probes, optional, are liveness probes added to rgmd's own for the
+	// watchdog; for tests and embedders.
+	Probes []func(ctx context.Context) error
+	// DBus selects the D-Bus interface (dbus.go): "system", "session", a
+	// bus address, or "" / "none" for none.
+	DBus string
+	// StopFailedAction is --stop-failed-action: what a failed stop method
+	// of a Failover_mode=HARD resource does to the node: "none" (default;
+	// the resource stays STOP_FAILED), "exit" or "reboot" (lifecycle.go).
+	StopFailedAction string
+	// MaxParallel bounds the callback methods running at once; 0 means
+	// DefaultMaxParallel().
+	MaxParallel int
+	// BootID, optional, replaces the kernel's boot ID in telling an rgmd
+	// restart (services re-adopted) from a node reboot (Boot methods run);
+	// for tests.
+	BootID string
 }
 
 // DefaultClusterName is the name of a cluster whose first rgmd was started
@@ -47,6 +70,7 @@ type Daemon struct {
 	machine *store.ConfigMachine
 	tracker *methods.Tracker
 	events  *Events
+	lc      atomic.Pointer[lifecycle] // the engine's loop (lifecycle.go); set once at start
 
 	// probes check that the loops rgmd depends on still turn; the systemd
 	// watchdog pings only while every probe returns nil promptly. Each
@@ -85,19 +109,27 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := d.init(ctx); err != nil {
 		return err
 	}
+	if err := d.startLifecycle(ctx); err != nil {
+		return err
+	}
 	if ln == nil {
 		if ln, err = Listen(opts.Socket); err != nil {
 			return err
 		}
 	}
-	srv := &Server{Handlers: d.handlers(), Authorize: d.authorize, Logger: log}
+	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log}
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })
 	log.Info("rgmd ready", "node", opts.NodeName, "cluster", cluster, "socket", ln.Addr().String(), "state_dir", opts.StateDir)
 	if opts.Ready != nil {
 		opts.Ready()
 	}
+	stopDBus := d.startDBus(ctx)
+	defer stopDBus()
+	stopSystemd := d.startSystemd(ctx) // after Ready: READY=1 is a promise
 	err = srv.Serve(ctx, ln)
+	d.stopPMF() // pmf.go: stop the process monitor's trees
+	stopSystemd()
 	log.Info("rgmd stopping")
 	return err
 }
@@ -137,7 +169,13 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.StringVar(&opts.ClusterName, "cluster-name", "", "the cluster's name (default: the stored name, or \""+DefaultClusterName+"\" on first start)")
 	fs.IntVar(&opts.Facility, "syslog-facility", 24, "syslog facility number reported by scha_cluster_get -O SYSLOG_FACILITY")
 	fs.StringVar(&opts.RaftBind, "raft-bind", "", "host:port for raft's TCP transport (default: single voter, no network)")
+	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
+	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
+	fs.StringVar(&opts.BootID, "boot-id", "", "boot ID to use instead of the kernel's (for tests)")
+	_ = fs.MarkHidden("boot-id")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logMode := fs.String("log", "auto", "where to log: journal, text (stderr) or auto (the journal when stderr is connected to it)")
+	fs.StringVar(&opts.DBus, "dbus", "none", "D-Bus interface org.openrgm.RGM1 on the system or session bus, or none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rgmd [options]\n\nThe OpenRGM node daemon.\n\nOptions:\n%s", fs.FlagUsages())
@@ -161,7 +199,33 @@ func Main(args []string, version string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rgmd: --log-level: %v\n", err)
 		return 2
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := newLogger(*logMode, level, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "rgmd: %v\n", err)
+		return 2
+	}
+	opts.Logger = logger
+	// Before anything can start a process: these variables are for rgmd
+	// alone (systemd_linux.go).
+	opts.Systemd, err = SystemdFromEnv()
+	if err != nil {
+		logger.Warn("ignoring systemd's watchdog setting", "err", err)
+	}
+	ln, err := ActivationListener()
+	if err != nil && ln == nil {
+		fmt.Fprintf(stderr, "rgmd: socket activation: %v\n", err)
+		return 1
+	} else if err != nil {
+		logger.Warn("socket activation", "err", err)
+	}
+	if ln != nil {
+		// The unit's ListenStream= wins over --socket: it is where clients
+		// connect, and what callbacks must be told in RGM_SOCKET.
+		if a := ln.Addr().String(); a != opts.Socket {
+			logger.Info("serving the socket systemd passed instead of --socket", "socket", a, "flag", opts.Socket)
+			opts.Socket = a
+		}
+	}
 	if opts.NodeName == "" {
 		fmt.Fprintln(stderr, "rgmd: no node name: give --node-name")
 		return 2
@@ -172,7 +236,7 @@ func Main(args []string, version string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := Run(ctx, opts, nil); err != nil {
+	if err := Run(ctx, opts, ln); err != nil {
 		fmt.Fprintf(stderr, "rgmd: %v\n", err)
 		return 1
 	}

@@ -186,9 +186,11 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		}
 		c.SetReadDeadline(time.Now().Add(msgTimeout))
 		req, err := r.ReadRequest()
-		if sh, ok := s.Streams[req.Op]; err == nil && ok {
-			s.stream(ctx, log, c, w, peer, req, sh)
-			return
+		if err == nil {
+			if sh, ok := s.Streams[req.Op]; ok {
+				s.stream(ctx, log, c, w, peer, req, sh)
+				return
+			}
 		}
 		var rep *wire.Reply
 		switch {
@@ -211,8 +213,8 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		c.SetWriteDeadline(time.Now().Add(msgTimeout))
 		werr := w.WriteReply(rep)
 		if errors.Is(werr, wire.ErrTooLong) {
-			log.Error("reply too long", "op", req.Op, "limit", wire.MaxMessage)
-			werr = w.WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+req.Op+" exceeds 1 MiB"))
+			log.Error("reply too long", "op", req.Op, "limit", wire.MaxReply)
+			werr = w.WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+req.Op+" exceeds 256 MiB"))
 		}
 		if werr != nil || err != nil {
 			return

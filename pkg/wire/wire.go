@@ -18,8 +18,14 @@ import (
 //	1 (2026-11-22): first version.
 const ProtocolVersion = 1
 
-// MaxMessage bounds one line (request or reply), newline included.
+// MaxMessage bounds one request line, newline included: what any local
+// user may send the daemon.
 const MaxMessage = 1 << 20
+
+// MaxReply bounds one reply line. Replies come from the daemon, which
+// clients trust, and a listing of a large cluster (10,000 resources) runs
+// to megabytes; the bound only stops a broken stream from eating memory.
+const MaxReply = 256 << 20
 
 // Request is one line from a client.
 type Request struct {
@@ -63,6 +69,24 @@ const (
 
 	OpStatus = "status" // no args → StatusReply
 
+	// Lifecycle requests (LifecycleArgs → LifecycleReply). Each returns once
+	// the request is recorded in the log; rg.wait waits for what follows.
+	// A group name "+" means every group.
+	OpRGManage    = "rg.manage"
+	OpRGUnmanage  = "rg.unmanage"
+	OpRGOnline    = "rg.online"
+	OpRGOffline   = "rg.offline"
+	OpRGSwitch    = "rg.switch" // LifecycleArgs.Node is the target
+	OpRGRestart   = "rg.restart"
+	OpRGSuspend   = "rg.suspend"
+	OpRGResume    = "rg.resume"
+	OpRSEnable    = "rs.enable"
+	OpRSDisable   = "rs.disable"
+	OpRSMonitor   = "rs.monitor"
+	OpRSUnmonitor = "rs.unmonitor"
+	OpRSClear     = "rs.clear"
+	OpRGWait      = "rg.wait" // WaitArgs → WaitReply
+
 	OpSetStatus = "rs.setstatus" // SetStatusArgs: scha_resource_setstatus
 	OpControl   = "control"      // ControlArgs: scha_control
 )
@@ -70,7 +94,7 @@ const (
 // IsRead reports whether op only reads, so any local user may call it.
 func IsRead(op string) bool {
 	switch op {
-	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents:
+	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList:
 		return true
 	}
 	return false
@@ -164,6 +188,10 @@ type GroupStatus struct {
 	Name      string           `json:"name"`
 	State     string           `json:"state"` // on the local node
 	Resources []ResourceStatus `json:"resources"`
+	// Desired is what the operator asked of the group on the local node
+	// (ONLINE or OFFLINE); State is what the methods achieved.
+	Desired   string `json:"desired,omitempty"`
+	Suspended bool   `json:"suspended,omitempty"` // Suspend_automatic_recovery
 }
 
 // ResourceStatus is one resource in a GroupStatus.
@@ -175,6 +203,34 @@ type ResourceStatus struct {
 	StatusMsg string `json:"status_msg"`
 	OnOff     string `json:"on_off"`
 	Monitored string `json:"monitored"`
+	// Desired is ONLINE when the resource's group is wanted online on the
+	// local node and the resource is enabled, else OFFLINE.
+	Desired string `json:"desired,omitempty"`
+}
+
+// LifecycleArgs names the object of a lifecycle request.
+type LifecycleArgs struct {
+	Name string `json:"name"`           // group ("+" for all) or resource
+	Node string `json:"node,omitempty"` // rg.switch: the node to switch to
+}
+
+// LifecycleReply names the groups the request concerns, for rg.wait.
+type LifecycleReply struct {
+	Groups []string `json:"groups"`
+}
+
+// WaitArgs waits until nothing is in progress for the groups on the
+// daemon's node, or TimeoutMs passes (at most 60000; 0 means 10000).
+type WaitArgs struct {
+	Groups    []string `json:"groups"`
+	TimeoutMs int      `json:"timeout_ms,omitempty"`
+}
+
+// WaitReply is the groups' status when the wait ended; Settled is false
+// when it ended by timeout.
+type WaitReply struct {
+	Settled bool          `json:"settled"`
+	Groups  []GroupStatus `json:"groups"`
 }
 
 // SetStatusArgs is scha_resource_setstatus: Status and Status_msg of a
