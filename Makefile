@@ -1,4 +1,5 @@
-# OpenRGM. `make` builds every binary into ./bin; `make start` also starts a
+# OpenRGM. `make` builds every binary into ./bin, libscha into ./bin/lib
+# and the C example type in examples/hello_c; `make start` also starts a
 # single-node rgmd for the current user; `make test` runs every test.
 GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -7,20 +8,49 @@ DESTDIR  ?=
 BINDIR   ?= $(PREFIX)/bin
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CC       ?= cc
+CFLAGS   ?= -O2 -g -Wall -Wextra
 # -s -w: the scha_* commands start once per query, and a smaller binary
 # maps faster.
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build start stop test test-go test-man bench install clean
+.PHONY: all build commands capi examples start stop test test-go test-c test-man bench install clean
 
 all: build
 
-build:
+build: commands capi examples
+
+commands:
 	@mkdir -p bin
 	# No cgo: the net package would link libc's resolver, which costs the
 	# scha_* commands most of a millisecond at start-up.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+
+# libscha.so.1: the C API, the one cgo build. -w drops DWARF (the symbol
+# table stays, for valgrind's suppressions and for debuggers' names);
+# netgo,osusergo keep libc's resolver out, as for the commands.
+capi:
+	@mkdir -p bin/lib/pkgconfig
+	CGO_ENABLED=1 $(GO) build -trimpath -tags netgo,osusergo -buildmode=c-shared \
+	  -ldflags '-w -extldflags -Wl,-soname,libscha.so.1' -o bin/lib/libscha.so.1 ./capi
+	@rm -f bin/lib/libscha.so.h  # cgo's generated header; capi/scha.h is the real one
+	ln -sf libscha.so.1 bin/lib/libscha.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' capi/libscha.pc.in >bin/lib/pkgconfig/libscha.pc
+
+# The C example type's methods go beside its RTR file, where rgmd looks
+# for relative method paths. rgmd runs methods with a clean environment,
+# so they find libscha by their run path: this tree's, then the installed.
+HELLO_C := hello_c_start hello_c_stop hello_c_validate hello_c_monitor_start hello_c_monitor_stop hello_c_probe
+examples: capi
+	for m in $(HELLO_C); do \
+	  $(CC) $(CFLAGS) -Icapi -o examples/hello_c/$$m examples/hello_c/$$m.c examples/hello_c/hello_c.c \
+	    -Lbin/lib -lscha -Wl,-rpath,$(CURDIR)/bin/lib:$(LIBDIR) || exit 1; \
+	done
 
 start: build
 	@scripts/start.sh
@@ -28,11 +58,17 @@ start: build
 stop:
 	@scripts/stop.sh
 
-test: build test-go test-man
+test: build test-go test-c test-man test-deb
 
+# capi/ctest is test-c's; `go test ./...` alone runs it too.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /capi/ctest)
+
+# The C tests of libscha and examples/hello_c against a real rgmd, every
+# program under valgrind --leak-check=full (capi/test/go.supp).
+test-c: capi
+	RGM_REQUIRE_VALGRIND=1 $(GO) test -count=1 ./capi/ctest/
 
 # Every page in man/ must pass mandoc's linter.
 test-man:
@@ -41,10 +77,15 @@ test-man:
 bench: build
 	@scripts/bench.sh
 
-install: build
+install: build install-systemd install-callbacks install-links
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 bin/rgmd $(DESTDIR)$(SBINDIR)/rgmd
-	for b in $(filter-out rgmd,$(BINARIES)); do install -m 0755 bin/$$b $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(filter-out rgmd $(CALLBACK_BINARIES),$(BINARIES)); do install -m 0755 bin/$$b $(DESTDIR)$(BINDIR)/$$b; done
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 bin/lib/libscha.so.1 $(DESTDIR)$(LIBDIR)/libscha.so.1
+	ln -sf libscha.so.1 $(DESTDIR)$(LIBDIR)/libscha.so
+	install -m 0644 capi/scha.h $(DESTDIR)$(INCLUDEDIR)/scha.h
+	install -m 0644 bin/lib/pkgconfig/libscha.pc $(DESTDIR)$(PKGCONFIGDIR)/libscha.pc
 	for s in 1 3 5 8; do \
 	  if ls man/man$$s/*.$$s >/dev/null 2>&1; then \
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 man/man$$s/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \
@@ -53,3 +94,70 @@ install: build
 
 clean:
 	rm -rf bin
+	cd examples/hello_c && rm -f $(HELLO_C)
+
+# --- systemd units, shipped resource types, Solaris paths, Debian package.
+# UNITDIR is where systemd looks for vendor units under PREFIX (/usr/lib/
+# systemd/system for PREFIX=/usr, /usr/local/lib/systemd/system for the
+# default). CLUSTERDIR is always /usr/cluster whatever PREFIX is: it is the
+# path older agents hard-code.
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+DBUSPOLICYDIR ?= $(PREFIX)/share/dbus-1/system.d
+CALLBACKDIR   ?= $(PREFIX)/lib/openrgm/callbacks
+CLUSTERDIR    ?= /usr/cluster
+# Programs that are callbacks of a shipped type, not commands for PATH.
+CALLBACK_BINARIES := orgm_systemd_unit
+# ORGM.systemd_unit's methods: links to the multi-call program, which
+# takes its method from the name it is called by.
+SYSTEMD_UNIT_METHODS := start stop validate monitor_start monitor_stop monitor_check
+# /usr/cluster/bin gets whatever scha_*, pmfadm and hatimerun are built.
+CLUSTER_BIN_LINKS := $(filter scha_% pmfadm hatimerun,$(BINARIES))
+
+.PHONY: install-systemd install-callbacks install-links deb test-deb
+
+install-systemd:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSPOLICYDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/systemd/rgmd.service >$(DESTDIR)$(UNITDIR)/rgmd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rgmd.service
+	install -m 0644 scripts/systemd/rgmd.socket $(DESTDIR)$(UNITDIR)/rgmd.socket
+	install -m 0644 scripts/systemd/org.openrgm.RGM1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.openrgm.RGM1.conf
+
+# The RTR file sets no RT_basedir: registering the installed file makes
+# its directory the base of the relative method names.
+install-callbacks: build
+	install -d $(DESTDIR)$(CALLBACKDIR)/systemd
+	install -m 0755 bin/orgm_systemd_unit $(DESTDIR)$(CALLBACKDIR)/systemd/orgm_systemd_unit
+	install -m 0644 callbacks/systemd/systemd_unit.rtr $(DESTDIR)$(CALLBACKDIR)/systemd/systemd_unit.rtr
+	for m in $(SYSTEMD_UNIT_METHODS); do ln -sfn orgm_systemd_unit $(DESTDIR)$(CALLBACKDIR)/systemd/systemd_unit_$$m; done
+
+# Links at the Solaris Cluster paths, each made only if what it points to
+# is built (the C library and scds_syslog come from other parts of the
+# tree). Targets are absolute installed paths, without DESTDIR.
+install-links: build
+	install -d $(DESTDIR)$(CLUSTERDIR)/bin
+	for b in $(CLUSTER_BIN_LINKS); do ln -sfn $(BINDIR)/$$b $(DESTDIR)$(CLUSTERDIR)/bin/$$b; done
+	if [ -x bin/scds_syslog ]; then \
+	  install -d $(DESTDIR)$(CLUSTERDIR)/lib/sc && ln -sfn $(BINDIR)/scds_syslog $(DESTDIR)$(CLUSTERDIR)/lib/sc/scds_syslog; \
+	fi
+	if [ -f bin/lib/libscha.so.1 ]; then \
+	  install -d $(DESTDIR)$(CLUSTERDIR)/lib && \
+	  ln -sfn $(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so.1 && \
+	  ln -sfn $(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so; \
+	fi
+	if [ -f capi/scha.h ]; then \
+	  install -d $(DESTDIR)$(CLUSTERDIR)/include && ln -sfn $(INCLUDEDIR)/scha.h $(DESTDIR)$(CLUSTERDIR)/include/scha.h; \
+	fi
+
+# `make deb` stages `make install PREFIX=/usr` in bin/deb/root and packages
+# it with dpkg-deb into bin/; the version comes from git
+# (scripts/debversion.sh).
+DEBVERSION ?= $(shell scripts/debversion.sh)
+deb:
+	rm -rf bin/deb
+	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb/root PREFIX=/usr
+	scripts/mkdeb.sh bin/deb/root '$(DEBVERSION)' bin/deb
+
+# Installs the package into an empty root with dpkg --root, checks it and
+# purges it again.
+test-deb: deb
+	scripts/test-deb.sh bin/deb/openrgm_$(DEBVERSION)_$$(dpkg --print-architecture).deb

@@ -1,0 +1,419 @@
+package ctest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/rgmtest"
+	"github.com/openrgm/openrgm/pkg/scha"
+)
+
+var (
+	root  = rgmtest.RepoRoot()
+	capiD = filepath.Join(root, "capi")
+
+	libOnce sync.Once
+	libDir  string
+	libErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if libDir != "" {
+		os.RemoveAll(libDir)
+	}
+	os.Exit(code)
+}
+
+// needTools skips the test when gcc is missing (and cgo with it).
+func needTools(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is not installed: the C API is not built")
+	}
+}
+
+// library builds libscha.so.1 once, the way `make capi` does, and returns
+// its directory (which also holds the compiled test programs).
+func library(t *testing.T) string {
+	t.Helper()
+	needTools(t)
+	libOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "libscha")
+		if err != nil {
+			libErr = err
+			return
+		}
+		libDir = dir
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-buildmode=c-shared",
+			"-ldflags", "-w -extldflags -Wl,-soname,libscha.so.1", "-o", filepath.Join(dir, "libscha.so.1"), "./capi")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			libErr = fmt.Errorf("building libscha: %v\n%s", err, out)
+			return
+		}
+		os.Remove(filepath.Join(dir, "libscha.so.h"))
+		libErr = os.Symlink("libscha.so.1", filepath.Join(dir, "libscha.so"))
+	})
+	if libErr != nil {
+		t.Fatal(libErr)
+	}
+	return libDir
+}
+
+// compile builds a C program from srcs (relative to the repository) and
+// returns its path.
+func compile(t *testing.T, name string, srcs ...string) string {
+	t.Helper()
+	dir := library(t)
+	out := filepath.Join(dir, name)
+	args := []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread", "-I", capiD, "-o", out}
+	for _, s := range srcs {
+		args = append(args, filepath.Join(root, s))
+	}
+	args = append(args, "-L", dir, "-lscha", "-Wl,-rpath,"+dir)
+	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// valgrind returns the command prefix that runs a program under valgrind,
+// or nil when valgrind is missing and not required.
+func valgrind(t *testing.T) []string {
+	t.Helper()
+	vg, err := exec.LookPath("valgrind")
+	if err != nil {
+		if os.Getenv("RGM_REQUIRE_VALGRIND") == "1" {
+			t.Fatal("valgrind is not installed and RGM_REQUIRE_VALGRIND=1")
+		}
+		t.Log("valgrind is not installed: running the C tests without it")
+		return nil
+	}
+	return []string{vg, "-q", "--leak-check=full", "--error-exitcode=1",
+		"--suppressions=" + filepath.Join(capiD, "test", "go.supp")}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs prog with args against d, under valgrind when it is there.
+func run(t *testing.T, d *rgmtest.Daemon, stdin string, prog string, args ...string) result {
+	t.Helper()
+	argv := append(valgrind(t), prog)
+	argv = append(argv, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = d.Env()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", prog, err)
+	}
+	return r
+}
+
+// mustPass runs a C test program and fails the test unless it exits 0.
+func mustPass(t *testing.T, d *rgmtest.Daemon, prog string, args ...string) {
+	t.Helper()
+	if r := run(t, d, "", prog, args...); r.code != 0 {
+		t.Fatalf("%s %s: exit %d\n%s%s", filepath.Base(prog), strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+}
+
+// fixture starts rgmd with the sample shell type ORGM.hello (whose
+// extension properties have every type), group rg1, resource r1 and r2,
+// which depends on r1 with a qualifier.
+func fixture(t *testing.T) *rgmtest.Daemon {
+	t.Helper()
+	library(t)
+	d := rgmtest.StartDaemon(t)
+	d.MustRun("rgmadm", "rt", "register", filepath.Join(root, "examples", "hello", "hello.rtr"))
+	d.MustRun("rgmadm", "rg", "create", "rg1")
+	d.MustRun("rgmadm", "rs", "create", "r1", "-g", "rg1", "-t", "ORGM.hello", "-x", "Port=8080")
+	d.MustRun("rgmadm", "rs", "create", "r2", "-g", "rg1", "-t", "ORGM.hello", "-x", "Port=8081",
+		"-p", "Resource_dependencies=r1{LOCAL_NODE}", "-p", "Resource_dependencies_weak=r1{ANY_NODE}")
+	return d
+}
+
+// operandSets returns the operands to try with a tag of kind.
+func operandSets(kind string, tag scha.Tag, node string) [][]string {
+	switch {
+	case tag.Operands == 0:
+		return [][]string{nil}
+	case tag.Name == "EXTENSION":
+		var sets [][]string
+		for _, p := range []string{"Port", "Greeting", "Log_level", "Languages", "Debug", "probe_timeout", "No_such"} {
+			sets = append(sets, []string{p})
+		}
+		return sets
+	case tag.Name == "EXTENSION_NODE":
+		return [][]string{{"Port", node}, {"Languages", node}, {"Port", "no-such-node"}}
+	case strings.HasSuffix(tag.Name, "_ZONE"):
+		return [][]string{{"global"}, {node}}
+	case strings.HasSuffix(tag.Name, "_NODEID") && tag.Name != "NODEID_NODENAME":
+		return [][]string{{"1"}, {"7"}}
+	case strings.HasSuffix(tag.Name, "LOADLIMIT") || tag.Name == "LOADLIMIT_PROPS":
+		return [][]string{{"limit"}}
+	}
+	return [][]string{{node}, {"no-such-node"}}
+}
+
+// TestGetMatchesShell asks every tag of every kind through the C API and
+// through the scha_* commands: same exit code, same output.
+func TestGetMatchesShell(t *testing.T) {
+	d := fixture(t)
+	get := compile(t, "get", "capi/test/get.c")
+	type query struct {
+		line  string   // for the C program
+		shell []string // the equivalent command
+	}
+	objects := []struct {
+		kind, cmd string
+		name      []string // C program's NAME GROUP
+		opts      []string
+	}{
+		{scha.KindResource, "scha_resource_get", []string{"r2", "rg1"}, []string{"-R", "r2", "-G", "rg1"}},
+		{scha.KindResource, "scha_resource_get", []string{"r1", "-"}, []string{"-R", "r1"}},
+		{scha.KindResourceType, "scha_resourcetype_get", []string{"ORGM.hello", "-"}, []string{"-T", "ORGM.hello"}},
+		{scha.KindResourceGroup, "scha_resourcegroup_get", []string{"rg1", "-"}, []string{"-G", "rg1"}},
+		{scha.KindCluster, "scha_cluster_get", []string{"-", "-"}, nil},
+	}
+	for _, o := range objects {
+		var qs []query
+		tags := scha.Tags(o.kind)
+		if o.kind == scha.KindResource {
+			// The C-only qualified dependency tags are -Q of the shell.
+			for _, dep := range []string{"", "_WEAK", "_RESTART", "_OFFLINE_RESTART"} {
+				qs = append(qs, query{
+					line:  fmt.Sprintf("resource %s %s RESOURCE_DEPENDENCIES_Q%s string_array", o.name[0], o.name[1], dep),
+					shell: append([]string{o.cmd, "-Q", "-O", "RESOURCE_DEPENDENCIES" + dep}, o.opts...),
+				})
+			}
+			qs = append(qs, query{
+				line:  fmt.Sprintf("resource %s %s resource_state enum", o.name[0], o.name[1]),
+				shell: append([]string{o.cmd, "-O", "resource_state"}, o.opts...),
+			})
+		}
+		for _, tag := range tags {
+			for _, ops := range operandSets(o.kind, tag, d.Node) {
+				cops := append([]string(nil), ops...)
+				if strings.HasSuffix(tag.Name, "_NODEID") && tag.Name != "NODEID_NODENAME" {
+					cops[0] = "#" + cops[0] // passed as uint_t
+				}
+				line := strings.Join(append([]string{o.kind, o.name[0], o.name[1], tag.Name, string(tag.Type)}, cops...), " ")
+				sh := append(append([]string{o.cmd, "-O", tag.Name}, o.opts...), ops...)
+				qs = append(qs, query{line: line, shell: sh})
+			}
+		}
+		var in strings.Builder
+		for _, q := range qs {
+			in.WriteString(q.line + "\n")
+		}
+		r := run(t, d, in.String(), get)
+		if r.code != 0 {
+			t.Fatalf("get (%s %s): exit %d\n%s", o.kind, o.name[0], r.code, r.stderr)
+		}
+		answers := strings.Split(r.stdout, "== ")[1:]
+		if len(answers) != len(qs) {
+			t.Fatalf("get (%s): %d answers to %d queries:\n%s", o.kind, len(answers), len(qs), r.stdout)
+		}
+		for i, q := range qs {
+			code, value, _ := strings.Cut(answers[i], "\n")
+			sh := d.Run(q.shell[0], q.shell[1:]...)
+			if code != strconv.Itoa(sh.Code) || (sh.Code == 0 || sh.Code == int(scha.ErrSeqID)) && value != sh.Stdout {
+				t.Errorf("%s\n  C:     code %s, %q\n  shell: code %d, %q (%s)", q.line, code, value, sh.Code, sh.Stdout, strings.TrimSpace(sh.Stderr))
+			}
+		}
+		t.Logf("%s %s: %d queries agree", o.kind, o.name[0], len(qs))
+	}
+}
+
+func TestHandles(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "handles", "capi/test/handles.c"), "r1", "rg1", "ORGM.hello")
+}
+
+func TestCalls(t *testing.T) {
+	d := fixture(t)
+	cluster := strings.TrimSpace(d.MustRun("scha_cluster_get", "-O", "CLUSTERNAME"))
+	control := d.Run("scha_control", "-O", "RESTART", "-R", "r1", "-G", "rg1")
+	mustPass(t, d, compile(t, "calls", "capi/test/calls.c"), "r1", "rg1", d.Node, cluster, strconv.Itoa(control.Code))
+	// What the C calls set is what the shell sees.
+	if got := d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "r1", "-G", "rg1"); got != "OK\nzone ok\n" {
+		t.Errorf("STATUS after the C calls = %q", got)
+	}
+}
+
+func TestThreads(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "threads", "capi/test/threads.c"), "r1", "rg1")
+}
+
+func TestForkExec(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "forkexec", "capi/test/forkexec.c"), "r1", "rg1")
+}
+
+func TestSignals(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "signals", "capi/test/signals.c"), "r1", "rg1")
+}
+
+// TestValgrindCatchesLeak proves that go.supp hides only the Go runtime:
+// a program that leaks in C must still fail under valgrind, with the leak
+// reported as definitely lost in its own code.
+func TestValgrindCatchesLeak(t *testing.T) {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Skip("valgrind is not installed")
+	}
+	d := fixture(t)
+	r := run(t, d, "", compile(t, "leak", "capi/test/leak.c"))
+	if r.code == 0 {
+		t.Fatalf("valgrind passed a leaking program:\n%s", r.stderr)
+	}
+	for _, want := range []string{"definitely lost", "by 0x", "main (leak.c:"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("valgrind output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Count(r.stderr, "are definitely lost") != 2 {
+		t.Errorf("want both leaks (the node name and the program's block) reported:\n%s", r.stderr)
+	}
+}
+
+// TestHelloC registers the C example type examples/hello_c with a real
+// rgmd and runs its methods the way rgmd does (METHOD -R r -T t -G g with
+// RGM_SOCKET set): what they read through libscha and the status they set
+// must show through the shell commands.
+func TestHelloC(t *testing.T) {
+	library(t)
+	dir, err := os.MkdirTemp("", "hello_c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	rtr, err := os.ReadFile(filepath.Join(root, "examples", "hello_c", "hello_c.rtr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello_c.rtr"), rtr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]string{}
+	for _, m := range []string{"start", "stop", "validate", "monitor_start", "monitor_stop", "probe"} {
+		name := "hello_c_" + m
+		bin := compile(t, name, "examples/hello_c/"+name+".c", "examples/hello_c/hello_c.c")
+		// Beside the RTR file, where rgmd resolves relative method paths.
+		if err := os.Rename(bin, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		methods[m] = filepath.Join(dir, name)
+	}
+	work := filepath.Join(dir, "work")
+	d := rgmtest.StartDaemon(t)
+	d.MustRun("rgmadm", "rt", "register", filepath.Join(dir, "hello_c.rtr"))
+	d.MustRun("rgmadm", "rg", "create", "rg1")
+	d.MustRun("rgmadm", "rs", "create", "hc", "-g", "rg1", "-t", "ORGM.hello_c", "-x", "Port=9090",
+		"-x", "Workdir="+work, "-x", "Heartbeat_age=2", "-p", "Thorough_probe_interval=1")
+	pidOf := func(name string) int {
+		b, _ := os.ReadFile(filepath.Join(work, "hc", name))
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return n
+	}
+	t.Cleanup(func() {
+		for _, f := range []string{"pid", "probe.pid"} {
+			if p := pidOf(f); p > 0 {
+				syscallKill(p)
+			}
+		}
+	})
+	// method runs one method; long-running children (the daemon, the
+	// probe) would stay under valgrind, so only the others use it.
+	method := func(m string, underValgrind bool, extra ...string) result {
+		t.Helper()
+		argv := []string{methods[m], "-R", "hc", "-T", "ORGM.hello_c", "-G", "rg1"}
+		argv = append(argv, extra...)
+		if underValgrind {
+			return run(t, d, "", argv[0], argv[1:]...)
+		}
+		// Output to a file, not a pipe: the daemon and the probe keep
+		// the method's stderr open long after it exits.
+		log, err := os.CreateTemp(dir, m+".log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer log.Close()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = d.Env()
+		cmd.Stdout, cmd.Stderr = log, log
+		err = cmd.Run()
+		out, _ := os.ReadFile(log.Name())
+		r := result{stderr: string(out)}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	mustMethod := func(m string, underValgrind bool, extra ...string) {
+		t.Helper()
+		if r := method(m, underValgrind, extra...); r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", m, r.code, r.stdout, r.stderr)
+		}
+	}
+	status := func() string { return d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "hc", "-G", "rg1") }
+	waitStatus := func(want string) {
+		t.Helper()
+		for i := 0; i < 100; i++ {
+			if status() == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("status %q, want %q", status(), want)
+	}
+
+	if r := method("validate", true, "-c", "-x", "Port=0"); r.code == 0 {
+		t.Errorf("validate accepted Port=0")
+	}
+	mustMethod("validate", true, "-u", "-x", "Port=80")
+
+	mustMethod("start", false)
+	if b, err := os.ReadFile(filepath.Join(work, "hc", "greeting")); err != nil || string(b) != "Hello from OpenRGM in C (port 9090)\n" {
+		t.Errorf("greeting = %q, %v", b, err)
+	}
+	waitStatus("OK\nserving on port 9090\n")
+
+	mustMethod("monitor_start", false)
+	waitStatus("OK\nheartbeat fresh, port 9090\n")
+	// The service dies: the probe notices within Heartbeat_age + interval.
+	syscallKill(pidOf("pid"))
+	waitStatus("FAULTED\ndaemon is not running\n")
+
+	mustMethod("monitor_stop", true)
+	if p := pidOf("probe.pid"); p != 0 {
+		t.Errorf("probe pid file still names %d", p)
+	}
+	mustMethod("stop", true)
+	waitStatus("OFFLINE\nstopped\n")
+}
