@@ -272,7 +272,14 @@ func TestLifecycleCrashRecovery(t *testing.T) {
 	d.MustRun("rgmadm", "rg", "manage", "g1", "--wait")
 	touch(t, dir, "sleep-Start-b", "2")
 	d.MustRun("rgmadm", "rg", "online", "g1")
-	waitFor(t, func() bool { _, i := find(readLog(t, dir), "Start", "b"); return i >= 0 })
+	// a must be fully up (its monitor started) before the crash: a crash
+	// during a's own Start would rightly make rgmd stop and start it again.
+	waitFor(t, func() bool {
+		log := readLog(t, dir)
+		_, b := find(log, "Start", "b")
+		_, a := find(log, "Monitor_start-end", "a")
+		return b >= 0 && a >= 0
+	})
 	d.Kill() // kill -9 in the middle of b's slow Start
 	os.Remove(filepath.Join(dir, "sleep-Start-b"))
 	os.Remove(filepath.Join(dir, "log"))
