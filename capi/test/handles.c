@@ -82,13 +82,21 @@ main(int argc, char **argv)
 	}
 	CHECK(s1 == untouched);
 
-	/* SCHA_ERR_SEQID: the object changed after open; the value still comes. */
+	/*
+	 * A status change is not a configuration change: a monitor's open
+	 * handle stays good after it reports.
+	 */
 	CHECK_ERR(scha_resource_open(r, rg, &h2), SCHA_ERR_NOERR);
 	CHECK_ERR(scha_resource_setstatus(r, rg, SCHA_RSSTATUS_DEGRADED, "seqid test"),
 	    SCHA_ERR_NOERR);
 	{
 		scha_status_value_t *st = NULL;
+		char cmd[512];
 
+		CHECK_ERR(scha_resource_get(h2, SCHA_STATUS, &st), SCHA_ERR_NOERR);
+		/* SCHA_ERR_SEQID: the configuration changed after open; the value still comes. */
+		snprintf(cmd, sizeof cmd, "rgmadm rs set %s -p R_description=seqid-test", r);
+		CHECK(system(cmd) == 0);
 		CHECK_ERR(scha_resource_get(h2, SCHA_STATUS, &st), SCHA_ERR_SEQID);
 		CHECK(st != NULL && st->status == SCHA_RSSTATUS_DEGRADED);
 		CHECK(st != NULL && st->status_msg != NULL && strcmp(st->status_msg, "seqid test") == 0);

@@ -725,7 +725,7 @@ func (c *Config) SetStatus(name, group, node, status, msg string) error {
 	ns := *st
 	ns.Status, ns.StatusMsg = canon, msg
 	next.Nodes[node] = &ns
-	next.Seq = c.nextSeq()
+	// Status is not configuration: Seq stays (see ResourceType.Seq).
 	c.Resources[name] = &next
 	return nil
 }

@@ -53,6 +53,27 @@ type StateChange struct {
 	Status    string  `json:"status,omitempty"`     // resource: OK, ..., OFFLINE
 	StatusMsg *string `json:"status_msg,omitempty"` // resource; nil leaves it
 	Suspend   string  `json:"suspend,omitempty"`    // group: TRUE or FALSE (Suspend_automatic_recovery)
+	// RestartAt appends a restart time (Unix seconds) to the resource's or
+	// group's Restarts on Node (NUM_RESOURCE_RESTARTS, NUM_RG_RESTARTS).
+	RestartAt int64 `json:"restart_at,omitempty"`
+	// GiveoverAt and StartFailedAt set the group's pingpong times on Node.
+	GiveoverAt    int64 `json:"giveover_at,omitempty"`
+	StartFailedAt int64 `json:"start_failed_at,omitempty"`
+}
+
+// MaxRestarts bounds the restart history kept per object and node: the
+// counts only look back Retry_interval, and Retry_count is small, so the
+// oldest times beyond this many can never matter.
+const MaxRestarts = 64
+
+// appendRestart returns a new slice (the old one may be shared with the
+// object being replaced) with t appended, keeping the last MaxRestarts.
+func appendRestart(old []int64, t int64) []int64 {
+	if len(old) >= MaxRestarts {
+		old = old[len(old)-MaxRestarts+1:]
+	}
+	out := make([]int64, 0, len(old)+1)
+	return append(append(out, old...), t)
 }
 
 // ApplyStates applies a batch of changes. A change naming an object or
@@ -99,6 +120,15 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 			if ch.Desired != "" {
 				st.Desired = ch.Desired
 			}
+			if ch.RestartAt != 0 {
+				st.Restarts = appendRestart(st.Restarts, ch.RestartAt)
+			}
+			if ch.GiveoverAt != 0 {
+				st.GiveoverAt = ch.GiveoverAt
+			}
+			if ch.StartFailedAt != 0 {
+				st.StartFailedAt = ch.StartFailedAt
+			}
 			continue
 		}
 		r := resources[ch.Resource]
@@ -131,16 +161,17 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 		if ch.StatusMsg != nil {
 			st.StatusMsg = *ch.StatusMsg
 		}
+		if ch.RestartAt != 0 {
+			st.Restarts = appendRestart(st.Restarts, ch.RestartAt)
+		}
 	}
+	// State is not configuration: Seq stays, so an agent's open handle
+	// does not see SCHA_ERR_SEQID because its resource went online.
 	for _, name := range sortedKeys(groups) {
-		g := groups[name]
-		g.Seq = c.nextSeq()
-		c.Groups[name] = g
+		c.Groups[name] = groups[name]
 	}
 	for _, name := range sortedKeys(resources) {
-		r := resources[name]
-		r.Seq = c.nextSeq()
-		c.Resources[name] = r
+		c.Resources[name] = resources[name]
 	}
 	return nil
 }
@@ -163,6 +194,9 @@ func (ch StateChange) check() error {
 			return bad("suspend value", ch.Suspend)
 		}
 		return nil
+	}
+	if ch.GiveoverAt != 0 || ch.StartFailedAt != 0 {
+		return scha.Errorf(scha.ErrInternal, "state change for resource %s: pingpong times are a group's", ch.Resource)
 	}
 	if ch.State != "" && !slices.Contains(ResourceStates, ch.State) {
 		return bad("resource state", ch.State)

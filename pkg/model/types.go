@@ -99,7 +99,12 @@ type ResourceType struct {
 	Upgrade     bool          `json:"upgrade,omitempty"`
 	UpgradeFrom []UpgradeFrom `json:"upgrade_from,omitempty"`
 	SourceFile  string        `json:"source_file,omitempty"`
-	Seq         uint64        `json:"seq"` // changes on every change to this object
+	// Seq changes on every change to this object's configuration (its
+	// properties, or the membership of its Resource_list), as Solaris
+	// Cluster's sequence id does: the C API answers SCHA_ERR_SEQID from
+	// it. State and status changes leave it alone, since agents query
+	// those continuously through open handles.
+	Seq uint64 `json:"seq"`
 }
 
 // ResourceGroup is a resource group.
@@ -108,7 +113,7 @@ type ResourceGroup struct {
 	Props map[string]string `json:"props"` // every standard RG property, canonical name → canonical value
 	// Nodes holds the per-node state of the group, keyed by node name.
 	Nodes map[string]*RGNode `json:"nodes"`
-	Seq   uint64             `json:"seq"`
+	Seq   uint64             `json:"seq"` // see ResourceType.Seq
 }
 
 // RGNode is a group's state on one node.
@@ -122,6 +127,12 @@ type RGNode struct {
 	// Restarts holds the Unix times (seconds) of the group's restarts on
 	// this node, for NUM_RG_RESTARTS within Retry_interval.
 	Restarts []int64 `json:"restarts,omitempty"`
+	// GiveoverAt is the Unix time a scha_control giveover last took the
+	// group away from this node, and StartFailedAt the time a Start or
+	// Prenet_start of it last failed here: within Pingpong_interval of
+	// either, this node is not a giveover target.
+	GiveoverAt    int64 `json:"giveover_at,omitempty"`
+	StartFailedAt int64 `json:"start_failed_at,omitempty"`
 }
 
 // Resource is a resource.
@@ -133,7 +144,7 @@ type Resource struct {
 	Ext   map[string]string `json:"ext"`   // extension properties, declared name → value
 	// Nodes holds the per-node state of the resource, keyed by node name.
 	Nodes map[string]*RNode `json:"nodes"`
-	Seq   uint64            `json:"seq"`
+	Seq   uint64            `json:"seq"` // see ResourceType.Seq
 }
 
 // RNode is a resource's state on one node.
@@ -161,7 +172,7 @@ type Config struct {
 	Types       map[string]*ResourceType  `json:"types"`
 	Groups      map[string]*ResourceGroup `json:"groups"`
 	Resources   map[string]*Resource      `json:"resources"`
-	// Seq is the last sequence number handed out; each changed object gets
-	// the next one, so an object's Seq changes whenever it does.
+	// Seq is the last sequence number handed out; each object whose
+	// configuration changes gets the next one.
 	Seq uint64 `json:"seq"`
 }
