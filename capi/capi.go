@@ -26,26 +26,7 @@ var openTags = [...]string{
 	kindCluster:       "CLUSTERNAME",
 }
 
-// checkZone accepts a zone cluster name the way the scha_* commands'
-// -Z does: "", "global" and this cluster's own name mean this cluster;
-// OpenRGM has no zone clusters, so any other name is
-// SCHA_ERR_ZONE_CLUSTER.
-//
-// TODO(lead): pkg/schacmd has the same rule (checkZone); one function in
-// pkg/client would serve both.
-func checkZone(zone string) error {
-	if zone == "" || zone == "global" {
-		return nil
-	}
-	rep, err := rgmd.Get(context.Background(), wire.GetArgs{Kind: wire.KindCluster, Tag: "CLUSTERNAME"})
-	if err != nil {
-		return err
-	}
-	if len(rep.Values) == 1 && rep.Values[0] == zone {
-		return nil
-	}
-	return scha.Errorf(scha.ErrZoneCluster, "no zone cluster %q", zone)
-}
+func checkZone(zone string) error { return client.CheckZone(context.Background(), &rgmd, zone) }
 
 // open asks rgmd about the object and registers a handle for it.
 func open(kind int, zone, name, group string) (unsafe.Pointer, scha.ErrCode) {
@@ -86,7 +67,7 @@ func get(h *handle, zone string, t *scha.Tag, qualified bool, operands []string,
 	}
 	values := rep.Values
 	if h.kind == kindResource && isDependencyTag(t.Name) && !qualified {
-		values = stripQualifiers(values)
+		values = scha.StripQualifiers(values)
 	}
 	if code := h.put(t, typ, rep.ExtType, values, out); code != scha.ErrNoErr {
 		return code

@@ -101,20 +101,3 @@ func uintOperands(optag string) int {
 	}
 	return 0
 }
-
-// stripQualifiers removes the {LOCAL_NODE}, {ANY_NODE} or
-// {FROM_RG_AFFINITIES} suffix of dependency elements, as scha_resource_get
-// does without -Q.
-//
-// TODO(lead): this repeats pkg/schacmd's unexported stripQualifiers; both
-// should call one pkg/scha function.
-func stripQualifiers(values []string) []string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		if j := strings.IndexByte(v, '{'); j >= 0 && strings.HasSuffix(v, "}") {
-			v = v[:j]
-		}
-		out[i] = v
-	}
-	return out
-}

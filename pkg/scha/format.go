@@ -121,3 +121,17 @@ func appendLines(b []byte, values []string) []byte {
 	}
 	return b
 }
+
+// StripQualifiers removes the {LOCAL_NODE}, {ANY_NODE} or
+// {FROM_RG_AFFINITIES} suffix of dependency elements: scha_resource_get
+// prints them only with -Q, and the C API only for the _Q tags.
+func StripQualifiers(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		if j := strings.IndexByte(v, '{'); j >= 0 && strings.HasSuffix(v, "}") {
+			v = v[:j]
+		}
+		out[i] = v
+	}
+	return out
+}

@@ -25,6 +25,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/openrgm/openrgm/pkg/client"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -141,27 +142,10 @@ func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), " ")
 }
 
-// checkZone accepts -Z for the local cluster: OpenRGM has no zone clusters,
-// so "global" and this cluster's own name mean "here"; any other name is
-// SCHA_ERR_ZONE_CLUSTER. Only a name other than "global" costs a question
-// to rgmd.
+// checkZone applies client.CheckZone to -Z.
 func (inv *invocation) checkZone() error {
-	z, ok := inv.args.get('Z')
-	if !ok || z == "global" {
-		return nil
-	}
-	rep, err := inv.client.Get(inv.ctx, wire.GetArgs{Kind: wire.KindCluster, Tag: "CLUSTERNAME"})
-	if err != nil {
-		return err
-	}
-	if len(rep.Values) == 1 && rep.Values[0] == z && z != "" {
-		return nil
-	}
-	name := ""
-	if len(rep.Values) == 1 {
-		name = rep.Values[0]
-	}
-	return scha.Errorf(scha.ErrZoneCluster, "no zone cluster %q: cluster %q has no zone clusters", z, name)
+	z, _ := inv.args.get('Z')
+	return client.CheckZone(inv.ctx, inv.client, z)
 }
 
 func runGet(inv *invocation) error {
@@ -204,23 +188,9 @@ func runGet(inv *invocation) error {
 	}
 	values := rep.Values
 	if inv.cmd.kind == scha.KindResource && strings.HasPrefix(tag.Name, "RESOURCE_DEPENDENCIES") && !a.has('Q') {
-		values = stripQualifiers(values)
+		values = scha.StripQualifiers(values)
 	}
 	return scha.FormatShell(inv.stdout, typ, rep.ExtType, values)
-}
-
-// stripQualifiers removes the {LOCAL_NODE}, {ANY_NODE} or
-// {FROM_RG_AFFINITIES} suffix of dependency elements: scha_resource_get
-// prints them only with -Q.
-func stripQualifiers(values []string) []string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		if j := strings.IndexByte(v, '{'); j >= 0 && strings.HasSuffix(v, "}") {
-			v = v[:j]
-		}
-		out[i] = v
-	}
-	return out
 }
 
 func runSetStatus(inv *invocation) error {
