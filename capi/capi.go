@@ -13,8 +13,8 @@ import (
 // rgmd is the one client of the library: it keeps one connection to rgmd
 // for every handle and thread (client.Client is safe for concurrent use),
 // and finds the socket the way every command does ($RGM_SOCKET, ...),
-// over a connection that blocks the calling thread (see blockingConn).
-var rgmd = client.Client{Dial: dialBlocking}
+// over a connection that blocks the calling thread (client.Blocking).
+var rgmd = client.Client{Blocking: true}
 
 // openTags are the cheap queries open asks to check that the object
 // exists and learn its sequence number: computed values that every object

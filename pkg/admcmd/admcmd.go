@@ -57,7 +57,7 @@ type Env struct {
 // exit status: 0, or the numeric scha_err_t of the failure.
 func Main(args []string, stdout, stderr io.Writer) int {
 	env := &Env{
-		Connect: func(socket string) Caller { return &client.Client{Socket: socket, OneShot: true} },
+		Connect: func(socket string) Caller { return &client.Client{Socket: socket, Blocking: true} },
 		Stdout:  stdout,
 		Stderr:  stderr,
 		IsTTY:   isTerminal(stdout),

@@ -52,13 +52,12 @@ type Client struct {
 	// tests. Set before the first call.
 	Dial func(ctx context.Context) (net.Conn, error)
 
-	// OneShot says the process makes a call or two and exits, as the
-	// scha_* commands do: the client then talks over a plain blocking
-	// socket, because setting up Go's network poller costs more than the
-	// call. Long-lived processes with concurrent callers (rgmd's peers, the
-	// C library) leave it false: the poller serves many goroutines with
-	// few threads. Optional.
-	OneShot bool
+	// Blocking talks over a plain blocking socket instead of Go's network
+	// poller (see unixConn): for processes that make a call or two and
+	// exit (the commands), and for calls made on a C caller's thread (the
+	// C library). Processes with many concurrent goroutines leave it
+	// false: the poller serves them with few threads. Optional.
+	Blocking bool
 
 	// Timeout bounds each call, connecting included. Optional: 0 means
 	// DefaultTimeout. A shorter context deadline wins.
@@ -224,7 +223,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 	switch {
 	case c.Dial != nil:
 		conn, err = c.Dial(dctx)
-	case c.OneShot:
+	case c.Blocking:
 		conn, err = dialSocket(c.socket())
 	default:
 		var d net.Dialer

@@ -30,7 +30,7 @@ func (c *Client) Stream(ctx context.Context, op string, args any, fn func(data j
 	switch {
 	case c.Dial != nil:
 		conn, err = c.Dial(ctx)
-	case c.OneShot:
+	case c.Blocking:
 		conn, err = dialSocket(c.socket())
 	default:
 		var d net.Dialer

@@ -12,20 +12,29 @@ import (
 )
 
 // unixConn is a Unix stream socket driven by plain blocking system calls
-// instead of Go's network poller. The scha_* commands start once per query;
-// with the poller each of them would set up epoll and an eventfd and take
-// its reply on a second thread woken from epoll_wait, which costs more than
-// the query itself. Deadlines become SO_RCVTIMEO/SO_SNDTIMEO; a deadline in
-// the past (how the client cancels a call) shuts the socket down, which is
-// the one thing that wakes a read already blocked in the kernel.
+// instead of Go's network poller (Client.Blocking). With the poller, a
+// scha_* command, which starts once per query, would set up epoll and an
+// eventfd and take its reply on a second thread woken from epoll_wait; and
+// a C program's call into libscha, which runs on the caller's thread,
+// would park it while another thread polls and then wakes it: both cost
+// more than the query. A blocking read sleeps on the caller's own thread
+// and the reply wakes it directly.
+//
+// Deadlines become SO_RCVTIMEO/SO_SNDTIMEO, set again only when they move
+// by more than deadlineSlack, since the client sets one per call. A
+// deadline in the past (how the client cancels a call) shuts the socket
+// down, the one thing that wakes a read already blocked in the kernel.
 type unixConn struct {
 	fd   int
 	path string
 
 	mu      sync.Mutex
 	closed  bool
-	expired bool // shut down by a past deadline: reads report a timeout
+	expired bool             // shut down by a past deadline: reads report a timeout
+	timeout [2]time.Duration // last SO_RCVTIMEO, SO_SNDTIMEO set
 }
+
+const deadlineSlack = time.Second
 
 func dialSocket(path string) (net.Conn, error) {
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
@@ -121,28 +130,38 @@ func (c *unixConn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
-func (c *unixConn) SetReadDeadline(t time.Time) error  { return c.setTimeout(syscall.SO_RCVTIMEO, t) }
-func (c *unixConn) SetWriteDeadline(t time.Time) error { return c.setTimeout(syscall.SO_SNDTIMEO, t) }
+func (c *unixConn) SetReadDeadline(t time.Time) error { return c.setTimeout(0, syscall.SO_RCVTIMEO, t) }
+func (c *unixConn) SetWriteDeadline(t time.Time) error {
+	return c.setTimeout(1, syscall.SO_SNDTIMEO, t)
+}
 
-func (c *unixConn) setTimeout(opt int, t time.Time) error {
+func (c *unixConn) setTimeout(i, opt int, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return net.ErrClosed
 	}
 	var tv syscall.Timeval // zero: no timeout
+	var d time.Duration
 	if !t.IsZero() {
-		d := time.Until(t)
+		d = time.Until(t)
 		if d <= 0 {
 			c.expired = true
 			return syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+		}
+		if delta := d - c.timeout[i]; c.timeout[i] != 0 && delta < deadlineSlack && delta > -deadlineSlack {
+			return nil
 		}
 		tv = syscall.NsecToTimeval(d.Nanoseconds())
 		if tv.Sec == 0 && tv.Usec == 0 {
 			tv.Usec = 1 // a zero timeval would mean "block forever"
 		}
 	}
-	return syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, opt, &tv)
+	if err := syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, opt, &tv); err != nil {
+		return err
+	}
+	c.timeout[i] = d
+	return nil
 }
 
 // SyscallConn gives the peeker the descriptor; the socket is blocking, so

@@ -39,7 +39,7 @@ type Caller interface {
 // Main is pmfadm's command line against the rgmd of paths.Socket(). It
 // returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	c := &client.Client{OneShot: true}
+	c := &client.Client{Blocking: true}
 	defer c.Close()
 	return Run(c, args, stdout, stderr)
 }

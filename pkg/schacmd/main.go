@@ -16,7 +16,7 @@ const ControlTimeout = 24 * time.Hour
 // Main runs the command called name against the rgmd found by
 // paths.Socket() (or $RGM_SOCKET) and returns its exit status.
 func Main(name string, args []string, stdout, stderr io.Writer) int {
-	c := &client.Client{OneShot: true}
+	c := &client.Client{Blocking: true}
 	if baseName(name) == "scha_control" {
 		c.Timeout = ControlTimeout
 	}

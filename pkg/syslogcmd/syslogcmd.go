@@ -127,7 +127,7 @@ func Main(args []string, stderr io.Writer) int {
 // clusterFacility asks rgmd for SYSLOG_FACILITY, falling back to
 // DefaultFacility when rgmd cannot be reached or answers nonsense.
 func clusterFacility() syslog.Priority {
-	c := &client.Client{OneShot: true, Timeout: 2 * time.Second}
+	c := &client.Client{Blocking: true, Timeout: 2 * time.Second}
 	defer c.Close()
 	rep, err := c.Get(context.Background(), wire.GetArgs{Kind: wire.KindCluster, Tag: "SYSLOG_FACILITY"})
 	if err != nil || len(rep.Values) != 1 {
