@@ -79,28 +79,7 @@ func lifecycle() {
 	// Throughput.
 	registerText(d, dir, "trivial2.rtr", trivialStartStopRTR)
 	groups, per := *groups, 10
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := d.client()
-			defer c.Close()
-			for {
-				g := int(next.Add(1)) - 1
-				if g >= groups {
-					return
-				}
-				rg := fmt.Sprintf("tp%04d", g)
-				d.call(c, wire.OpRGCreate, wire.RGArgs{Name: rg})
-				for r := 0; r < per; r++ {
-					d.call(c, wire.OpRSCreate, wire.RSArgs{Name: fmt.Sprintf("%s-rs%02d", rg, r), Group: rg, Type: "BENCH.trivial2"})
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	d.createGroups("tp", "BENCH.trivial2", nil, groups, per, 8)
 	c = d.client()
 	defer c.Close()
 	names := make([]string, groups)

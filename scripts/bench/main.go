@@ -143,6 +143,12 @@ func (d *daemon) populate(rtr string, groups, perGroup, workers int) {
 	text, err := os.ReadFile(rtr)
 	check(err)
 	d.call(c, wire.OpRTRegister, wire.RTRegisterArgs{Path: rtr, Text: string(text)})
+	d.createGroups("rg", "ORGM.hello", map[string]string{"Port": "8080"}, groups, perGroup, workers)
+}
+
+// createGroups makes groups named PREFIX0000... with perGroup resources of
+// typ each (PREFIX0000-rs00...), from `workers` concurrent clients.
+func (d *daemon) createGroups(prefix, typ string, ext map[string]string, groups, perGroup, workers int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -156,10 +162,10 @@ func (d *daemon) populate(rtr string, groups, perGroup, workers int) {
 				if g >= groups {
 					return
 				}
-				rg := fmt.Sprintf("rg%04d", g)
+				rg := fmt.Sprintf("%s%04d", prefix, g)
 				d.call(c, wire.OpRGCreate, wire.RGArgs{Name: rg})
 				for r := 0; r < perGroup; r++ {
-					d.call(c, wire.OpRSCreate, wire.RSArgs{Name: fmt.Sprintf("%s-rs%02d", rg, r), Group: rg, Type: "ORGM.hello", Ext: map[string]string{"Port": "8080"}})
+					d.call(c, wire.OpRSCreate, wire.RSArgs{Name: fmt.Sprintf("%s-rs%02d", rg, r), Group: rg, Type: typ, Ext: ext})
 				}
 			}
 		}()
