@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -171,41 +170,10 @@ func (s *standInSystemd) called(want string) bool {
 	return false
 }
 
-// privateBus starts a dbus-daemon of the test's own and returns its address.
-func privateBus(t *testing.T) string {
-	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Skip("dbus-daemon is not installed (Debian package dbus-daemon); skipping the systemd_unit type test")
-	}
-	dir, err := os.MkdirTemp("", "bus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	conf := filepath.Join(dir, "bus.conf")
-	os.WriteFile(conf, []byte(`<busconfig><type>session</type><listen>unix:path=`+filepath.Join(dir, "socket")+`</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`), 0o644)
-	cmd := exec.Command(daemon, "--config-file="+conf, "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, _ := bufio.NewReader(out).ReadString('\n')
-	if addr = strings.TrimSpace(addr); addr == "" {
-		t.Fatal("dbus-daemon printed no address")
-	}
-	return addr
-}
-
 // TestAgainstStandInSystemd registers the shipped RTR file with a real
 // rgmd and runs the type's methods as rgmd would, against the stand-in.
 func TestAgainstStandInSystemd(t *testing.T) {
-	addr := privateBus(t)
+	addr := rgmtest.PrivateBus(t)
 	sd := startStandIn(t, addr)
 	d := rgmtest.StartDaemon(t)
 
