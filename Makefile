@@ -23,6 +23,7 @@ BINARIES := $(notdir $(wildcard cmd/*))
 all: build
 
 build: commands capi examples
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/orgm_echod ./examples/echo/echod
 
 commands:
 	@mkdir -p bin

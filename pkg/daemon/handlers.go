@@ -369,12 +369,17 @@ func (d *Daemon) setStatus(ctx context.Context, p Peer, raw json.RawMessage) (an
 	return nil, d.propose(ctx, store.CmdSetStatus, cmd)
 }
 
-// control checks a scha_control request the way the RGM does before it
-// acts: the tag, the resource and its group, the caller, and that the group
-// is online on this node. Nothing can bring a group online before the
-// lifecycle engine exists, so every valid request ends in SCHA_ERR_STATE;
-// the scha_control(1) page says so.
-func (d *Daemon) control(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
+// control is scha_control. The handler checks what it can without the
+// engine (the tag, that the resource exists and is in the group, the
+// caller), then hands the request to the lifecycle loop, where the engine
+// applies the reference's preconditions, Failover_mode, Retry_count and
+// Pingpong_interval (engine.State.control documents the order and the
+// codes). An accepted request that runs methods is answered only once the
+// group has settled: the resource or group has gone offline and come
+// back (or left this node), as the reference says. The calling monitor
+// is usually killed on the way by Monitor_stop and never reads the
+// answer.
+func (d *Daemon) control(ctx context.Context, p Peer, raw json.RawMessage) (any, error) {
 	a, err := args[wire.ControlArgs](raw)
 	if err != nil {
 		return nil, err
@@ -383,7 +388,6 @@ func (d *Daemon) control(_ context.Context, p Peer, raw json.RawMessage) (any, e
 	if !ok {
 		return nil, scha.Errorf(scha.ErrTag, "unknown scha_control tag %q", a.Tag)
 	}
-	var state string
 	d.machine.Read(func(c *model.Config) {
 		var r *model.Resource
 		if r, err = c.Resource(a.Resource); err != nil {
@@ -394,10 +398,6 @@ func (d *Daemon) control(_ context.Context, p Peer, raw json.RawMessage) (any, e
 		}
 		if r.Group != a.Group {
 			err = scha.Errorf(scha.ErrRG, "resource %s is in group %s, not %s", a.Resource, r.Group, a.Group)
-			return
-		}
-		if st, ok := c.Groups[a.Group].Nodes[d.opts.NodeName]; ok {
-			state = st.State
 		}
 	})
 	if err != nil {
@@ -406,17 +406,37 @@ func (d *Daemon) control(_ context.Context, p Peer, raw json.RawMessage) (any, e
 	if err := d.mayActFor(p, wire.OpControl, a.Resource); err != nil {
 		return nil, err
 	}
-	if state != "ONLINE" {
-		if state == "" {
-			state = "not in its Nodelist"
-		}
-		return nil, scha.Errorf(scha.ErrState, "scha_control %s: resource group %s is %s on node %s, not ONLINE", tag, a.Group, state, d.opts.NodeName)
+	l, err := d.loop()
+	if err != nil {
+		return nil, err
 	}
-	// The group is online here, so the request is well formed and allowed;
-	// what is missing is the recovery machinery itself (restart counting,
-	// giveover to another node), which comes with a later release. The
-	// scha_control(1) page documents this refusal.
-	return nil, scha.Errorf(scha.ErrInternal, "scha_control %s: resource group %s is online, but recovery actions (giveover, restart) are not implemented in this release", tag, a.Group)
+	if err := l.request(ctx, engine.Control{Tag: tag, Resource: a.Resource, Group: a.Group}); err != nil {
+		return nil, err
+	}
+	if !engine.ControlWaits(tag) {
+		return nil, nil
+	}
+	if !l.wait(ctx, []string{a.Group}) {
+		return nil, scha.Errorf(scha.ErrReconf, "scha_control %s: accepted, but rgmd stopped before it completed", tag)
+	}
+	// The outcome: a stop that failed, or a restart whose Start failed, is
+	// reported; the request itself was carried out.
+	var rs, gs string
+	d.machine.Read(func(c *model.Config) {
+		if r, ok := c.Resources[a.Resource]; ok && r.Nodes[d.opts.NodeName] != nil {
+			rs = r.Nodes[d.opts.NodeName].State
+		}
+		if g, ok := c.Groups[a.Group]; ok && g.Nodes[d.opts.NodeName] != nil {
+			gs = g.Nodes[d.opts.NodeName].State
+		}
+	})
+	switch {
+	case rs == model.RStateStopFailed || gs == model.RGStateErrorStopFailed:
+		return nil, scha.Errorf(scha.ErrState, "scha_control %s: a stop method failed; resource %s is %s, group %s is %s on %s", tag, a.Resource, rs, a.Group, gs, d.opts.NodeName)
+	case (tag == scha.ControlResourceRestart || tag == scha.ControlRestart) && rs == model.RStateStartFailed:
+		return nil, scha.Errorf(scha.ErrState, "scha_control %s: resource %s did not come back: START_FAILED on %s", tag, a.Resource, d.opts.NodeName)
+	}
+	return nil, nil
 }
 
 func sortedValues[V any](m map[string]V) []V {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,6 +44,11 @@ type lifecycle struct {
 	dirtyRS  map[string]bool
 
 	waiters []*waiter // loop-owned
+
+	// monStarting counts the Monitor_start methods running per resource
+	// (resource → *atomic.Int32): a process monitor tag created by one of
+	// them is the resource's fault monitor (see monitorTag).
+	monStarting sync.Map
 }
 
 type requestMsg struct {
@@ -51,6 +57,9 @@ type requestMsg struct {
 }
 
 type doneMsg struct{ ev engine.MethodDone }
+
+// eventMsg is any other event for the engine that needs no reply.
+type eventMsg struct{ ev engine.Event }
 
 type probeMsg struct{ reply chan struct{} }
 
@@ -239,23 +248,35 @@ func (l *lifecycle) turn(batch []any) {
 			out.NodeAction = o.NodeAction
 		}
 	}
+	// One clock reading per turn: restart counts and pingpong are judged
+	// against it.
+	l.eng.Now = time.Now().Unix()
 	if l.sync() {
 		merge(l.eng.Handle(engine.Tick{}))
 	}
-	var replies []chan error
+	type reply struct {
+		ch  chan error
+		err error
+	}
+	var replies []reply
 	var probes []chan struct{}
 	for _, m := range batch {
 		switch m := m.(type) {
 		case doneMsg:
 			merge(l.eng.Handle(m.ev))
+		case eventMsg:
+			merge(l.eng.Handle(m.ev))
 		case requestMsg:
 			o := l.eng.Handle(m.ev)
-			if o.Err != nil {
+			if o.Err != nil && len(o.Changes) == 0 && len(o.Runs) == 0 {
+				l.logNotes(o.Notes)
 				m.reply <- o.Err
 				continue
 			}
+			// A refusal with changes (scha_control beyond Retry_count
+			// faults the resource) is answered once they are recorded.
 			merge(o)
-			replies = append(replies, m.reply)
+			replies = append(replies, reply{m.reply, o.Err})
 		case probeMsg:
 			probes = append(probes, m.reply)
 		case *waiter:
@@ -270,18 +291,16 @@ func (l *lifecycle) turn(batch []any) {
 		}
 	}
 	for _, r := range replies {
-		r <- err
+		if err != nil {
+			r.ch <- err
+		} else {
+			r.ch <- r.err
+		}
 	}
 	for _, p := range probes {
 		close(p)
 	}
-	for _, n := range out.Notes {
-		lvl := slog.LevelInfo
-		if n.Warn {
-			lvl = slog.LevelWarn
-		}
-		l.log.Log(context.Background(), lvl, n.Msg, "resource", n.Resource, "group", n.Group)
-	}
+	l.logNotes(out.Notes)
 	if err == nil {
 		for _, run := range out.Runs {
 			l.launch(run)
@@ -312,6 +331,29 @@ func (l *lifecycle) turn(batch []any) {
 	}
 	clear(l.waiters[len(kept):])
 	l.waiters = kept
+}
+
+func (l *lifecycle) logNotes(notes []engine.Note) {
+	for _, n := range notes {
+		lvl := slog.LevelInfo
+		if n.Warn {
+			lvl = slog.LevelWarn
+		}
+		l.log.Log(context.Background(), lvl, n.Msg, "resource", n.Resource, "group", n.Group)
+	}
+}
+
+// monitorStarting reports whether a Monitor_start of resource runs now.
+func (l *lifecycle) monitorStarting(resource string) bool {
+	v, ok := l.monStarting.Load(resource)
+	return ok && v.(*atomic.Int32).Load() > 0
+}
+
+// post hands the loop an event without waiting; safe from any goroutine,
+// including ones holding locks the loop never takes (the process
+// monitor's).
+func (l *lifecycle) post(ev engine.Event) {
+	go func() { l.in <- eventMsg{ev} }()
 }
 
 func (l *lifecycle) settled(groups []string) bool {
@@ -381,6 +423,12 @@ func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) met
 		return methods.Result{ExitCode: -1, Err: err, Reason: "cannot execute: " + err.Error()}
 	}
 	log.Debug("method starting", "path", path)
+	if run.Method == engine.MonitorStart {
+		v, _ := l.monStarting.LoadOrStore(run.Resource, new(atomic.Int32))
+		n := v.(*atomic.Int32)
+		n.Add(1)
+		defer n.Add(-1)
+	}
 	res := l.runner.Run(ctx, methods.Spec{
 		Path: path, Args: args, Env: l.env, Timeout: run.Timeout, Label: run.Resource,
 		OnLine: func(stream, line string) { log.Info(line, "stream", stream) },

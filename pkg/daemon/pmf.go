@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/pmf"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
@@ -54,6 +55,14 @@ func pmfHandlers(d *Daemon) map[string]Handler {
 	if d.tracker != nil {
 		m.Adopt, m.Release = d.tracker.Adopt, d.tracker.Release
 	}
+	m.Gone = func(s pmf.Spec, why string, failed bool) {
+		if !failed || !s.Monitor {
+			return
+		}
+		if l := d.lc.Load(); l != nil {
+			l.post(engine.MonitorDied{Resource: s.Label, Reason: "process monitor tag " + s.Tag + ": " + why})
+		}
+	}
 	pmfManagers.Store(d, m)
 	return map[string]Handler{
 		wire.OpPMFStart: func(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
@@ -80,6 +89,11 @@ func pmfHandlers(d *Daemon) map[string]Handler {
 			// after the method has returned.
 			if d.tracker != nil && p.PID > 0 {
 				s.Label, _ = d.tracker.Owner(p.PID)
+			}
+			// What "the resource's fault monitor" is: a tag created while
+			// its Monitor_start runs (rt_callbacks(1)).
+			if l := d.lc.Load(); l != nil && s.Label != "" {
+				s.Monitor = l.monitorStarting(s.Label)
 			}
 			return m.Start(s)
 		},

@@ -94,6 +94,13 @@ type Resource struct {
 	Enabled           bool
 	Monitored         bool
 	OnlineElsewhere   bool // online on another node (for {ANY_NODE} dependencies)
+	Proxy             bool // the type's Proxy is TRUE: CHANGE_STATE_* apply
+	// RetryCount and RetryInterval are the resource's Retry_count (< 0:
+	// no limit, also when the type does not declare it) and Retry_interval
+	// in seconds (< 0: undeclared, every recorded restart counts).
+	RetryCount    int
+	RetryInterval int64
+	Restarts      []int64 // restart times on this node (Unix seconds)
 
 	running                                  string // method in flight, "" if none
 	mode                                     string // what the running method is part of: online, offline, monitor, monrestart, other
@@ -111,6 +118,15 @@ type Resource struct {
 	// resource failed; cleaned records that this Stop ran.
 	keepFailed, cleaned bool
 	checked             bool // Monitor_check passed for the pending switch
+	// failMsg, when set, is the FAULTED status message the resource gets
+	// when its offline sequence ends in START_FAILED (restarts exhausted).
+	failMsg string
+	// ignoreFailedStart: the running Start or Prenet_start called
+	// scha_control IGNORE_FAILED_START, so its failure moves nothing.
+	ignoreFailedStart bool
+	// proxyDown: CHANGE_STATE_OFFLINE marked this proxy offline; it stays
+	// so, without methods, until CHANGE_STATE_ONLINE.
+	proxyDown bool
 }
 
 // Has reports whether the resource's type declares method m.
@@ -132,6 +148,10 @@ type Group struct {
 	// group waits for it to stop there before starting here, and it
 	// satisfies the RG_dependencies of groups on other nodes.
 	OnlineElsewhere bool
+	Pingpong        int64            // Pingpong_interval, seconds
+	Restarts        []int64          // restart times on this node (Unix seconds)
+	GiveoverAt      map[string]int64 // node → last giveover away from it
+	StartFailedAt   map[string]int64 // node → last failed start there
 
 	restarting bool // rg restart: offline first, then online again
 	check      bool // switch onto this node: run Monitor_check first
@@ -155,6 +175,10 @@ type State struct {
 	rgDependents map[string][]string // group → groups whose RG_dependencies name it
 	dirty        map[string]bool     // groups to plan
 	begun        bool                // Started was handled: a new resource in a managed group gets Init
+	// Now is the time (Unix seconds) restart counts and pingpong are
+	// judged against; the daemon sets it before each Handle, so that the
+	// engine itself reads no clock.
+	Now int64
 	// pass-local memos
 	targetMemo map[string]bool
 	comingMemo map[string]bool
@@ -251,11 +275,23 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		g.State, g.Desired = st.State, st.Desired
 	}
 	g.OnlineElsewhere = false
+	g.Restarts = nil
+	g.GiveoverAt, g.StartFailedAt = map[string]int64{}, map[string]int64{}
 	for n, st := range cg.Nodes {
 		if n != s.Node && isGroupOnline(st.State) {
 			g.OnlineElsewhere = true
 		}
+		if n == s.Node {
+			g.Restarts = slices.Clone(st.Restarts)
+		}
+		if st.GiveoverAt != 0 {
+			g.GiveoverAt[n] = st.GiveoverAt
+		}
+		if st.StartFailedAt != 0 {
+			g.StartFailedAt[n] = st.StartFailedAt
+		}
 	}
+	g.Pingpong, _ = strconv.ParseInt(cg.Props["Pingpong_interval"], 10, 64)
 	deps := model.SplitArray(cg.Props["RG_dependencies"])
 	if old != nil {
 		s.setRGDeps(name, old.Deps, deps)
@@ -312,6 +348,14 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 		}
 	}
 	r.FailoverMode = cr.Props["Failover_mode"]
+	r.Proxy = rt != nil && rt.Props["Proxy"] == "TRUE"
+	r.RetryCount, r.RetryInterval = -1, -1
+	if v, err := strconv.Atoi(cr.Props["Retry_count"]); err == nil {
+		r.RetryCount = v
+	}
+	if v, err := strconv.ParseInt(cr.Props["Retry_interval"], 10, 64); err == nil {
+		r.RetryInterval = v
+	}
 	var deps []Dep
 	for i, p := range model.DependencyProps {
 		for _, e := range model.SplitArray(cr.Props[p]) {
@@ -325,9 +369,10 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 	}
 	s.setDeps(r.Name, r.Deps, deps)
 	r.Deps = deps
-	r.State, r.Enabled, r.Monitored = model.RStateOffline, false, false
+	r.State, r.Enabled, r.Monitored, r.Restarts = model.RStateOffline, false, false, nil
 	if st, ok := cr.Nodes[s.Node]; ok {
 		r.State, r.Enabled, r.Monitored = st.State, st.OnOff == model.SwitchEnabled, st.Monitored == model.SwitchEnabled
+		r.Restarts = slices.Clone(st.Restarts)
 	}
 	r.OnlineElsewhere = false
 	for n, st := range cr.Nodes {

@@ -72,7 +72,9 @@ func (h *harness) start(rebooted bool) {
 func (h *harness) handle(ev Event) Output {
 	h.t.Helper()
 	out := h.s.Handle(ev)
-	if out.Err != nil {
+	// A refusal usually changes nothing; one that does (scha_control
+	// beyond Retry_count) is applied as the daemon applies it.
+	if out.Err != nil && len(out.Changes) == 0 && len(out.Runs) == 0 {
 		h.last = out
 		return out
 	}

@@ -71,6 +71,19 @@ func (s *State) Handle(ev Event) Output {
 		if err := s.request(e, &out); err != nil {
 			return Output{Err: err}
 		}
+	case Control:
+		// A refusal may still change state (restarts exhausted fault the
+		// resource), so the plan runs either way; a plain refusal has no
+		// changes.
+		err := s.control(e, &out)
+		if err != nil && len(out.Changes) == 0 {
+			return Output{Err: err, Notes: out.Notes}
+		}
+		s.plan(&out)
+		out.Err = err
+		return out
+	case MonitorDied:
+		s.monitorDied(e, &out)
 	case Started:
 		s.started(e, &out)
 	case Updated:
@@ -156,6 +169,7 @@ func (s *State) done(e MethodDone, out *Output) {
 		} else {
 			r.startStep = 2
 		}
+		r.ignoreFailedStart = false
 	case MonitorStart:
 		switch {
 		case mode == "online" && e.OK:
@@ -200,6 +214,16 @@ func (s *State) done(e MethodDone, out *Output) {
 func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason string) {
 	r.startStep = 0
 	s.setRes(out, r, model.RStateStartFailed, "FAULTED", method+" failed: "+reason)
+	if g != nil && s.Now != 0 {
+		// For Pingpong_interval: this node is no giveover target for a while.
+		g.StartFailedAt[s.Node] = s.Now
+		out.Changes = append(out.Changes, model.StateChange{Group: g.Name, Node: s.Node, StartFailedAt: s.Now})
+	}
+	if r.ignoreFailedStart {
+		r.ignoreFailedStart = false
+		s.note(out, r, true, "%s of %s failed after scha_control IGNORE_FAILED_START: it stays START_FAILED and nothing moves", method, r.Name)
+		return
+	}
 	if g == nil || (r.FailoverMode != "SOFT" && r.FailoverMode != "HARD") {
 		return
 	}
@@ -210,7 +234,7 @@ func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason s
 	r.keepFailed, r.cleaned = true, false
 	s.setDesired(out, g, s.Node, model.RGStateOffline)
 	for _, n := range g.Nodelist {
-		if n != s.Node {
+		if n != s.Node && !s.barred(g, n) {
 			s.setDesired(out, g, n, model.RGStateOnline)
 			s.note(out, r, true, "Failover_mode %s: moving %s from %s to %s", r.FailoverMode, g.Name, s.Node, n)
 			return
@@ -377,6 +401,11 @@ func (s *State) request(e Request, out *Output) error {
 	case OpOffline:
 		for _, n := range g.Nodelist {
 			s.setDesired(out, g, n, model.RGStateOffline)
+		}
+		for _, rn := range g.Resources {
+			if r := s.Resources[rn]; r != nil {
+				r.proxyDown = false // a proxy starts afresh next time
+			}
 		}
 		g.restarting, g.check = false, false
 	case OpSuspend, OpResume:

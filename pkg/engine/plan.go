@@ -192,7 +192,7 @@ func (s *State) computeTarget(r *Resource) bool {
 	if g == nil || !g.Local || g.State == model.RGStateUnmanaged || g.State == "" {
 		return false
 	}
-	if g.Desired != model.RGStateOnline || g.restarting || g.check || !r.Enabled || r.needStop {
+	if g.Desired != model.RGStateOnline || g.restarting || g.check || !r.Enabled || r.needStop || r.proxyDown {
 		return false
 	}
 	if r.State == model.RStateStopping {
@@ -533,7 +533,14 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 	r.needStop, r.needMonRestart, r.needUpdate = false, false, false
 	if r.keepFailed {
 		r.keepFailed, r.cleaned = false, true
-		s.setRes(out, r, model.RStateStartFailed, "", "")
+		status := ""
+		if r.failMsg != "" {
+			// Restarts exhausted: Stop has set its own status; the
+			// operator must see why the resource is down.
+			status = "FAULTED"
+		}
+		s.setRes(out, r, model.RStateStartFailed, status, r.failMsg)
+		r.failMsg = ""
 		return settled
 	}
 	s.setRes(out, r, model.RStateOffline, "OFFLINE", "")

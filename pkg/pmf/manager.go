@@ -32,6 +32,10 @@ type Spec struct {
 	Policy Policy
 	Level  int    // -C: monitored fork depth; < 0 for all
 	Label  string // resource of the callback that created the tag, for Tracker.Adopt
+	// Monitor says the tag was created by the Monitor_start method of
+	// resource Label: it is that resource's fault monitor, and its end
+	// without a stop request is a monitor failure (Manager.Gone).
+	Monitor bool
 }
 
 // Manager is rgmd's table of tags. Create it with NewManager; it is safe
@@ -53,6 +57,10 @@ type Manager struct {
 	RestartDelay time.Duration
 	// Now is the clock of the restart policy.
 	Now func() time.Time
+	// Gone, optional, is told when a tag leaves the table; failed is set
+	// when nobody asked for it (retries exhausted, the action failed).
+	// It is called with the manager's lock held and must not block.
+	Gone func(s Spec, why string, failed bool)
 
 	mu     sync.Mutex
 	tags   map[string]*tag
@@ -315,6 +323,9 @@ func (m *Manager) drop(t *tag, why string) {
 	}
 	close(t.gone)
 	m.log().Info("pmf: nametag dropped", "tag", t.spec.Tag, "reason", why)
+	if m.Gone != nil {
+		m.Gone(t.spec, why, !t.stopping)
+	}
 }
 
 // StopArgs is pmfadm -s and -k.

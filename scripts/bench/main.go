@@ -30,7 +30,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -66,6 +66,9 @@ func main() {
 	}
 	if want("lifecycle") {
 		lifecycle()
+	}
+	if want("recovery") {
+		recovery()
 	}
 	if want("durability") {
 		durability(rtr)
