@@ -3,6 +3,7 @@
 # scripts/bench (real rgmd, real binaries), each with its baseline.
 set -eu
 cd "$(dirname "$0")/.."
-go test -run '^$' -bench . -benchtime 2000x ./pkg/store/ ./pkg/daemon/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+go test -run '^$' -bench 'Propose|Get' -benchtime 2000x ./pkg/store/ ./pkg/daemon/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+go test -run '^$' -bench 'Reopen' -benchtime 10x ./pkg/store/ 2>&1 | grep -E '^(Benchmark|FAIL)'
 echo
 go run ./scripts/bench -bin bin "$@"

@@ -81,8 +81,18 @@ type daemon struct {
 	cmd                *exec.Cmd
 }
 
+// started lists every rgmd this run started, so that fail can stop them:
+// os.Exit skips the deferred kills.
+var started struct {
+	sync.Mutex
+	list []*daemon
+}
+
 func startDaemon(dir string) (*daemon, time.Duration) {
 	d := &daemon{dir: dir, socket: filepath.Join(dir, "rgmd.sock"), state: filepath.Join(dir, "state")}
+	started.Lock()
+	started.list = append(started.list, d)
+	started.Unlock()
 	return d, d.start()
 }
 
@@ -501,5 +511,12 @@ func check(err error) {
 
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	started.Lock()
+	for _, d := range started.list {
+		if d.cmd != nil && d.cmd.Process != nil {
+			d.cmd.Process.Kill()
+		}
+	}
+	started.Unlock()
 	os.Exit(1)
 }
