@@ -3,6 +3,7 @@ package daemon
 import (
 	"encoding/json"
 
+	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/store"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -19,35 +20,47 @@ func (d *Daemon) applied(typ byte, body []byte) {
 	if l := d.lc.Load(); l != nil {
 		d.lifecycleApplied(l, typ, body, n.Name, n.Group)
 	}
-	config := func(object, change string) {
-		d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: object, Name: n.Name, Group: n.Group, Change: change})
+	if ce, ok := configEvents[typ]; ok {
+		d.publish(wire.Event{Kind: wire.EventConfig, Object: ce.object, Name: n.Name, Group: n.Group, Change: ce.change})
+		return
 	}
 	switch typ {
 	case store.CmdInit:
-		d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
-	case store.CmdRegisterType:
-		config(wire.KindResourceType, "created")
-	case store.CmdUnregisterType:
-		config(wire.KindResourceType, "deleted")
-	case store.CmdSetTypeProps:
-		config(wire.KindResourceType, "changed")
-	case store.CmdCreateGroup:
-		config(wire.KindResourceGroup, "created")
-	case store.CmdSetGroup:
-		config(wire.KindResourceGroup, "changed")
-	case store.CmdDeleteGroup:
-		config(wire.KindResourceGroup, "deleted")
-	case store.CmdCreateResource:
-		config(wire.KindResource, "created")
-	case store.CmdSetResource:
-		config(wire.KindResource, "changed")
-	case store.CmdDeleteResource:
-		config(wire.KindResource, "deleted")
+		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
 	case store.CmdSetState:
 		d.stateEvents(body)
 	case store.CmdSetStatus:
-		d.events.Publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: n.Resource, Group: n.Group, Node: n.Node, Status: n.Status, StatusMsg: n.Msg})
+		d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: n.Resource, Group: n.Group, Node: n.Node, Status: n.Status, StatusMsg: n.Msg})
 	}
+}
+
+// configEvents says which object each configuration command changes, and
+// how.
+var configEvents = map[byte]struct{ object, change string }{
+	store.CmdRegisterType:   {wire.KindResourceType, "created"},
+	store.CmdUnregisterType: {wire.KindResourceType, "deleted"},
+	store.CmdSetTypeProps:   {wire.KindResourceType, "changed"},
+	store.CmdCreateGroup:    {wire.KindResourceGroup, "created"},
+	store.CmdSetGroup:       {wire.KindResourceGroup, "changed"},
+	store.CmdDeleteGroup:    {wire.KindResourceGroup, "deleted"},
+	store.CmdCreateResource: {wire.KindResource, "created"},
+	store.CmdSetResource:    {wire.KindResource, "changed"},
+	store.CmdDeleteResource: {wire.KindResource, "deleted"},
+}
+
+// publish sends e, first giving a resource's event its group when the
+// command did not name it (rs set, state batches), so that followers of a
+// group (`rgmadm events -g`) see it. A deleted resource's group is gone
+// with it.
+func (d *Daemon) publish(e wire.Event) {
+	if e.Object == wire.KindResource && e.Group == "" {
+		d.machine.Read(func(c *model.Config) {
+			if r, ok := c.Resources[e.Name]; ok {
+				e.Group = r.Group
+			}
+		})
+	}
+	d.events.Publish(e)
 }
 
 // lifecycleApplied tells the engine's loop which objects a committed
@@ -85,25 +98,25 @@ func (d *Daemon) stateEvents(body []byte) {
 	for _, ch := range cmd.Changes {
 		if ch.Group != "" {
 			if ch.State != "" {
-				d.events.Publish(wire.Event{Kind: wire.EventState, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, State: ch.State})
+				d.publish(wire.Event{Kind: wire.EventState, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, State: ch.State})
 			}
 			if ch.Desired != "" || ch.Suspend != "" {
-				d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, Change: "changed"})
+				d.publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, Change: "changed"})
 			}
 			continue
 		}
 		if ch.State != "" {
-			d.events.Publish(wire.Event{Kind: wire.EventState, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, State: ch.State})
+			d.publish(wire.Event{Kind: wire.EventState, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, State: ch.State})
 		}
 		if ch.Status != "" {
 			msg := ""
 			if ch.StatusMsg != nil {
 				msg = *ch.StatusMsg
 			}
-			d.events.Publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Status: ch.Status, StatusMsg: msg})
+			d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Status: ch.Status, StatusMsg: msg})
 		}
 		if ch.OnOff != "" || ch.Monitored != "" {
-			d.events.Publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Change: "changed"})
+			d.publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Change: "changed"})
 		}
 	}
 }

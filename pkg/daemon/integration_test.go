@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -252,4 +253,33 @@ func TestEventsFollow(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	t.Fatalf("rgmadm events saw fewer than 2 events:\n%s", out.String())
+}
+
+// TestEventsFollowGroup: -g keeps a group's resource events, whatever
+// command caused them (rs set carries no group; setstatus does).
+func TestEventsFollowGroup(t *testing.T) {
+	d := rgmtest.StartDaemon(t)
+	setup(t, d)
+	cmd := exec.Command(filepath.Join(d.Bin, "rgmadm"), "events", "-g", "web-rg", "-n", "200", "-o", "json")
+	cmd.Env = d.Env()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	want := map[string]bool{"status": false, "config": false}
+	for i := 0; i < 200 && (!want["status"] || !want["config"]); i++ {
+		d.MustRun("scha_resource_setstatus", "-R", "web-rs", "-G", "web-rg", "-s", "DEGRADED", "-m", "x")
+		d.MustRun("rgmadm", "rs", "set", "web-rs", "-x", "Port="+strconv.Itoa(8100+i))
+		for _, l := range strings.Split(out.String(), "\n") {
+			var e struct{ Kind, Object, Name string }
+			if json.Unmarshal([]byte(l), &e) == nil && e.Object == "resource" && e.Name == "web-rs" {
+				want[e.Kind] = true
+			}
+		}
+	}
+	if !want["status"] || !want["config"] {
+		t.Errorf("events -g web-rg missed web-rs's events %v:\n%s", want, out.String())
+	}
 }

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,9 +42,9 @@ func TestFieldsAndPriorities(t *testing.T) {
 	log.Info("method output", "resource", "web-rs", "group", "web-rg", "type", "ORGM.hello", "method", "START", "line", "hello world")
 	log.WithGroup("raft").Warn("slow", "state_dir", "/var/lib/openrgm", slog.Group("peer", "id", "n2"))
 	log.Debug("d")
-	log.Log(nil, slog.LevelInfo+2, "notice")
+	log.Log(context.Background(), slog.LevelInfo+2, "notice")
 	log.Error("e")
-	log.Log(nil, slog.LevelError+4, "crit")
+	log.Log(context.Background(), slog.LevelError+4, "crit")
 
 	if len(*got) != 6 {
 		t.Fatalf("got %d entries", len(*got))
