@@ -1,3 +1,6 @@
+// A command lives for milliseconds: no goroutine to track CPU limit changes.
+//go:debug updatemaxprocs=0
+
 // Command rgmadm administers OpenRGM: resource types, resource groups and
 // resources. See rgmadm(8).
 package main

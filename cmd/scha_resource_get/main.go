@@ -1,3 +1,6 @@
+// A command lives for milliseconds: no goroutine to track CPU limit changes.
+//go:debug updatemaxprocs=0
+
 // Command scha_resource_get is the scha_cmds(1HA) command of the same name; see
 // scha_resource_get(1). It exits with the numeric scha_err_t of its result.
 package main

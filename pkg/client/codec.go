@@ -3,6 +3,8 @@ package client
 import (
 	"encoding/json"
 	"errors"
+
+	"github.com/openrgm/openrgm/pkg/wire"
 )
 
 // marshalArgs encodes a request's arguments. Pre-encoded arguments are
@@ -14,10 +16,13 @@ func marshalArgs(args any) (json.RawMessage, error) {
 		}
 		return raw, nil
 	}
+	if a, ok := args.(interface{ AppendJSON([]byte) []byte }); ok {
+		return a.AppendJSON(nil), nil // wire/fast.go: no reflection
+	}
 	return json.Marshal(args)
 }
 
 // unmarshalData decodes a reply's data into out.
 func unmarshalData(data json.RawMessage, out any) error {
-	return json.Unmarshal(data, out)
+	return wire.DecodeData(data, out)
 }

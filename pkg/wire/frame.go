@@ -153,6 +153,12 @@ func decodeObject(line []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
+	if rep, ok := v.(*Reply); ok && json.Valid(line) {
+		if fastReply(line, rep) { // fast.go
+			return nil
+		}
+		*rep = Reply{}
+	}
 	if err := json.Unmarshal(line, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}

@@ -1,0 +1,234 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/openrgm/openrgm/pkg/scha"
+)
+
+// The scha_* commands and the C library send one GetArgs and read one
+// Reply holding one GetReply. encoding/json's first use of a struct type
+// builds its field tables by reflection, which costs more than the round
+// trip to rgmd (about 150 µs in a fresh process), so those three messages
+// have hand-written codecs. Decoding takes the fast path only for input
+// it is sure about — valid JSON, exactly the known keys, plain strings and
+// integers — and otherwise hands the input to encoding/json, so the result
+// is always what encoding/json would give (FuzzFastDecode checks it).
+
+// AppendJSON appends a's JSON encoding to b: what json.Marshal gives,
+// except that <, > and & are not escaped for HTML.
+func (a *GetArgs) AppendJSON(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendString(b, a.Kind)
+	if a.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, a.Name)
+	}
+	if a.Group != "" {
+		b = append(b, `,"group":`...)
+		b = appendString(b, a.Group)
+	}
+	b = append(b, `,"tag":`...)
+	b = appendString(b, a.Tag)
+	if len(a.Operands) > 0 {
+		b = append(b, `,"operands":[`...)
+		for i, o := range a.Operands {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, o)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// DecodeData decodes a reply's data into out, as json.Unmarshal does.
+func DecodeData(data []byte, out any) error {
+	if g, ok := out.(*GetReply); ok && json.Valid(data) {
+		var v GetReply
+		if fastGetReply(data, &v) {
+			*g = v
+			return nil
+		}
+	}
+	return json.Unmarshal(data, out)
+}
+
+func fastReply(line []byte, rep *Reply) bool {
+	return fastObject(line, func(key string, val []byte) bool {
+		var ok bool
+		switch key {
+		case "v":
+			var n int64
+			n, ok = fastInt(val)
+			rep.Version = int(n)
+		case "id":
+			rep.ID, ok = fastUint(val)
+		case "code":
+			var n int64
+			n, ok = fastInt(val)
+			rep.Code = scha.ErrCode(n)
+		case "msg":
+			rep.Message, ok = fastString(val)
+		case "data":
+			// As encoding/json's RawMessage: a copy, even of null.
+			rep.Data, ok = bytes.Clone(val), true
+		}
+		return ok
+	})
+}
+
+func fastGetReply(data []byte, g *GetReply) bool {
+	return fastObject(data, func(key string, val []byte) bool {
+		var ok bool
+		switch key {
+		case "type":
+			var s string
+			s, ok = fastString(val)
+			g.Type = scha.ResultType(s)
+		case "ext_type":
+			g.ExtType, ok = fastString(val)
+		case "values":
+			g.Values, ok = fastStrings(val)
+		case "seq":
+			g.Seq, ok = fastUint(val)
+		}
+		return ok
+	})
+}
+
+// fastObject calls field for each member of the JSON object in (already
+// known to be valid JSON), with the member's raw value. It reports false
+// when in is not an object or when field does (an unknown key, a value
+// the fast path does not handle).
+func fastObject(in []byte, field func(key string, val []byte) bool) bool {
+	p := skipSpace(in, 0)
+	if p >= len(in) || in[p] != '{' {
+		return false
+	}
+	p = skipSpace(in, p+1)
+	if p < len(in) && in[p] == '}' {
+		return true
+	}
+	for p < len(in) {
+		end := skipValue(in, p)
+		key, ok := fastString(in[p:end])
+		if !ok {
+			return false
+		}
+		p = skipSpace(in, end)
+		p = skipSpace(in, p+1) // the colon
+		end = skipValue(in, p)
+		if !field(key, in[p:end]) {
+			return false
+		}
+		p = skipSpace(in, end)
+		if p < len(in) && in[p] == '}' {
+			return true
+		}
+		p = skipSpace(in, p+1) // the comma
+	}
+	return false
+}
+
+// skipValue returns the end of the valid JSON value starting at in[p].
+func skipValue(in []byte, p int) int {
+	switch in[p] {
+	case '"':
+		for i := p + 1; i < len(in); i++ {
+			switch in[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return len(in)
+	case '{', '[':
+		depth := 0
+		for i := p; i < len(in); i++ {
+			switch in[i] {
+			case '"':
+				i = skipValue(in, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(in)
+	}
+	i := p
+	for i < len(in) {
+		switch in[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+func skipSpace(in []byte, p int) int {
+	for p < len(in) && (in[p] == ' ' || in[p] == '\t' || in[p] == '\r' || in[p] == '\n') {
+		p++
+	}
+	return p
+}
+
+// fastString decodes a JSON string without escapes and of valid UTF-8.
+func fastString(val []byte) (string, bool) {
+	if len(val) < 2 || val[0] != '"' || val[len(val)-1] != '"' {
+		return "", false
+	}
+	s := val[1 : len(val)-1]
+	if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
+		return "", false
+	}
+	return string(s), true
+}
+
+func fastStrings(val []byte) ([]string, bool) {
+	if string(val) == "null" {
+		return nil, true
+	}
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	p := skipSpace(val, 1)
+	if val[p] == ']' {
+		return out, true
+	}
+	for p < len(val) {
+		end := skipValue(val, p)
+		s, ok := fastString(val[p:end])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		p = skipSpace(val, end)
+		if val[p] == ']' {
+			return out, true
+		}
+		p = skipSpace(val, p+1)
+	}
+	return nil, false
+}
+
+func fastInt(val []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(val), 10, 64)
+	return n, err == nil && !bytes.HasPrefix(val, []byte("+"))
+}
+
+func fastUint(val []byte) (uint64, bool) {
+	n, err := strconv.ParseUint(string(val), 10, 64)
+	return n, err == nil && !bytes.HasPrefix(val, []byte("+"))
+}
