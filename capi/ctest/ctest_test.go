@@ -299,11 +299,11 @@ func TestValgrindCatchesLeak(t *testing.T) {
 	}
 }
 
-// TestHelloC registers the C example type examples/hello_c with a real
-// rgmd and runs its methods the way rgmd does (METHOD -R r -T t -G g with
-// RGM_SOCKET set): what they read through libscha and the status they set
-// must show through the shell commands.
-func TestHelloC(t *testing.T) {
+// helloC builds the C example type examples/hello_c beside a copy of its
+// RTR file, registers it with a real rgmd and creates resource hc of it in
+// group rg1. It returns the daemon, the methods' paths by name, and a
+// function reading one of the resource's pid files (0 when missing).
+func helloC(t *testing.T) (d *rgmtest.Daemon, methods map[string]string, work string, pidOf func(string) int) {
 	library(t)
 	dir, err := os.MkdirTemp("", "hello_c")
 	if err != nil {
@@ -317,7 +317,7 @@ func TestHelloC(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "hello_c.rtr"), rtr, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	methods := map[string]string{}
+	methods = map[string]string{}
 	for _, m := range []string{"start", "stop", "validate", "monitor_start", "monitor_stop", "probe"} {
 		name := "hello_c_" + m
 		bin := compile(t, name, "examples/hello_c/"+name+".c", "examples/hello_c/hello_c.c")
@@ -327,13 +327,13 @@ func TestHelloC(t *testing.T) {
 		}
 		methods[m] = filepath.Join(dir, name)
 	}
-	work := filepath.Join(dir, "work")
-	d := rgmtest.StartDaemon(t)
+	work = filepath.Join(dir, "work")
+	d = rgmtest.StartDaemon(t)
 	d.MustRun("rgmadm", "rt", "register", filepath.Join(dir, "hello_c.rtr"))
 	d.MustRun("rgmadm", "rg", "create", "rg1")
 	d.MustRun("rgmadm", "rs", "create", "hc", "-g", "rg1", "-t", "ORGM.hello_c", "-x", "Port=9090",
 		"-x", "Workdir="+work, "-x", "Heartbeat_age=2", "-p", "Thorough_probe_interval=1")
-	pidOf := func(name string) int {
+	pidOf = func(name string) int {
 		b, _ := os.ReadFile(filepath.Join(work, "hc", name))
 		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		return n
@@ -345,6 +345,28 @@ func TestHelloC(t *testing.T) {
 			}
 		}
 	})
+	return d, methods, work, pidOf
+}
+
+// waitStatus polls the resource's STATUS until it is want.
+func waitStatus(t *testing.T, d *rgmtest.Daemon, want string) {
+	t.Helper()
+	status := func() string { return d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "hc", "-G", "rg1") }
+	for i := 0; i < 100; i++ {
+		if status() == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("status %q, want %q", status(), want)
+}
+
+// TestHelloC runs the methods of the C example type the way rgmd does
+// (METHOD -R r -T t -G g with RGM_SOCKET set), the short-lived ones under
+// valgrind: what they read through libscha and the status they set must
+// show through the shell commands.
+func TestHelloC(t *testing.T) {
+	d, methods, work, pidOf := helloC(t)
 	// method runs one method; long-running children (the daemon, the
 	// probe) would stay under valgrind, so only the others use it.
 	method := func(m string, underValgrind bool, extra ...string) result {
@@ -356,7 +378,7 @@ func TestHelloC(t *testing.T) {
 		}
 		// Output to a file, not a pipe: the daemon and the probe keep
 		// the method's stderr open long after it exits.
-		log, err := os.CreateTemp(dir, m+".log")
+		log, err := os.CreateTemp(t.TempDir(), m+".log")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,18 +403,6 @@ func TestHelloC(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s%s", m, r.code, r.stdout, r.stderr)
 		}
 	}
-	status := func() string { return d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "hc", "-G", "rg1") }
-	waitStatus := func(want string) {
-		t.Helper()
-		for i := 0; i < 100; i++ {
-			if status() == want {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("status %q, want %q", status(), want)
-	}
-
 	if r := method("validate", true, "-c", "-x", "Port=0"); r.code == 0 {
 		t.Errorf("validate accepted Port=0")
 	}
@@ -402,18 +412,79 @@ func TestHelloC(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(work, "hc", "greeting")); err != nil || string(b) != "Hello from OpenRGM in C (port 9090)\n" {
 		t.Errorf("greeting = %q, %v", b, err)
 	}
-	waitStatus("OK\nserving on port 9090\n")
+	waitStatus(t, d, "OK\nserving on port 9090\n")
 
 	mustMethod("monitor_start", false)
-	waitStatus("OK\nheartbeat fresh, port 9090\n")
+	waitStatus(t, d, "OK\nheartbeat fresh, port 9090\n")
 	// The service dies: the probe notices within Heartbeat_age + interval.
 	syscallKill(pidOf("pid"))
-	waitStatus("FAULTED\ndaemon is not running\n")
+	waitStatus(t, d, "FAULTED\ndaemon is not running\n")
 
 	mustMethod("monitor_stop", true)
 	if p := pidOf("probe.pid"); p != 0 {
 		t.Errorf("probe pid file still names %d", p)
 	}
 	mustMethod("stop", true)
-	waitStatus("OFFLINE\nstopped\n")
+	waitStatus(t, d, "OFFLINE\nstopped\n")
+}
+
+// TestHelloCOnline drives the C example type through rgmd's lifecycle:
+// rgmd runs Validate on a change, Start and Monitor_start bringing the
+// group online, and Monitor_stop and Stop taking it offline; the C fault
+// monitor reports through scha_resource_setstatus meanwhile.
+func TestHelloCOnline(t *testing.T) {
+	d, _, work, pidOf := helloC(t)
+	// Validate runs in rgmd before the change is stored: Workdir must be
+	// absolute (the RTR cannot say that), and may change only while the
+	// resource is disabled.
+	d.MustRun("rgmadm", "rs", "disable", "hc")
+	if r := d.Run("rgmadm", "rs", "set", "hc", "-x", "Workdir=relative"); r.Code != int(scha.ErrChecks) {
+		t.Errorf("rs set Workdir=relative: exit %d, want SCHA_ERR_CHECKS\n%s", r.Code, r.Stderr)
+	}
+	if got := d.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "hc", "-G", "rg1", "Workdir"); got != "STRING\n"+work+"\n" {
+		t.Errorf("Workdir after the refused change = %q", got)
+	}
+	d.MustRun("rgmadm", "rs", "enable", "hc")
+	d.MustRun("rgmadm", "rg", "manage", "rg1")
+	d.MustRun("rgmadm", "rg", "online", "rg1", "--wait")
+	if got := d.MustRun("scha_resource_get", "-O", "RESOURCE_STATE", "-R", "hc", "-G", "rg1"); got != "ONLINE\n" {
+		t.Errorf("resource state %q after online", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(work, "hc", "greeting")); err != nil || string(b) != "Hello from OpenRGM in C (port 9090)\n" {
+		t.Errorf("greeting = %q, %v", b, err)
+	}
+	svc := pidOf("pid")
+	if svc <= 0 || !alive(svc) {
+		t.Fatalf("the service (pid %d) is not running after online", svc)
+	}
+	if pidOf("probe.pid") <= 0 {
+		t.Errorf("Monitor_start left no probe")
+	}
+	waitStatus(t, d, "OK\nheartbeat fresh, port 9090\n")
+
+	d.MustRun("rgmadm", "rg", "offline", "rg1", "--wait")
+	if got := d.MustRun("scha_resource_get", "-O", "RESOURCE_STATE", "-R", "hc", "-G", "rg1"); got != "OFFLINE\n" {
+		t.Errorf("resource state %q after offline", got)
+	}
+	if alive(svc) {
+		t.Errorf("the service (pid %d) still runs after offline", svc)
+	}
+	if p := pidOf("probe.pid"); p != 0 {
+		t.Errorf("probe pid file still names %d after offline", p)
+	}
+	// rgmd records OFFLINE (with no message) once Stop has succeeded.
+	if got := d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "hc", "-G", "rg1"); !strings.HasPrefix(got, "OFFLINE\n") {
+		t.Errorf("status %q after offline", got)
+	}
+}
+
+// alive reports whether pid runs; a zombie counts as gone (in some
+// sandboxes nobody reaps orphans).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
 }
