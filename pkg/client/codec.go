@@ -16,10 +16,7 @@ func marshalArgs(args any) (json.RawMessage, error) {
 		}
 		return raw, nil
 	}
-	if a, ok := args.(interface{ AppendJSON([]byte) []byte }); ok {
-		return a.AppendJSON(nil), nil // wire/fast.go: no reflection
-	}
-	return json.Marshal(args)
+	return wire.Encode(args)
 }
 
 // unmarshalData decodes a reply's data into out.

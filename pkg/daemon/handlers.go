@@ -65,7 +65,7 @@ func args[T any](raw json.RawMessage) (T, error) {
 	if len(raw) == 0 {
 		return v, scha.Errorf(scha.ErrInval, "missing arguments")
 	}
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := wire.DecodeData(raw, &v); err != nil {
 		return v, scha.Errorf(scha.ErrInval, "bad arguments: %v", err)
 	}
 	return v, nil

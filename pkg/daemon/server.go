@@ -278,7 +278,7 @@ func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.R
 		}
 		return v, nil
 	}
-	data, err := json.Marshal(v)
+	data, err := wire.Encode(v)
 	if err != nil {
 		log.Error("reply not encodable", "op", req.Op, "err", err)
 		return nil, scha.Errorf(scha.ErrInternal, "reply to %s not encodable: %v", req.Op, err)

@@ -7,21 +7,34 @@ import (
 	"testing"
 )
 
-func TestGetArgsAppendJSON(t *testing.T) {
+func TestAppendJSON(t *testing.T) {
+	var msgs []Appender
+	for _, g := range []GetReply{
+		{},
+		{Type: "enum", Values: []string{"OFFLINE"}, Seq: 5},
+		{Type: "extension", ExtType: "STRINGARRAY", Values: []string{}, Seq: 18446744073709551615},
+		{Type: "string", Values: []string{"<a&b>", "\x7f\u2029", ""}},
+	} {
+		msgs = append(msgs, &g)
+	}
 	for _, a := range []GetArgs{
 		{},
 		{Kind: "resource", Name: "r", Group: "g", Tag: "RESOURCE_STATE"},
 		{Kind: "cluster", Tag: "ALL_NODENAMES", Operands: []string{"a", "b\"\\\n\x01é\xff<>&\u2028"}},
 		{Kind: "type", Name: "T", Operands: []string{}},
 	} {
+		msgs = append(msgs, &a)
+	}
+	msgs = append(msgs, (*GetArgs)(nil), (*GetReply)(nil))
+	for _, m := range msgs {
 		var want strings.Builder
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(&a); err != nil {
+		if err := enc.Encode(m); err != nil {
 			t.Fatal(err)
 		}
-		if got := a.AppendJSON(nil); string(got)+"\n" != want.String() {
-			t.Errorf("AppendJSON(%+v) = %s, encoding/json = %s", a, got, want.String())
+		if got := m.AppendJSON(nil); string(got)+"\n" != want.String() {
+			t.Errorf("AppendJSON(%+v) = %s, encoding/json = %s", m, got, want.String())
 		}
 	}
 }
@@ -35,6 +48,9 @@ var fastSeeds = []string{
 	`{"type":"string","values":null,"values":["a","b"],"x":{"y":[1,"]"]}}`,
 	`{"type":"string","values":["\u00e9", "a\\b"],"seq":-1}`,
 	`{"v":1e0,"id":01}`,
+	`{"v":1,"id":3,"op":"get","args":{"kind":"resource","name":"r","group":"g","tag":"STATUS","operands":["n1"]}}`,
+	`{"kind":"cluster","tag":"ALL_NODENAMES","operands":null}`,
+	`{"v":1,"id":3,"op":"x","args":null}`,
 	`[]`,
 	`{}`,
 }
@@ -53,11 +69,26 @@ func FuzzFastDecode(f *testing.F) {
 		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(want, got)) {
 			t.Fatalf("DecodeData(%q) = %+v, %v; encoding/json: %+v, %v", in, got, gerr, want, werr)
 		}
+		var wargs, gargs GetArgs
+		werr = json.Unmarshal(in, &wargs)
+		gerr = DecodeData(in, &gargs)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(wargs, gargs)) {
+			t.Fatalf("DecodeData(%q) = %+v, %v; encoding/json: %+v, %v", in, gargs, gerr, wargs, werr)
+		}
 		var wrep, grep Reply
 		werr = json.Unmarshal(in, &wrep)
 		gerr = decodeObject(in, &grep)
 		if werr == nil && gerr == nil && !reflect.DeepEqual(wrep, grep) {
 			t.Fatalf("decodeObject(%q) = %+v; encoding/json: %+v", in, grep, wrep)
+		}
+		if gerr == nil && werr != nil {
+			t.Fatalf("decodeObject(%q) accepted what encoding/json rejects: %v", in, werr)
+		}
+		var wreq, greq Request
+		werr = json.Unmarshal(in, &wreq)
+		gerr = decodeObject(in, &greq)
+		if werr == nil && gerr == nil && !reflect.DeepEqual(wreq, greq) {
+			t.Fatalf("decodeObject(%q) = %+v; encoding/json: %+v", in, greq, wreq)
 		}
 		if gerr == nil && werr != nil {
 			t.Fatalf("decodeObject(%q) accepted what encoding/json rejects: %v", in, werr)

@@ -153,11 +153,17 @@ func decodeObject(line []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	if rep, ok := v.(*Reply); ok && json.Valid(line) {
-		if fastReply(line, rep) { // fast.go
+	switch m := v.(type) { // fast.go
+	case *Reply:
+		if json.Valid(line) && fastReply(line, m) {
 			return nil
 		}
-		*rep = Reply{}
+		*m = Reply{}
+	case *Request:
+		if json.Valid(line) && fastRequest(line, m) {
+			return nil
+		}
+		*m = Request{}
 	}
 	if err := json.Unmarshal(line, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
