@@ -109,6 +109,11 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := d.init(ctx); err != nil {
 		return err
 	}
+	// pmf.go: re-attach to the process monitor's trees before crash
+	// recovery runs methods that call pmfadm on them; detach at exit,
+	// leaving them running for the next rgmd.
+	d.startPMF()
+	defer d.stopPMF()
 	if err := d.startLifecycle(ctx); err != nil {
 		return err
 	}
@@ -128,7 +133,6 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	defer stopDBus()
 	stopSystemd := d.startSystemd(ctx) // after Ready: READY=1 is a promise
 	err = srv.Serve(ctx, ln)
-	d.stopPMF() // pmf.go: stop the process monitor's trees
 	stopSystemd()
 	log.Info("rgmd stopping")
 	return err

@@ -123,13 +123,9 @@ func (d *Daemon) startLifecycle(ctx context.Context) error {
 // still running. A missing record counts as "same boot", so that
 // upgrading rgmd under running services never restarts them.
 func (l *lifecycle) bootCheck() (rebooted bool, save func()) {
-	id := l.d.opts.BootID
+	id := l.d.bootID()
 	if id == "" {
-		b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-		if err != nil {
-			return false, func() {}
-		}
-		id = strings.TrimSpace(string(b))
+		return false, func() {}
 	}
 	file := filepath.Join(l.d.opts.StateDir, "boot_id")
 	old, err := os.ReadFile(file)
@@ -139,6 +135,15 @@ func (l *lifecycle) bootCheck() (rebooted bool, save func()) {
 			l.log.Warn("cannot record the boot ID", "file", file, "err", err)
 		}
 	}
+}
+
+// bootID is the kernel's boot ID (--boot-id in tests), "" if unknown.
+func (d *Daemon) bootID() string {
+	if d.opts.BootID != "" {
+		return d.opts.BootID
+	}
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b))
 }
 
 // markDirty is called from the log's apply path for a change the engine

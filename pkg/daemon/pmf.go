@@ -18,7 +18,8 @@ import (
 
 // The process monitor facility (pmfadm): rgmd keeps a table of tags and
 // supervises each tag's process tree through a supervisor process, which
-// is rgmd's own executable started as pmf.ShimArg0 (see pkg/pmf).
+// is rgmd's own executable started as pmf.ShimArg0 (see pkg/pmf). The
+// supervisors outlive rgmd; the next rgmd re-attaches to them.
 
 func init() {
 	// rgmd runs itself as a tree's supervisor: that needs no other file
@@ -30,28 +31,35 @@ func init() {
 	moreHandlers = append(moreHandlers, pmfHandlers)
 }
 
-// pmfShutdownWait bounds how long rgmd's exit waits for the trees, which
-// get SIGTERM and, after the supervisor's grace of 5 s, SIGKILL.
-const pmfShutdownWait = 8 * time.Second
-
-// pmfManagers holds each Daemon's manager for stopPMF; the handler
-// closures hold it otherwise.
+// pmfManagers holds each Daemon's manager from startPMF to stopPMF; the
+// handler closures hold it otherwise.
 var pmfManagers sync.Map // *Daemon → *pmf.Manager
 
 func isPMFOp(op string) bool { return strings.HasPrefix(op, "pmf.") }
 
-// stopPMF stops every monitored tree when rgmd exits. A node without rgmd
-// is not a cluster member: its services must not run on, unwatched, while
-// another node may take them over; and a restarted rgmd would know nothing
-// of them, so pmfadm could neither stop them nor start them again.
+// startPMF makes the process monitor's table and re-attaches to the trees
+// a previous rgmd left running. Run calls it before crash recovery, whose
+// Monitor_stop and Monitor_start call pmfadm on those tags.
+func (d *Daemon) startPMF() {
+	d.pmfManager().Reattach()
+}
+
+// stopPMF detaches from the trees when rgmd exits: they keep running, and
+// the next rgmd re-attaches to them (pmf.Manager.Shutdown says why).
 func (d *Daemon) stopPMF() {
 	if m, ok := pmfManagers.LoadAndDelete(d); ok {
-		m.(*pmf.Manager).Shutdown(pmfShutdownWait)
+		m.(*pmf.Manager).Shutdown()
 	}
 }
 
-func pmfHandlers(d *Daemon) map[string]Handler {
+// pmfManager returns d's manager, making it on first use.
+func (d *Daemon) pmfManager() *pmf.Manager {
+	if m, ok := pmfManagers.Load(d); ok {
+		return m.(*pmf.Manager)
+	}
 	m := pmf.NewManager("/proc/self/exe", d.opts.Logger.With("facility", "pmf"))
+	m.Dir = filepath.Join(d.opts.StateDir, "pmf")
+	m.BootID = d.bootID()
 	if d.tracker != nil {
 		m.Adopt, m.Release = d.tracker.Adopt, d.tracker.Release
 	}
@@ -59,11 +67,19 @@ func pmfHandlers(d *Daemon) map[string]Handler {
 		if !failed || !s.Monitor {
 			return
 		}
+		// Before the engine runs (a monitor whose tree ended while rgmd
+		// was away) there is nobody to tell; crash recovery restarts the
+		// monitors of online resources anyway.
 		if l := d.lc.Load(); l != nil {
 			l.post(engine.MonitorDied{Resource: s.Label, Reason: "process monitor tag " + s.Tag + ": " + why})
 		}
 	}
-	pmfManagers.Store(d, m)
+	v, _ := pmfManagers.LoadOrStore(d, m)
+	return v.(*pmf.Manager)
+}
+
+func pmfHandlers(d *Daemon) map[string]Handler {
+	m := d.pmfManager()
 	return map[string]Handler{
 		wire.OpPMFStart: func(_ context.Context, p Peer, raw json.RawMessage) (any, error) {
 			a, err := args[wire.PMFStartArgs](raw)

@@ -231,20 +231,103 @@ func TestPMFUsers(t *testing.T) {
 	d.MustRun("pmfadm", "-k", "roots", "-w", "10")
 }
 
-// TestPMFStopsWithRgmd: rgmd's exit stops the trees it monitors.
-func TestPMFStopsWithRgmd(t *testing.T) {
+// TestPMFSurvivesRgmd: a tree outlives rgmd's crash (kill -9) and its
+// clean stop (SIGTERM); the next rgmd on the state directory re-attaches
+// to it: same pid, its output logged again, stopped for real by -s.
+func TestPMFSurvivesRgmd(t *testing.T) {
+	for _, how := range []string{"kill", "stop"} {
+		t.Run(how, func(t *testing.T) {
+			d := rgmtest.StartDaemon(t)
+			dir := t.TempDir()
+			// One line every 20 ms, and a count in a file: the tree must
+			// go on writing, neither blocked nor killed by SIGPIPE, while
+			// no rgmd reads its output.
+			d.MustRun("pmfadm", "-c", "svc", "-n", "-1", "-e", "D="+dir, "sh", "-c",
+				`echo $$ > "$D/pid"; i=0; while :; do i=$((i+1)); echo "line $i"; echo $i > "$D/count"; sleep 0.02; done`)
+			pid := readPIDFile(t, dir+"/pid")
+			if pids := tagPids(t, d, "svc"); len(pids) == 0 || pids[0] != pid {
+				t.Fatalf("pmfadm -l pids %v, want %d first", pids, pid)
+			}
+			count := func() int { // the file is rewritten: retry an empty read
+				for {
+					if l := lines(dir + "/count"); len(l) > 0 {
+						n, _ := strconv.Atoi(l[0])
+						return n
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			eventually(t, "output logged", func() bool { return strings.Contains(d.Log(), `line="line 3"`) })
+			if how == "kill" {
+				d.Kill()
+			} else {
+				d.Stop()
+				if exited, code := d.Exited(); !exited || code != 0 {
+					t.Errorf("rgmd exit %v %d:\n%s", exited, code, d.Log())
+				}
+			}
+			n := count()
+			eventually(t, "the tree to go on without rgmd", func() bool { return count() >= n+5 })
+			if !pidAlive(pid) {
+				t.Fatalf("pid %d died with rgmd", pid)
+			}
+			d.Start()
+			out := d.MustRun("pmfadm", "-l", "svc")
+			for _, want := range []string{"state: running\n", "failures: 0\n", "retries: unlimited\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("after the restart pmfadm -l lacks %q:\n%s", want, out)
+				}
+			}
+			if p := tagPid(t, d, "svc"); p != pid {
+				t.Errorf("after the restart the command is pid %d, was %d", p, pid)
+			}
+			n = count()
+			eventually(t, "output in the new rgmd's log", func() bool {
+				return strings.Contains(d.Log(), `tag=svc line="line `+strconv.Itoa(n+2)+`"`)
+			})
+			d.MustRun("pmfadm", "-s", "svc", "-w", "10", "KILL")
+			if pidAlive(pid) {
+				t.Errorf("pid %d survived pmfadm -s KILL", pid)
+			}
+			if recs, _ := filepath.Glob(filepath.Join(d.StateDir, "pmf", "*")); len(recs) != 0 {
+				t.Errorf("records left after the tag was dropped: %v", recs)
+			}
+		})
+	}
+}
+
+// TestPMFEndedWhileRgmdAway: a tree that ends while no rgmd runs is
+// handled by the next rgmd after the tag's policy: restarted while
+// retries remain, dropped when they are used up; a tag being stopped
+// stays so.
+func TestPMFEndedWhileRgmdAway(t *testing.T) {
 	d := rgmtest.StartDaemon(t)
 	dir := t.TempDir()
-	d.MustRun("pmfadm", "-c", "svc", "sh", "-c", "trap '' TERM; echo $$ > "+dir+"/pid; while :; do sleep 0.1; done")
-	d.MustRun("pmfadm", "-c", "svc2", "sh", "-c", "echo $$ > "+dir+"/pid2; exec sleep 300")
-	pid, pid2 := readPIDFile(t, dir+"/pid"), readPIDFile(t, dir+"/pid2")
-	d.Stop()
-	if exited, code := d.Exited(); !exited || code != 0 {
-		t.Errorf("rgmd exit %v %d:\n%s", exited, code, d.Log())
+	d.MustRun("pmfadm", "-c", "again", "-n", "1", "-e", "D="+dir, "sh", "-c", `echo $$ >> "$D/again"; exec sleep 300`)
+	d.MustRun("pmfadm", "-c", "once", "-e", "D="+dir, "sh", "-c", `echo $$ >> "$D/once"; exec sleep 300`)
+	d.MustRun("pmfadm", "-c", "halt", "-e", "D="+dir, "sh", "-c", `echo $$ >> "$D/halt"; exec sleep 300`)
+	again, once, halt := readPIDFile(t, dir+"/again"), readPIDFile(t, dir+"/once"), readPIDFile(t, dir+"/halt")
+	d.MustRun("pmfadm", "-s", "halt") // stopping, but running on
+	d.Kill()
+	for _, pid := range []int{again, once} {
+		syscall.Kill(pid, syscall.SIGKILL)
+		eventually(t, "the kill", func() bool { return !pidAlive(pid) })
 	}
-	for _, p := range []int{pid, pid2} {
-		if pidAlive(p) {
-			t.Errorf("pid %d survived rgmd", p)
-		}
+	d.Start()
+	eventually(t, "the restart", func() bool { return len(lines(dir+"/again")) == 2 })
+	if out := d.MustRun("pmfadm", "-l", "again"); !strings.Contains(out, "failures: 1\n") || tagPid(t, d, "again") == again {
+		t.Errorf("restarted tag:\n%s", out)
 	}
+	readPIDFile(t, dir+"/again") // killed at the end with the others
+	if r := d.Run("pmfadm", "-q", "once"); r.Code != 1 {
+		t.Errorf("a tag without retries left was kept: %+v", r)
+	}
+	if n := len(lines(dir + "/once")); n != 1 {
+		t.Errorf("a tag without retries left ran %d times", n)
+	}
+	if out := d.MustRun("pmfadm", "-l", "halt"); !strings.Contains(out, "state: stopping\n") || !strings.Contains(out, "pids: "+strconv.Itoa(halt)+"\n") {
+		t.Errorf("stopping tag after the restart:\n%s", out)
+	}
+	d.MustRun("pmfadm", "-k", "halt", "-w", "10", "KILL")
+	d.MustRun("pmfadm", "-k", "again", "-w", "10", "KILL")
 }

@@ -185,7 +185,10 @@ func TestEchoMonitorDeath(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		var pids []int
 		poll(t, 10*time.Second, "monitor running", func() bool { pids = tagPids(t, d, "eg,e,0.mon"); return len(pids) > 0 })
-		for _, pid := range pids { // the whole tree: the probe's sleep too
+		// The whole tree: the command's process group first, so that a
+		// sleep the probe forks meanwhile dies too, then every listed pid.
+		syscall.Kill(-pids[0], syscall.SIGKILL)
+		for _, pid := range pids {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		poll(t, 10*time.Second, "monitor restarted or gone", func() bool {

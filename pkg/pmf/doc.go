@@ -8,4 +8,9 @@
 // every descendant, including daemons that double-fork and setsid, ends up
 // re-parented to the supervisor, which reaps them and so knows when the
 // last one is gone. Cgroups are not used.
+//
+// Trees outlive rgmd: a supervisor is reached through an abstract unix
+// socket, and keeps its tree when rgmd exits or dies; the next rgmd reads
+// the records the Manager keeps in the state directory and re-attaches
+// (Manager.Reattach).
 package pmf

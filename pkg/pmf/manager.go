@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -16,26 +16,29 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
-// Spec is what a tag runs and how it is restarted.
+// Spec is what a tag runs and how it is restarted. The JSON names are
+// those of the tag's record (records.go), read by later rgmds.
 type Spec struct {
-	Tag    string
-	Argv   []string
-	Env    []string
-	Dir    string
-	Action string // shell command line; "" for none
-	UID    int    // the requester's; processes run as UID/GID
-	GID    int
-	Policy Policy
-	Level  int    // -C: monitored fork depth; < 0 for all
-	Label  string // resource of the callback that created the tag, for Tracker.Adopt
+	Tag    string   `json:"tag"`
+	Argv   []string `json:"argv"`
+	Env    []string `json:"env"`
+	Dir    string   `json:"dir"`
+	Action string   `json:"action,omitempty"` // shell command line; "" for none
+	UID    int      `json:"uid"`              // the requester's; processes run as UID/GID
+	GID    int      `json:"gid"`
+	Policy Policy   `json:"policy"`
+	Level  int      `json:"level"`           // -C: monitored fork depth; < 0 for all
+	Label  string   `json:"label,omitempty"` // resource of the callback that created the tag, for Tracker.Adopt
 	// Monitor says the tag was created by the Monitor_start method of
 	// resource Label: it is that resource's fault monitor, and its end
 	// without a stop request is a monitor failure (Manager.Gone).
-	Monitor bool
+	Monitor bool `json:"monitor,omitempty"`
 }
 
 // Manager is rgmd's table of tags. Create it with NewManager; it is safe
@@ -45,6 +48,13 @@ type Manager struct {
 	// ShimArg0: rgmd's own (/proc/self/exe), whose start-up dispatches to
 	// ShimMain.
 	Exe string
+	// Dir, optional, is where a record of each tag is kept
+	// (<state-dir>/pmf), so that the next rgmd re-attaches to the trees
+	// (Reattach). "" keeps no records.
+	Dir string
+	// BootID is the kernel's boot ID, written in each record: a record of
+	// another boot describes processes that no longer exist.
+	BootID string
 	// Logger receives tag events and the commands' output.
 	Logger *slog.Logger
 	// Adopt and Release, optional, are told each supervisor's and action's
@@ -76,12 +86,15 @@ type tag struct {
 	spec     Spec
 	hist     History
 	state    string
-	stopping bool // -s, -k or shutdown: never restarted again
+	stopping bool // -s or -k: never restarted again
 	dropped  bool
 
-	shimPid int      // 0 while no tree runs
-	cmdPid  int      // the command's pid, leader of its process group
-	ctl     *os.File // supervisor's control pipe
+	id      string    // name of the tag's record in Manager.Dir
+	shimPid int       // 0 while no tree runs
+	cmdPid  int       // the command's pid, leader of its process group
+	socket  string    // the supervisor's abstract socket name
+	conn    net.Conn  // connection to the supervisor; nil while no tree runs
+	started time.Time // when the tree was started
 	action  *os.Process
 	timer   *time.Timer   // pending restart
 	gone    chan struct{} // closed when the tag leaves the table
@@ -104,7 +117,7 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 	if _, ok := m.tags[s.Tag]; ok {
 		return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
 	}
-	t := &tag{spec: s, state: wire.PMFRunning, gone: make(chan struct{})}
+	t := &tag{spec: s, id: randomHex(8), state: wire.PMFRunning, gone: make(chan struct{})}
 	if err := m.launch(t); err != nil {
 		return nil, err
 	}
@@ -115,65 +128,65 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 
 // launch starts t's supervisor and waits for its word that the command
 // runs. Called with m.mu held.
+//
+// rgmd binds the supervisor's abstract socket itself, so that a name
+// clash is a launch error here, and leaves listen(2) to the supervisor,
+// so that SO_PEERCRED of a later connection names the supervisor (the
+// kernel records the listener's pid at listen time). The first
+// connection is a socketpair: nothing to dial, and nothing to race.
 func (m *Manager) launch(t *tag) error {
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
-	}
-	repR, repW, err := os.Pipe()
-	if err != nil {
-		ctlR.Close()
-		ctlW.Close()
-		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		ctlR.Close()
-		ctlW.Close()
-		repR.Close()
-		repW.Close()
-		return scha.Errorf(scha.ErrInternal, "pipe: %v", err)
-	}
 	s := t.spec
+	name := socketName(m.Dir)
+	lf, err := bindAbstract(name)
+	if err != nil {
+		return scha.Errorf(scha.ErrInternal, "process monitor socket: %v", err)
+	}
+	defer lf.Close()
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
+	}
+	theirs := os.NewFile(uintptr(pair[1]), "pmf-supervisor")
+	defer theirs.Close()
+	mine := os.NewFile(uintptr(pair[0]), "pmf-rgmd")
+	conn, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
+	}
 	cmd := &exec.Cmd{
 		Path:        m.Exe,
-		Args:        append([]string{ShimArg0, strconv.Itoa(s.Level)}, s.Argv...),
+		Args:        append([]string{ShimArg0, strconv.Itoa(s.Level), strconv.Itoa(os.Geteuid())}, s.Argv...),
 		Env:         s.Env,
 		Dir:         s.Dir,
-		Stdin:       ctlR,
-		Stdout:      repW,
-		Stderr:      outW,
+		ExtraFiles:  []*os.File{lf, theirs}, // fds 3 and 4
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Credential: credential(s.UID, s.GID)},
 	}
-	err = cmd.Start()
-	ctlR.Close()
-	repW.Close()
-	outW.Close()
-	if err != nil {
-		ctlW.Close()
-		repR.Close()
-		outR.Close()
+	if err := cmd.Start(); err != nil {
+		conn.Close()
 		return scha.Errorf(scha.ErrMethod, "cannot start %s as uid %d in %s: %v", s.Argv[0], s.UID, s.Dir, err)
 	}
-	go m.logOutput(s.Tag, outR)
-	br := bufio.NewReader(repR)
+	lf.Close()
+	theirs.Close() // so that the supervisor's death is EOF here
+	br := bufio.NewReader(conn)
 	line, _ := br.ReadString('\n')
 	word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 	pid, perr := strconv.Atoi(rest)
 	if word != shimStarted || perr != nil {
-		ctlW.Close()
-		repR.Close()
+		conn.Close()
 		cmd.Wait()
 		if word == shimError {
 			return scha.Errorf(scha.ErrMethod, "cannot execute %s", rest)
 		}
 		return scha.Errorf(scha.ErrInternal, "process monitor supervisor failed: %q", line)
 	}
-	t.shimPid, t.cmdPid, t.ctl, t.state = cmd.Process.Pid, pid, ctlW, wire.PMFRunning
+	t.shimPid, t.cmdPid, t.socket, t.conn = cmd.Process.Pid, pid, name, conn
+	t.state, t.started = wire.PMFRunning, m.Now()
+	m.save(t)
 	if m.Adopt != nil && s.Label != "" {
 		m.Adopt(t.shimPid, s.Label)
 	}
-	go m.watch(t, cmd, br, repR, m.Now())
+	go m.watch(t, conn, br, cmd)
 	return nil
 }
 
@@ -188,34 +201,49 @@ func credential(uid, gid int) *syscall.Credential {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
 }
 
-// watch waits for the supervisor to say the tree is gone, then applies the
-// restart policy.
-func (m *Manager) watch(t *tag, cmd *exec.Cmd, br *bufio.Reader, rep *os.File, started time.Time) {
+// watch logs the tree's output and waits for the supervisor to say the
+// tree is gone, then applies the restart policy. cmd is the supervisor
+// when this rgmd started it (nil when re-attached: it is not our child).
+// The end of the connection without "exited" means the supervisor died,
+// which counts as the tree's end (status -1).
+func (m *Manager) watch(t *tag, c net.Conn, br *bufio.Reader, cmd *exec.Cmd) {
 	status := -1
 	for {
 		line, err := br.ReadString('\n')
-		if word, rest, _ := strings.Cut(strings.TrimSpace(line), " "); word == shimExited {
-			status, _ = strconv.Atoi(rest)
+		if strings.HasSuffix(line, "\n") {
+			word, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+			switch word {
+			case shimOut:
+				m.log().Info("pmf: output", "tag", t.spec.Tag, "line", rest)
+			case shimExited:
+				status, _ = strconv.Atoi(rest)
+			}
 		}
 		if err != nil {
 			break
 		}
 	}
-	rep.Close()
-	cmd.Wait()
+	c.Close()
+	if cmd != nil {
+		// Reap our child whenever it exits; a -C supervisor may linger
+		// after its report to drain the output of deeper processes.
+		go cmd.Wait()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if t.conn != c {
+		return // Shutdown hung up: the tree runs on for the next rgmd
+	}
 	if m.Release != nil && t.spec.Label != "" {
 		m.Release(t.shimPid)
 	}
-	t.ctl.Close()
-	t.shimPid, t.cmdPid, t.ctl = 0, 0, nil
+	t.shimPid, t.cmdPid, t.socket, t.conn = 0, 0, "", nil
 	if t.stopping {
 		m.drop(t, "stopped")
 		return
 	}
 	m.log().Warn("pmf: process tree exited", "tag", t.spec.Tag, "status", status)
-	m.treeEnded(t, m.Now().Sub(started))
+	m.treeEnded(t, m.Now().Sub(t.started))
 }
 
 // treeEnded applies the policy to a failure. Called with m.mu held.
@@ -227,6 +255,7 @@ func (m *Manager) treeEnded(t *tag, lived time.Duration) {
 			delay = m.RestartDelay
 		}
 		t.timer = time.AfterFunc(delay, func() { m.restart(t) })
+		m.save(t)
 		return
 	}
 	if t.spec.Action == "" {
@@ -240,7 +269,7 @@ func (m *Manager) restart(t *tag) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t.timer = nil
-	if t.stopping || t.dropped {
+	if t.stopping || t.dropped || m.closed {
 		return
 	}
 	start := m.Now()
@@ -278,6 +307,7 @@ func (m *Manager) runAction(t *tag) {
 		return
 	}
 	t.action = cmd.Process
+	m.save(t)
 	pid := cmd.Process.Pid
 	if m.Adopt != nil && s.Label != "" {
 		m.Adopt(pid, s.Label)
@@ -294,6 +324,9 @@ func (m *Manager) runAction(t *tag) {
 			m.Release(pid)
 		}
 		t.action = nil
+		if m.closed {
+			return // Shutdown killed it; the next rgmd runs it again
+		}
 		if t.stopping || t.dropped {
 			m.drop(t, "stopped")
 			return
@@ -322,6 +355,7 @@ func (m *Manager) drop(t *tag, why string) {
 		delete(m.tags, t.spec.Tag)
 	}
 	close(t.gone)
+	m.forget(t)
 	m.log().Info("pmf: nametag dropped", "tag", t.spec.Tag, "reason", why)
 	if m.Gone != nil {
 		m.Gone(t.spec, why, !t.stopping)
@@ -362,8 +396,10 @@ func (m *Manager) Stop(ctx context.Context, a StopArgs) error {
 	if sig != 0 {
 		m.signal(t, sig)
 	}
-	if t.ctl == nil && t.action == nil {
+	if t.conn == nil && t.action == nil {
 		m.drop(t, "stopped") // between a failure and its restart
+	} else {
+		m.save(t)
 	}
 	gone := t.gone
 	m.mu.Unlock()
@@ -384,8 +420,8 @@ func (m *Manager) Stop(ctx context.Context, a StopArgs) error {
 
 // signal sends sig to t's tree and action. Called with m.mu held.
 func (m *Manager) signal(t *tag, sig syscall.Signal) {
-	if t.ctl != nil {
-		fmt.Fprintf(t.ctl, "%s %d\n", shimSignal, int(sig))
+	if t.conn != nil {
+		fmt.Fprintf(t.conn, "%s %d\n", shimSignal, int(sig))
 	}
 	if t.action != nil {
 		_ = syscall.Kill(-t.action.Pid, sig)
@@ -394,6 +430,9 @@ func (m *Manager) signal(t *tag, sig syscall.Signal) {
 
 // owned finds a tag that uid may change. Called with m.mu held.
 func (m *Manager) owned(name string, uid int) (*tag, error) {
+	if m.closed {
+		return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+	}
 	t, ok := m.tags[name]
 	if !ok {
 		return nil, scha.Errorf(scha.ErrTag, "no such nametag: %s", name)
@@ -419,6 +458,7 @@ func (m *Manager) Modify(name string, uid int, retries *int, period *time.Durati
 	if period != nil {
 		t.spec.Policy.Period = *period
 	}
+	m.save(t)
 	return m.info(t), nil
 }
 
@@ -473,42 +513,28 @@ func (m *Manager) info(t *tag) *wire.PMFInfo {
 	return in
 }
 
-// Shutdown stops every tag for rgmd's exit and waits up to timeout for
-// the trees to be gone. Closing a supervisor's control pipe makes it
-// SIGTERM its tree and SIGKILL what is left after shimOrphanGrace, which
-// is also what happens when rgmd dies without calling Shutdown.
-func (m *Manager) Shutdown(timeout time.Duration) {
+// Shutdown detaches from every tree for rgmd's exit: it hangs up on the
+// supervisors, which keep their trees running and wait for the next rgmd
+// (Reattach); the records stay. Restarting rgmd, or upgrading it, must
+// not take the services down, as systemd's KillMode=process also
+// ensures; taking them offline is the operator's decision. A pending
+// restart is left to the next rgmd, and a running action is stopped (it
+// runs again then).
+func (m *Manager) Shutdown() {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.closed = true
-	var gone []chan struct{}
 	for _, t := range m.tags {
-		t.stopping, t.state = true, wire.PMFStopping
 		if t.timer != nil {
 			t.timer.Stop()
 			t.timer = nil
 		}
-		if t.ctl != nil {
-			t.ctl.Close()
-			t.ctl = nil
+		if c := t.conn; c != nil {
+			t.conn = nil // tells watch that the hang-up is ours
+			c.Close()
 		}
 		if t.action != nil {
 			_ = syscall.Kill(-t.action.Pid, syscall.SIGTERM)
-		}
-		if t.shimPid == 0 && t.action == nil {
-			m.drop(t, "rgmd stopping")
-			continue
-		}
-		gone = append(gone, t.gone)
-	}
-	m.mu.Unlock()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for _, g := range gone {
-		select {
-		case <-g:
-		case <-deadline.C:
-			m.log().Warn("pmf: process trees still running at shutdown")
-			return
 		}
 	}
 }
@@ -518,20 +544,6 @@ func (m *Manager) log() *slog.Logger {
 		return slog.Default()
 	}
 	return m.Logger
-}
-
-// logOutput logs the tree's output line by line under its tag, until
-// every process holding the pipe has closed it.
-func (m *Manager) logOutput(tag string, r io.ReadCloser) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 64*1024)
-	for sc.Scan() {
-		m.log().Info("pmf: output", "tag", tag, "line", sc.Text())
-	}
-	// A line longer than the buffer ends the scan; drain the rest so the
-	// writers never block on a full pipe.
-	_, _ = io.Copy(io.Discard, r)
 }
 
 // logWriter logs an action's output.

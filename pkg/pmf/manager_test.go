@@ -1,22 +1,36 @@
 package pmf
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/rgmtest"
 )
 
-// manager returns a Manager whose supervisor is the built rgmd.
+// manager returns a Manager whose supervisor is the built rgmd. Its trees
+// outlive Shutdown, so the test's end kills them first.
 func manager(t *testing.T) *Manager {
 	m := NewManager(filepath.Join(rgmtest.Binaries(t), "rgmd"), nil)
-	t.Cleanup(func() { m.Shutdown(10 * time.Second) })
+	t.Cleanup(func() {
+		for _, tag := range m.List() {
+			m.Stop(context.Background(), StopArgs{Tag: tag, Signal: syscall.SIGKILL, Wait: 10 * time.Second})
+		}
+		m.Shutdown()
+	})
 	return m
 }
 
@@ -86,7 +100,7 @@ func TestLevel(t *testing.T) {
 		t.Error("-C 0 killed or waited for a child")
 	}
 	// -C 1 waits for the child.
-	_, err = m.Start(Spec{Tag: "lvl1", Argv: []string{"sh", "-c", "sh -c 'sleep 300' & echo $! > " + dir + "/c1; sleep 0.2"},
+	_, err = m.Start(Spec{Tag: "lvl1", Argv: []string{"sh", "-c", "sh -c 'exec sleep 300' & echo $! > " + dir + "/c1; sleep 0.2"},
 		Env: []string{"PATH=" + os.Getenv("PATH")}, Dir: "/", Level: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +154,110 @@ func fmtInts(a []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestReattach: a second Manager on the same records re-attaches to a
+// tree the first one left at Shutdown; a connection from a user other
+// than root or rgmd's is refused by the supervisor.
+func TestReattach(t *testing.T) {
+	dir := t.TempDir()
+	m1 := manager(t)
+	m1.Dir = dir
+	if _, err := m1.Start(Spec{Tag: "svc", Argv: []string{"sleep", "300"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+		Dir: "/", Policy: Policy{Retries: -1}, Level: -1}); err != nil {
+		t.Fatal(err)
+	}
+	m1.mu.Lock()
+	tg := m1.tags["svc"]
+	shim, cmd, socket := tg.shimPid, tg.cmdPid, tg.socket
+	m1.mu.Unlock()
+	m1.Shutdown()
+	if os.Geteuid() == 0 {
+		// The supervisor serves one rgmd at a time: this connection is
+		// accepted, and refused, only now that m1 has hung up.
+		if line, err := dialAs(65534, socket); line != "" || err != nil {
+			t.Errorf("nobody's connection got %q, %v; want it closed at once", line, err)
+		}
+	} else {
+		t.Log("not root: the refusal of another user is not tested")
+	}
+	if !procAlive(cmd) {
+		t.Fatal("the tree died with its manager")
+	}
+	m2 := manager(t)
+	m2.Dir = dir
+	m2.Reattach()
+	in, err := m2.Show("svc")
+	if err != nil || len(in.Pids) == 0 || in.Pids[0] != cmd || in.State != "running" {
+		t.Fatalf("after Reattach: %+v, %v", in, err)
+	}
+	if err := m2.Stop(context.Background(), StopArgs{Tag: "svc", Kill: true, Wait: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the supervisor to exit", func() bool { return !procAlive(shim) })
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("records left: %v", ents)
+	}
+}
+
+// dialAs connects to an abstract socket with effective uid uid and returns
+// the first line it reads ("" at EOF). setresuid as a raw system call
+// changes the calling thread only, which is locked for the purpose and
+// returned to root (its saved uid) before it is unlocked.
+func dialAs(uid int, name string) (string, error) {
+	runtime.LockOSThread()
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, ^uintptr(0), uintptr(uid), ^uintptr(0)); e != 0 {
+		runtime.UnlockOSThread()
+		return "", e
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = unix.Connect(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+			unix.Close(fd)
+		}
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, ^uintptr(0), 0, ^uintptr(0)); e == 0 {
+		runtime.UnlockOSThread() // else the thread ends with this goroutine
+	}
+	if err != nil {
+		return "", err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	c, err := net.FileConn(f)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return line, err
+}
+
+// TestReattachPendingRestart: a restart pending at Shutdown is carried out
+// by the next Manager, without counting the failure twice.
+func TestReattachPendingRestart(t *testing.T) {
+	dir, runs := t.TempDir(), filepath.Join(t.TempDir(), "runs")
+	m1 := manager(t)
+	m1.Dir, m1.RestartDelay = dir, time.Hour
+	_, err := m1.Start(Spec{Tag: "r", Argv: []string{"sh", "-c", "echo x >> " + runs + "; [ $(wc -l < " + runs + ") -gt 1 ] && exec sleep 300; exit 1"},
+		Env: []string{"PATH=" + os.Getenv("PATH")}, Dir: "/", Policy: Policy{Retries: 5}, Level: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the failure", func() bool { in, _ := m1.Show("r"); return in != nil && in.State == "restarting" })
+	m1.Shutdown()
+	m2 := manager(t)
+	m2.Dir = dir
+	m2.Reattach()
+	poll(t, "the restart", func() bool { in, _ := m2.Show("r"); return in != nil && len(in.Pids) > 0 })
+	if in, _ := m2.Show("r"); in.State != "running" || in.Failures != 1 {
+		t.Errorf("after the restart: %+v", in)
+	}
+	if b, _ := os.ReadFile(runs); strings.Count(string(b), "x") != 2 {
+		t.Errorf("runs: %q", b)
+	}
 }

@@ -7,8 +7,8 @@ import "time"
 // unbounded (every failure since the tag was created, or since its action
 // last asked for a fresh start, counts).
 type Policy struct {
-	Retries int
-	Period  time.Duration
+	Retries int           `json:"retries"`
+	Period  time.Duration `json:"period_ns"`
 }
 
 // Decision is what to do after a tree has exited on its own.

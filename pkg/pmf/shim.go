@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,100 +24,325 @@ const ShimArg0 = "openrgm-pmf-shim"
 
 // Supervisor protocol. rgmd starts the supervisor with
 //
-//	argv   ShimArg0 LEVEL CMD [ARGS...]
+//	argv   ShimArg0 LEVEL UID CMD [ARGS...]
 //	env    the command's environment; cwd the command's directory
-//	fd 0   control pipe from rgmd: lines "signal N"
-//	fd 1   report pipe to rgmd: "started PID", or "error TEXT" when CMD
-//	       cannot be executed, then "exited STATUS" when the tree is gone
-//	fd 2   where the command's stdout and stderr go (rgmd logs it)
+//	fd 3   a unix socket rgmd has bound to the tag's abstract address;
+//	       the supervisor listens on it for the rgmds to come
+//	fd 4   rgmd's first connection (one end of a socketpair)
 //
-// and the supervisor exits once nothing it monitors remains.
+// Every connection carries lines. Supervisor → rgmd: first "started PID"
+// (the command's pid), or "error TEXT" when CMD cannot be executed at
+// first launch; then "out LINE" for each line the tree writes on its
+// stdout or stderr; and "exited STATUS" when the tree is gone. rgmd →
+// supervisor: "signal N". Unknown lines are ignored, so that a supervisor
+// left running by an older rgmd still talks to a newer one.
+//
+// The end of a connection does not stop the tree: the supervisor accepts
+// the next one, from a restarted rgmd (only from root or UID, checked with
+// SO_PEERCRED, since an abstract socket has no permissions). It exits once
+// nothing it monitors remains, having reported "exited" if an rgmd was
+// connected; and on SIGTERM it stops its tree (TERM, then KILL after
+// shimStopGrace) and exits.
 const (
 	shimStarted = "started"
 	shimError   = "error"
 	shimExited  = "exited"
+	shimOut     = "out"
 	shimSignal  = "signal"
 )
 
 // shimPoll is how often a supervisor with a depth limit scans /proc.
 const shimPoll = 50 * time.Millisecond
 
-// shimOrphanGrace is how long the tree gets between SIGTERM and SIGKILL
-// when rgmd has gone (the control pipe reached EOF).
-const shimOrphanGrace = 5 * time.Second
+// shimStopGrace is how long the tree gets between SIGTERM and SIGKILL
+// when the supervisor itself is told to stop.
+const shimStopGrace = 5 * time.Second
 
-// ShimMain is the supervisor of one tag's process tree, run as a child of
-// rgmd. It becomes a child subreaper (PR_SET_CHILD_SUBREAPER), so every
-// process the command forks, however it daemonizes (double fork, setsid),
-// is re-parented to it when its parent dies instead of to init; it can
-// therefore reap them all with wait4(-1), which rgmd itself must not call
-// (it would steal exit statuses from os/exec), and it knows when the last
-// one is gone. The command runs in a new process group.
+// shimOutputGrace bounds how long the supervisor waits, once the tree is
+// gone, for the last lines of its output before reporting the exit.
+const shimOutputGrace = time.Second
+
+// ShimMain is the supervisor of one tag's process tree. It becomes a child
+// subreaper (PR_SET_CHILD_SUBREAPER), so every process the command forks,
+// however it daemonizes (double fork, setsid), is re-parented to it when
+// its parent dies instead of to init; it can therefore reap them all with
+// wait4(-1), which rgmd itself must not call (it would steal exit statuses
+// from os/exec), and it knows when the last one is gone. The command runs
+// in a new process group. The supervisor, not rgmd, holds the tree's
+// output pipe, so that the tree never blocks or gets EPIPE because rgmd
+// has gone; lines written while no rgmd is connected are dropped. (An
+// rgmd that is connected but hung does hold the output up, as the pipe
+// to rgmd did before; systemd's watchdog restarts such an rgmd.)
 //
 // With LEVEL >= 0 (pmfadm -C) only processes down to that fork depth are
 // monitored: the supervisor scans /proc every shimPoll to learn depths and
-// exits once none of them remains, leaving deeper processes running.
+// reports the exit once none of them remains, leaving deeper processes
+// running.
 func ShimMain(args []string) int {
-	report := os.Stdout
-	// A write to rgmd's closed report pipe must fail, not kill us with
-	// SIGPIPE. Notify, unlike Ignore, is not inherited by the command.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	if len(args) < 2 {
-		fmt.Fprintf(report, "%s usage: %s LEVEL CMD [ARGS...]\n", shimError, ShimArg0)
+	first, err := fileConn(4)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: is started by rgmd only (%v)\n", ShimArg0, err)
 		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(first, shimError+" "+format+"\n", a...)
+		return code
+	}
+	ln, err := fileListener(3)
+	if err != nil {
+		return fail(1, "listen: %v", err)
+	}
+	if len(args) < 3 {
+		return fail(2, "usage: %s LEVEL UID CMD [ARGS...]", ShimArg0)
 	}
 	level, err := strconv.Atoi(args[0])
 	if err != nil {
-		fmt.Fprintf(report, "%s bad level %q\n", shimError, args[0])
-		return 2
+		return fail(2, "bad level %q", args[0])
+	}
+	peer, err := strconv.Atoi(args[1])
+	if err != nil {
+		return fail(2, "bad uid %q", args[1])
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Fprintf(report, "%s PR_SET_CHILD_SUBREAPER: %v\n", shimError, err)
-		return 1
+		return fail(1, "PR_SET_CHILD_SUBREAPER: %v", err)
 	}
-	argv := args[1:]
+	argv := args[2:]
 	path, err := exec.LookPath(argv[0])
 	if errors.Is(err, exec.ErrDot) {
 		err = nil // a relative PATH entry is the user's choice, as in a shell
 	}
 	if err != nil {
-		fmt.Fprintf(report, "%s %s: %v\n", shimError, argv[0], err)
-		return 127
+		return fail(127, "%s: %v", argv[0], err)
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
-		fmt.Fprintf(report, "%s %v\n", shimError, err)
-		return 1
+		return fail(1, "%v", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return fail(1, "pipe: %v", err)
 	}
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
-		Files: []uintptr{devnull.Fd(), 2, 2},
+		Files: []uintptr{devnull.Fd(), outW.Fd(), outW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	devnull.Close()
+	outW.Close()
 	if err != nil {
-		fmt.Fprintf(report, "%s %s: %v\n", shimError, argv[0], err)
-		return 127
+		return fail(127, "%s: %v", argv[0], err)
 	}
-	fmt.Fprintf(report, "%s %d\n", shimStarted, pid)
 
-	t := &shimTree{self: os.Getpid(), cmd: pid}
-	go t.control(os.Stdin)
-	status := t.reap(level)
-	fmt.Fprintf(report, "%s %d\n", shimExited, status)
+	s := &shim{self: os.Getpid(), cmd: pid, peer: peer}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM) // a handler, unlike Ignore, is not inherited by the command
+	go s.stopOn(term)
+	s.attach(first) // before the output is forwarded: "started" comes first
+	outDone := make(chan struct{})
+	go func() { s.forward(outR); close(outDone) }()
+	go s.serve(first, ln)
+
+	status := s.reap(level)
+	select {
+	case <-outDone:
+	case <-time.After(shimOutputGrace):
+	}
+	s.exit(status)
+	ln.Close() // a new rgmd must not find a supervisor whose tree is gone
+	if level >= 0 {
+		// Deeper processes may still hold the output pipe: drain it until
+		// they are gone, so that they neither block nor die of SIGPIPE.
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+		go reapAll()
+		<-outDone
+	}
 	return 0
 }
 
-// shimTree is the supervisor's view of its tree.
-type shimTree struct {
+// fileConn and fileListener turn an inherited descriptor into a net one
+// (a close-on-exec duplicate) and close the original, which the command
+// must not inherit.
+func fileConn(fd uintptr) (net.Conn, error) {
+	f := os.NewFile(fd, "rgmd")
+	if f == nil {
+		return nil, fmt.Errorf("no descriptor %d", fd)
+	}
+	defer f.Close()
+	return net.FileConn(f)
+}
+
+func fileListener(fd uintptr) (net.Listener, error) {
+	f := os.NewFile(fd, "listener")
+	defer f.Close()
+	if err := unix.Listen(int(fd), 4); err != nil {
+		return nil, err
+	}
+	return net.FileListener(f)
+}
+
+// shim is the supervisor's state.
+type shim struct {
 	self, cmd int
+	peer      int // rgmd's uid: besides root, the only user that may connect
+
+	mu     sync.Mutex
+	conn   net.Conn // the rgmd being served; nil while none is
+	exited bool     // the exit has been reported (or there was no one to tell)
+}
+
+// send writes one line to the connected rgmd, if any. A failed write is
+// ignored: the reader in serve sees the connection end too.
+func (s *shim) send(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		_, _ = io.WriteString(s.conn, line)
+	}
+}
+
+// attach makes c the connection served and says "started". It is false
+// once the exit has been reported: that rgmd then reads EOF at once and
+// treats the tree as ended.
+func (s *shim) attach(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited {
+		return false
+	}
+	s.conn = c
+	fmt.Fprintf(c, "%s %d\n", shimStarted, s.cmd)
+	return true
+}
+
+func (s *shim) detach(c net.Conn) {
+	s.mu.Lock()
+	if s.conn == c {
+		s.conn = nil
+	}
+	s.mu.Unlock()
+	c.Close()
+}
+
+// exit reports the tree's status to the connected rgmd, if any; after it
+// no connection is served.
+func (s *shim) exit(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		fmt.Fprintf(s.conn, "%s %d\n", shimExited, status)
+		s.conn.Close()
+		s.conn = nil
+	}
+	s.exited = true
+}
+
+// serve serves rgmd's connections one at a time: first c, the one it was
+// started with (already attached), then each one accepted, until the
+// listener is closed.
+func (s *shim) serve(c net.Conn, ln net.Listener) {
+	for {
+		s.control(c)
+		s.detach(c)
+		var err error
+		if c, err = s.accept(ln); err != nil {
+			return
+		}
+		if !s.attach(c) {
+			c.Close()
+			return
+		}
+	}
+}
+
+// accept returns the next connection from root or rgmd's user. Anyone can
+// connect to an abstract socket; anyone else is hung up on.
+func (s *shim) accept(ln net.Listener) (net.Conn, error) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if uid, ok := peerUID(c); ok && (uid == 0 || uid == s.peer) {
+			return c, nil
+		}
+		c.Close()
+	}
+}
+
+// peerUID reads the uid of the process that connected (SO_PEERCRED).
+func peerUID(c net.Conn) (int, bool) {
+	cred, err := ucred(c)
+	if err != nil {
+		return 0, false
+	}
+	return int(cred.Uid), true
+}
+
+// ucred reads a unix socket connection's SO_PEERCRED.
+func ucred(c net.Conn) (*unix.Ucred, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a socket", c)
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return nil, err
+	}
+	return cred, cerr
+}
+
+// control serves one rgmd's requests until it hangs up. rgmd going away
+// leaves the tree running: the next rgmd re-attaches to it.
+func (s *shim) control(c net.Conn) {
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == shimSignal {
+			if n, err := strconv.Atoi(f[1]); err == nil && n > 0 {
+				s.signal(syscall.Signal(n))
+			}
+		}
+	}
+}
+
+// forward sends the tree's output line by line to the connected rgmd,
+// until every process holding the pipe has closed it. A line longer than
+// the buffer is sent in pieces.
+func (s *shim) forward(r io.ReadCloser) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 16<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			s.send(shimOut + " " + strings.TrimSuffix(string(line), "\n") + "\n")
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// stopOn stops the tree when the supervisor gets SIGTERM: TERM, then KILL
+// to what is left after shimStopGrace. reap then sees the tree gone.
+func (s *shim) stopOn(term <-chan os.Signal) {
+	<-term
+	s.signal(syscall.SIGTERM)
+	time.Sleep(shimStopGrace)
+	s.signal(syscall.SIGKILL)
 }
 
 // reap reaps children until nothing monitored remains and returns the
 // command's own status (its exit code, or 128+signal), -1 if unknown.
-func (t *shimTree) reap(level int) int {
+func (s *shim) reap(level int) int {
 	status := -1
-	depth := map[int]int{t.cmd: 0} // pmfadm -C: fork depth of monitored processes
+	depth := map[int]int{s.cmd: 0} // pmfadm -C: fork depth of monitored processes
 	for {
 		var ws syscall.WaitStatus
 		flags := 0
@@ -131,7 +358,7 @@ func (t *shimTree) reap(level int) int {
 		case err != nil:
 			return status
 		}
-		if pid == t.cmd {
+		if pid == s.cmd {
 			status = exitStatus(ws)
 		}
 		if level < 0 {
@@ -141,10 +368,20 @@ func (t *shimTree) reap(level int) int {
 			delete(depth, pid)
 			continue // reap everything that is ready before scanning
 		}
-		if !t.monitoredAlive(depth, level) {
+		if !s.monitoredAlive(depth, level) {
 			return status
 		}
 		time.Sleep(shimPoll)
+	}
+}
+
+// reapAll reaps what is left for as long as the supervisor lingers.
+func reapAll() {
+	for {
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(-1, &ws, 0, nil); errors.Is(err, syscall.ECHILD) {
+			time.Sleep(time.Second)
+		}
 	}
 }
 
@@ -153,17 +390,17 @@ func (t *shimTree) reap(level int) int {
 // where the command has depth 0; an orphan re-parented to the supervisor
 // before a scan saw its real parent is counted at depth 1 (it was forked
 // by someone in the tree), which errs on the side of monitoring it.
-func (t *shimTree) monitoredAlive(depth map[int]int, level int) bool {
+func (s *shim) monitoredAlive(depth map[int]int, level int) bool {
 	procs := allProcs()
-	pids, below := descendants(t.self, procs)
+	pids, below := descendants(s.self, procs)
 	for _, pid := range pids {
 		if _, known := depth[pid]; known {
 			continue
 		}
 		p := procs[pid]
-		if d, ok := depth[p.ppid]; ok && p.ppid != t.self {
+		if d, ok := depth[p.ppid]; ok && p.ppid != s.self {
 			depth[pid] = d + 1
-		} else if pid == t.cmd {
+		} else if pid == s.cmd {
 			depth[pid] = 0
 		} else {
 			depth[pid] = max(below[pid]-1, 1)
@@ -183,29 +420,11 @@ func (t *shimTree) monitoredAlive(depth map[int]int, level int) bool {
 	return alive
 }
 
-// control serves rgmd's requests. EOF means rgmd has gone: a node whose
-// rgmd is down must not keep running services the cluster no longer
-// watches (another node may take them over), so the tree is stopped.
-func (t *shimTree) control(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 2 && f[0] == shimSignal {
-			if n, err := strconv.Atoi(f[1]); err == nil && n > 0 {
-				t.signal(syscall.Signal(n))
-			}
-		}
-	}
-	t.signal(syscall.SIGTERM)
-	time.Sleep(shimOrphanGrace)
-	t.signal(syscall.SIGKILL)
-}
-
 // signal sends sig to the command's process group and to every process
 // below the supervisor, which reaches those that left the group (setsid).
-func (t *shimTree) signal(sig syscall.Signal) {
-	_ = syscall.Kill(-t.cmd, sig)
-	pids, _ := descendants(t.self, allProcs())
+func (s *shim) signal(sig syscall.Signal) {
+	_ = syscall.Kill(-s.cmd, sig)
+	pids, _ := descendants(s.self, allProcs())
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, sig)
 	}

@@ -6,12 +6,14 @@ package rgmtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,6 +71,9 @@ type Daemon struct {
 	log      *bytes.Buffer
 	logMu    *sync.Mutex
 	done     chan struct{}
+	// shims are the process monitor supervisors seen in the state
+	// directory's records, to stop at the end (stopSupervisors).
+	shims map[int]bool
 }
 
 // StartDaemon starts rgmd with a fresh state directory and socket. Extra
@@ -84,14 +89,85 @@ func StartDaemon(t testing.TB, extra ...string) *Daemon {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &Daemon{t: t, Bin: Binaries(t), Socket: filepath.Join(dir, "rgmd.sock"), StateDir: filepath.Join(dir, "state"), Node: "node1"}
 	d.Start(extra...)
-	t.Cleanup(d.Stop)
+	t.Cleanup(func() {
+		d.Stop()
+		d.stopSupervisors()
+	})
 	return d
+}
+
+// stopSupervisors stops the process monitor's trees, which outlive rgmd
+// by design: it sends SIGTERM to every supervisor recorded in the state
+// directory (pmfadm(8); the supervisor then stops its tree, SIGKILL after
+// 5 s) and waits for them, so that a test leaves no process behind.
+func (d *Daemon) stopSupervisors() {
+	d.noteSupervisors()
+	var pids []int
+	for pid := range d.shims {
+		if d.isSupervisor(pid) {
+			syscall.Kill(pid, syscall.SIGTERM)
+			pids = append(pids, pid)
+		}
+	}
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		alive := 0
+		for _, pid := range pids {
+			if d.isSupervisor(pid) {
+				alive++
+			}
+		}
+		if alive == 0 {
+			return
+		}
+	}
+	d.t.Errorf("process monitor supervisors %v still run 15s after SIGTERM", pids)
+}
+
+// noteSupervisors adds the supervisors of the state directory's records
+// to d.shims.
+func (d *Daemon) noteSupervisors() {
+	files, _ := filepath.Glob(filepath.Join(d.StateDir, "pmf", "*.json"))
+	for _, f := range files {
+		var rec struct {
+			Supervisor int `json:"supervisor_pid"`
+		}
+		b, err := os.ReadFile(f)
+		if err == nil && json.Unmarshal(b, &rec) == nil && rec.Supervisor > 0 {
+			if d.shims == nil {
+				d.shims = map[int]bool{}
+			}
+			d.shims[rec.Supervisor] = true
+		}
+	}
+}
+
+// isSupervisor reports whether pid is a live (not zombie: this sandbox's
+// init does not reap) process monitor supervisor of this daemon (pmfadm
+// puts RGM_SOCKET in every tag's environment), so that a recycled pid is
+// never signalled.
+func (d *Daemon) isSupervisor(pid int) bool {
+	if pid <= 1 {
+		return false
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	cmdline, err := os.ReadFile(dir + "/cmdline")
+	if err != nil || !bytes.HasPrefix(cmdline, []byte("openrgm-pmf-shim\x00")) {
+		return false
+	}
+	env, err := os.ReadFile(dir + "/environ")
+	if err != nil || !bytes.Contains(append([]byte{0}, env...), []byte("\x00RGM_SOCKET="+d.Socket+"\x00")) {
+		return false
+	}
+	stat, err := os.ReadFile(dir + "/stat")
+	i := bytes.LastIndexByte(stat, ')')
+	return err == nil && i > 0 && !bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z"))
 }
 
 // Start starts rgmd on the daemon's socket and state directory and waits
 // until it answers.
 func (d *Daemon) Start(extra ...string) {
 	d.t.Helper()
+	d.noteSupervisors() // a new rgmd may discard records (--boot-id)
 	args := append([]string{"--socket", d.Socket, "--state-dir", d.StateDir, "--node-name", d.Node, "--log-level", "debug"}, extra...)
 	d.cmd = exec.Command(filepath.Join(d.Bin, "rgmd"), args...)
 	d.log, d.logMu = &bytes.Buffer{}, &sync.Mutex{}
