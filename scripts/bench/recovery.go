@@ -104,7 +104,7 @@ func recoveryLatency(rtr string) {
 	dir := tempDir()
 	defer os.RemoveAll(dir)
 	d, _ := startDaemon(dir)
-	defer d.kill(syscall.SIGTERM)
+	defer d.stop()
 	registerFile(d, rtr)
 	trace := filepath.Join(dir, "trace")
 	c := d.client()
@@ -224,7 +224,7 @@ func recoveryIdle(rtr string) {
 	dir := tempDir()
 	defer os.RemoveAll(dir)
 	d, _ := startDaemon(dir)
-	defer d.kill(syscall.SIGTERM)
+	defer d.stop()
 	registerFile(d, rtr)
 	c := d.client()
 	for i := 0; i < n; i++ {
