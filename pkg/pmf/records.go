@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openrgm/openrgm/pkg/peercred"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -196,11 +197,11 @@ func dialSupervisor(name string, pid int) (net.Conn, *bufio.Reader, int, error) 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	cred, err := ucred(c)
-	if err != nil || int(cred.Pid) != pid {
+	cred, err := peercred.Of(c)
+	if err != nil || cred.PID != pid {
 		c.Close()
 		if err == nil {
-			err = fmt.Errorf("socket %s is held by pid %d, not by supervisor %d", name, cred.Pid, pid)
+			err = fmt.Errorf("socket %s is held by pid %d, not by supervisor %d", name, cred.PID, pid)
 		}
 		return nil, nil, 0, err
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openrgm/openrgm/pkg/peercred"
 )
 
 // ShimArg0 is the argv[0] with which rgmd runs its own executable as a
@@ -262,40 +264,11 @@ func (s *shim) accept(ln net.Listener) (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if uid, ok := peerUID(c); ok && (uid == 0 || uid == s.peer) {
+		if cred, err := peercred.Of(c); err == nil && (cred.UID == 0 || cred.UID == s.peer) {
 			return c, nil
 		}
 		c.Close()
 	}
-}
-
-// peerUID reads the uid of the process that connected (SO_PEERCRED).
-func peerUID(c net.Conn) (int, bool) {
-	cred, err := ucred(c)
-	if err != nil {
-		return 0, false
-	}
-	return int(cred.Uid), true
-}
-
-// ucred reads a unix socket connection's SO_PEERCRED.
-func ucred(c net.Conn) (*unix.Ucred, error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil, fmt.Errorf("%T is not a socket", c)
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return nil, err
-	}
-	return cred, cerr
 }
 
 // control serves one rgmd's requests until it hangs up. rgmd going away

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package peercred
+
+import (
+	"errors"
+	"net"
+)
+
+// Of is Linux-only (SO_PEERCRED); elsewhere it always fails.
+func Of(net.Conn) (Cred, error) {
+	return Cred{}, errors.New("peer credentials: not supported on this system")
+}
