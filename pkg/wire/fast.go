@@ -95,21 +95,37 @@ func Encode(v any) ([]byte, error) {
 // DecodeData decodes a message's arguments or data into out, as
 // json.Unmarshal does.
 func DecodeData(data []byte, out any) error {
-	switch out := out.(type) {
-	case *GetReply:
-		var v GetReply
-		if json.Valid(data) && fastGetReply(data, &v) {
-			*out = v
-			return nil
-		}
-	case *GetArgs:
-		var v GetArgs
-		if json.Valid(data) && fastGetArgs(data, &v) {
-			*out = v
-			return nil
-		}
+	if decodeFast(data, out) {
+		return nil
 	}
 	return json.Unmarshal(data, out)
+}
+
+// decodeFast decodes data into out, if out is one of the messages with a
+// hand-written decoder and data is input it is sure about; otherwise it
+// reports false and leaves out alone.
+func decodeFast(data []byte, out any) bool {
+	switch out := out.(type) {
+	case *Request:
+		return into(data, out, fastRequest)
+	case *Reply:
+		return into(data, out, fastReply)
+	case *GetArgs:
+		return into(data, out, fastGetArgs)
+	case *GetReply:
+		return into(data, out, fastGetReply)
+	}
+	return false
+}
+
+// into runs fast on a zero T and stores the result in out if it succeeds.
+func into[T any](data []byte, out *T, fast func([]byte, *T) bool) bool {
+	var v T
+	if !json.Valid(data) || !fast(data, &v) {
+		return false
+	}
+	*out = v
+	return true
 }
 
 func fastRequest(line []byte, req *Request) bool {

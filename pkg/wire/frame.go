@@ -153,17 +153,8 @@ func decodeObject(line []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	switch m := v.(type) { // fast.go
-	case *Reply:
-		if json.Valid(line) && fastReply(line, m) {
-			return nil
-		}
-		*m = Reply{}
-	case *Request:
-		if json.Valid(line) && fastRequest(line, m) {
-			return nil
-		}
-		*m = Request{}
+	if decodeFast(line, v) { // fast.go
+		return nil
 	}
 	if err := json.Unmarshal(line, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
