@@ -454,7 +454,7 @@ func TestHelloCOnline(t *testing.T) {
 		t.Errorf("greeting = %q, %v", b, err)
 	}
 	svc := pidOf("pid")
-	if svc <= 0 || !alive(svc) {
+	if svc <= 0 || !rgmtest.Alive(svc) {
 		t.Fatalf("the service (pid %d) is not running after online", svc)
 	}
 	if pidOf("probe.pid") <= 0 {
@@ -466,7 +466,7 @@ func TestHelloCOnline(t *testing.T) {
 	if got := d.MustRun("scha_resource_get", "-O", "RESOURCE_STATE", "-R", "hc", "-G", "rg1"); got != "OFFLINE\n" {
 		t.Errorf("resource state %q after offline", got)
 	}
-	if alive(svc) {
+	if rgmtest.Alive(svc) {
 		t.Errorf("the service (pid %d) still runs after offline", svc)
 	}
 	if p := pidOf("probe.pid"); p != 0 {
@@ -478,13 +478,3 @@ func TestHelloCOnline(t *testing.T) {
 	}
 }
 
-// alive reports whether pid runs; a zombie counts as gone (in some
-// sandboxes nobody reaps orphans).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(f) > 0 && f[0] != "Z"
-}

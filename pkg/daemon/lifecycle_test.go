@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -230,7 +229,7 @@ func TestLifecycleFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || alive(pid) {
+	if pid <= 0 || rgmtest.Alive(pid) {
 		t.Errorf("grandchild %d that ignores TERM survived the timeout", pid)
 	}
 
@@ -340,21 +339,6 @@ func findLast(log []entry, method, resource string) entry {
 	return entry{}
 }
 
-// alive reports whether pid runs: a zombie (killed, not yet reaped by an
-// init that may never reap in a container) does not.
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	for i := 0; i < 400; i++ {
@@ -392,7 +376,7 @@ func TestLifecycleHelloExample(t *testing.T) {
 	if got := stateOf(t, d, "web-rs"); got != "OFFLINE" {
 		t.Errorf("web-rs is %s after disable", got)
 	}
-	if pid > 0 && alive(pid) {
+	if pid > 0 && rgmtest.Alive(pid) {
 		t.Errorf("the hello daemon %d survived disable", pid)
 	}
 	d.MustRun("rgmadm", "rg", "offline", "web-rg", "--wait")

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/rgmtest"
 )
 
 // guard is a generous timeout that only stops a broken test from hanging;
@@ -72,16 +74,6 @@ func readPID(t *testing.T, file string) int {
 		t.Fatalf("no pid in %s", file)
 	}
 	return pid
-}
-
-// alive reports whether pid is a live process. A zombie is dead: once
-// reparented it waits for init or a subreaper, which may be slow to reap.
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	st, err := readStat(pid)
-	return err == nil && st.state != 'Z' && st.state != 'X'
 }
 
 func killInCleanup(t *testing.T, pid int) {
@@ -265,7 +257,7 @@ func TestTimeoutKillsGroup(t *testing.T) {
 	if res.OK() || !res.TimedOut || res.Reason != "timed out after 500ms; process group killed" {
 		t.Errorf("got %+v", res)
 	}
-	if !poll(500, func() bool { return !alive(child) }) {
+	if !poll(500, func() bool { return !rgmtest.Alive(child) }) {
 		t.Errorf("child %d that ignores SIGTERM survived the timeout", child)
 	}
 	if _, ok := tr.Owner(child); ok {
@@ -287,7 +279,7 @@ func TestCancelKillsGroup(t *testing.T) {
 	if res.OK() || !res.Canceled || res.TimedOut || res.Reason != "canceled; process group killed" {
 		t.Errorf("got %+v", res)
 	}
-	if !poll(500, func() bool { return !alive(child) }) {
+	if !poll(500, func() bool { return !rgmtest.Alive(child) }) {
 		t.Errorf("child %d survived cancellation", child)
 	}
 }
@@ -313,7 +305,7 @@ func TestNormalExitLeavesServices(t *testing.T) {
 				t.Errorf("got %+v", res)
 			}
 			time.Sleep(50 * time.Millisecond) // give a wrong kill time to land
-			if !alive(svc) {
+			if !rgmtest.Alive(svc) {
 				t.Errorf("service %d was killed after a normal exit", svc)
 			}
 		})
@@ -343,7 +335,7 @@ func TestLateOutputIsDrained(t *testing.T) {
 		t.Errorf("lines = %q", got)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if !alive(svc) {
+	if !rgmtest.Alive(svc) {
 		t.Errorf("service %d died after writing to the drained pipe", svc)
 	}
 }

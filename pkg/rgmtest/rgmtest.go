@@ -158,9 +158,22 @@ func (d *Daemon) isSupervisor(pid int) bool {
 	if err != nil || !bytes.Contains(append([]byte{0}, env...), []byte("\x00RGM_SOCKET="+d.Socket+"\x00")) {
 		return false
 	}
-	stat, err := os.ReadFile(dir + "/stat")
+	return Alive(pid)
+}
+
+// Alive reports whether pid is a live process. A zombie counts as dead:
+// an orphan waits for init to reap it, and some sandboxes' init never does.
+func Alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
 	i := bytes.LastIndexByte(stat, ')')
-	return err == nil && i > 0 && !bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z"))
+	if i < 0 {
+		return false
+	}
+	state := bytes.TrimSpace(stat[i+1:])
+	return len(state) > 0 && state[0] != 'Z' && state[0] != 'X'
 }
 
 // Start starts rgmd on the daemon's socket and state directory and waits

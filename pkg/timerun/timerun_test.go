@@ -93,23 +93,12 @@ func waitPID(t *testing.T, file string) int {
 	return 0
 }
 
-// alive reports whether pid runs: a zombie (this sandbox's init does not
-// reap orphans) counts as dead.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i < 0 || !bytes.HasPrefix(bytes.TrimSpace(b[i+1:]), []byte("Z"))
-}
-
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
-	for i := 0; i < 500 && alive(pid); i++ {
+	for i := 0; i < 500 && rgmtest.Alive(pid); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if alive(pid) {
+	if rgmtest.Alive(pid) {
 		t.Errorf("pid %d still alive", pid)
 	}
 }
@@ -156,7 +145,7 @@ func TestAbandonLeavesTheProgram(t *testing.T) {
 		t.Fatalf("exit %d, want 99", code)
 	}
 	pid := waitPID(t, dir+"/pid")
-	if !alive(pid) {
+	if !rgmtest.Alive(pid) {
 		t.Error("-a killed the program")
 	}
 }
