@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,7 +91,9 @@ func DefaultAuthorize(p Peer, op string) error {
 // handlers (whose ctx is cancelled too) and returns nil. It takes whatever
 // listener it is given (socket activation, Listen, tests). If accepting
 // fails for good, it shuts down the same way and returns that error;
-// running out of file descriptors is not for good, and is retried.
+// running out of file descriptors is not for good, and is retried. On a
+// Unix listener it accepts on a thread of its own and answers a first get
+// or ping there (lane.go); what a client sees is the same either way.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Connections close themselves when ctx ends (see serveConn), and
 	// Serve waits for them, so no handler outlives it. The cancel also
@@ -99,6 +102,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	defer cancel()
+	if lfd, ok := laneFD(ln); ok {
+		defer ln.Close() // only once the lane, which polls its descriptor, has stopped
+		return s.lane(ctx, lfd, &conns)
+	}
 	stop := context.AfterFunc(ctx, func() { ln.Close() }) // unblocks Accept
 	defer stop()
 	defer ln.Close() // closed on return whichever way, not just eventually
@@ -161,20 +168,35 @@ func (s *Server) timeouts() (idle, msg time.Duration) {
 // up, breaks the protocol, idles out, or ctx ends. Nothing that happens on
 // one connection reaches another or the daemon.
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	defer c.Close()
-
-	log := s.logger()
 	peer, err := peerCred(c)
 	if err != nil {
 		// Reads are still safe to serve; Authorize sees uid -1.
-		log.Debug("no peer credentials", "err", err)
+		s.logger().Debug("no peer credentials", "err", err)
 	}
-	log = log.With("pid", peer.PID, "uid", peer.UID)
+	s.converse(ctx, c, peer, nil, nil)
+}
+
+// converse is serveConn once the peer is known. The lane (lane.go) hands
+// over a connection with the bytes it read but did not answer (read) and
+// the end of a reply it could not write at once (unsent).
+func (s *Server) converse(ctx context.Context, c net.Conn, peer Peer, read, unsent []byte) {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	defer c.Close()
+	log := s.logger().With("pid", peer.PID, "uid", peer.UID)
 
 	idle, msgTimeout := s.timeouts()
-	r := wire.NewReader(c)
+	if len(unsent) > 0 {
+		c.SetWriteDeadline(time.Now().Add(msgTimeout))
+		if _, err := c.Write(unsent); err != nil {
+			return
+		}
+	}
+	var in io.Reader = c
+	if len(read) > 0 {
+		in = io.MultiReader(bytes.NewReader(read), c)
+	}
+	r := wire.NewReader(in)
 	w := wire.NewWriter(c)
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))

@@ -70,7 +70,11 @@ func toyHandlers() map[string]daemon.Handler {
 			if err := json.Unmarshal(args, &a); err != nil {
 				return nil, scha.Errorf(scha.ErrInval, "get: %v", err)
 			}
-			return &wire.GetReply{Type: scha.ResultString, Values: []string{a.Name + "/" + a.Tag}, Seq: 1}, nil
+			v := a.Name + "/" + a.Tag
+			if a.Name == "big" { // more than a socket buffer holds
+				v = strings.Repeat("b", 4<<20)
+			}
+			return &wire.GetReply{Type: scha.ResultString, Values: []string{v}, Seq: 1}, nil
 		},
 		wire.OpPing: func(context.Context, daemon.Peer, json.RawMessage) (any, error) {
 			return &wire.PingReply{Node: "n1", Protocol: wire.ProtocolVersion, PID: os.Getpid()}, nil
@@ -588,4 +592,133 @@ func BenchmarkGetParallel16(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// The lane (lane.go) answers a first get at once, but nothing a client
+// sends may hold it: a slow first request, several at once and a big reply
+// to a reader that does not read all go on in serveConn's goroutine.
+
+func getLine(id int, name string) string {
+	return fmt.Sprintf(`{"v":1,"id":%d,"op":"get","args":{"kind":"resource","name":%q,"tag":"T"}}`, id, name) + "\n"
+}
+
+func TestLaneSlowFirstRequest(t *testing.T) {
+	s := serve(t, &daemon.Server{})
+	r := dialRaw(t, s.path)
+	line := getLine(1, "r1")
+	r.send(line[:10])
+	time.Sleep(20 * time.Millisecond) // well past the lane's wait
+	stillServes(t, s.path)
+	r.send(line[10:])
+	if rep := r.reply(); rep.Code != 0 || !strings.Contains(string(rep.Data), "r1/T") {
+		t.Errorf("reply %+v", rep)
+	}
+	r.send(getLine(2, "r2")) // and the connection carries on
+	if rep := r.reply(); rep.ID != 2 || !strings.Contains(string(rep.Data), "r2/T") {
+		t.Errorf("second reply %+v", rep)
+	}
+}
+
+func TestLaneRequestsAtOnce(t *testing.T) {
+	s := serve(t, &daemon.Server{})
+	r := dialRaw(t, s.path)
+	r.send(getLine(1, "a") + `{"v":1,"id":2,"op":"echo","args":"b"}` + "\n" + getLine(3, "c"))
+	for i, want := range []string{"a/T", `"b"`, "c/T"} {
+		if rep := r.reply(); rep.ID != uint64(i+1) || !strings.Contains(string(rep.Data), want) {
+			t.Errorf("reply %d: %+v", i+1, rep)
+		}
+	}
+}
+
+func TestLaneBigReplyToSlowReader(t *testing.T) {
+	s := serve(t, &daemon.Server{})
+	r := dialRaw(t, s.path)
+	r.send(getLine(1, "big"))
+	time.Sleep(20 * time.Millisecond) // the reply fills the socket; the lane must not wait for us
+	stillServes(t, s.path)
+	rep := r.reply()
+	var got wire.GetReply
+	if err := json.Unmarshal(rep.Data, &got); err != nil || len(got.Values) != 1 || len(got.Values[0]) != 4<<20 {
+		t.Fatalf("big reply: %v, %d values", err, len(got.Values))
+	}
+}
+
+func TestLaneFirstRequestOtherThanGet(t *testing.T) {
+	s := serve(t, &daemon.Server{})
+	for line, code := range map[string]scha.ErrCode{
+		`{"v":1,"id":7,"op":"fail"}`:             scha.ErrRG,
+		`{"v":1,"id":7,"op":"rg.create"}`:        scha.ErrNoErr,
+		`{"v":1,"id":7,"op":"get","args":7}`:     scha.ErrInval, // answered by the lane, as an error
+		`{"v":1,"id":7,"op":"nosuch","args":{}}`: scha.ErrInval,
+	} {
+		r := dialRaw(t, s.path)
+		r.send(line + "\n")
+		if rep := r.reply(); rep.ID != 7 || rep.Code != code {
+			t.Errorf("%s: reply %+v", line, rep)
+		}
+	}
+}
+
+// plainListener hides the *net.UnixListener, so Serve uses its accept loop.
+type plainListener struct{ net.Listener }
+
+func TestAcceptLoopWithoutLane(t *testing.T) {
+	path := socketPath(t)
+	ln, err := daemon.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &daemon.Server{Handlers: toyHandlers(), Logger: testLogger(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, plainListener{ln}) }()
+	r := dialRaw(t, path)
+	r.send(getLine(1, "x"))
+	if rep := r.reply(); !strings.Contains(string(rep.Data), "x/T") {
+		t.Errorf("reply %+v", rep)
+	}
+	stillServes(t, path)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+func TestLaneTrickle(t *testing.T) {
+	s := serve(t, &daemon.Server{})
+	r := dialRaw(t, s.path)
+	// Leading blanks, one every 100µs, until another client has
+	// been served: a lane that waited for each byte in turn would read
+	// its whole buffer (4096) first.
+	started, served := make(chan struct{}), make(chan struct{})
+	sent := make(chan int)
+	go func() {
+		n := 0
+		for ; n < 5000; n++ {
+			select {
+			case <-served:
+				sent <- n
+				return
+			default:
+			}
+			if n == 20 {
+				close(started)
+			}
+			io.WriteString(r.c, " ")
+			for t0 := time.Now(); time.Since(t0) < 100*time.Microsecond; {
+				// spin: a sleep this short is not kept on a busy machine
+			}
+		}
+		sent <- n
+	}()
+	<-started
+	stillServes(t, s.path)
+	close(served)
+	if n := <-sent; n >= 2000 {
+		t.Errorf("the lane read %d trickled bytes before serving anyone else", n)
+	}
+	r.send(getLine(1, "slow"))
+	if rep := r.reply(); !strings.Contains(string(rep.Data), "slow/T") {
+		t.Errorf("reply %+v", rep)
+	}
 }

@@ -16,14 +16,18 @@ func Of(c net.Conn) (Cred, error) {
 	if err != nil {
 		return Cred{}, fmt.Errorf("peer credentials: %w", err)
 	}
-	var cred *syscall.Ucred
+	var cred Cred
 	var cerr error
-	err = raw.Control(func(fd uintptr) {
-		cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
-	})
-	if err == nil {
-		err = cerr
+	err = raw.Control(func(fd uintptr) { cred, cerr = OfFD(int(fd)) })
+	if err != nil {
+		return Cred{}, fmt.Errorf("peer credentials: %w", err)
 	}
+	return cred, cerr
+}
+
+// OfFD reads the SO_PEERCRED of the socket fd.
+func OfFD(fd int) (Cred, error) {
+	cred, err := syscall.GetsockoptUcred(fd, syscall.SOL_SOCKET, syscall.SO_PEERCRED)
 	if err != nil {
 		return Cred{}, fmt.Errorf("peer credentials: %w", err)
 	}

@@ -11,3 +11,8 @@ import (
 func Of(net.Conn) (Cred, error) {
 	return Cred{}, errors.New("peer credentials: not supported on this system")
 }
+
+// OfFD is Linux-only (SO_PEERCRED); elsewhere it always fails.
+func OfFD(int) (Cred, error) {
+	return Cred{}, errors.New("peer credentials: not supported on this system")
+}

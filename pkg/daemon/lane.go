@@ -1,0 +1,248 @@
+//go:build linux
+
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/openrgm/openrgm/pkg/peercred"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// The lane is how Serve accepts on a Unix listener. Nearly every
+// connection rgmd gets is a scha_* command or a program's first libscha
+// call: connect, one get, hang up, all while the caller's process waits.
+// Through Go's network poller that costs a wake-up of the thread in
+// epoll_wait, a new goroutine, a second wake-up when the request arrives,
+// and often a third thread: on the small virtual machines clusters run on,
+// those wake-ups cost more than the query. So one thread, locked and
+// blocked in poll(2) on the listener, accepts, reads the first request,
+// and answers it at once if it is a get or a ping (fast, read-only, never
+// blocking). Everything else, and the rest of every connection, is handed
+// to serveConn's goroutine exactly as before; nothing a client can send
+// holds the lane longer than laneWait.
+const (
+	// laneWait bounds the wait for a new connection's first request;
+	// our clients write it right after connecting.
+	laneWait = time.Millisecond
+	// laneRead bounds what the lane reads of a first request; a longer
+	// one is handed over unread-to-the-end.
+	laneRead = 4096
+)
+
+// laneFD is ln's descriptor if ln is a Unix listener.
+func laneFD(ln net.Listener) (int, bool) {
+	ul, ok := ln.(*net.UnixListener)
+	if !ok {
+		return -1, false
+	}
+	rc, err := ul.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd := -1
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
+		return -1, false
+	}
+	return fd, true
+}
+
+type pollFD struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const (
+	pollIn   = 0x1
+	pollNval = 0x20
+)
+
+// poll waits in the kernel, on this thread, without the Go poller.
+func poll(fds []pollFD, timeout time.Duration) (int, error) {
+	ms := -1
+	if timeout >= 0 {
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	n, _, e := syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(ms))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// lane accepts on lfd until ctx ends (nil) or accepting fails for good.
+func (s *Server) lane(ctx context.Context, lfd int, conns *sync.WaitGroup) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	// ctx's end is a byte in a pipe the lane polls along with lfd.
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return os.NewSyscallError("pipe2", err)
+	}
+	var mu sync.Mutex
+	closed := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !closed {
+			syscall.Write(p[1], []byte{0})
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		closed = true
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		mu.Unlock()
+	}()
+
+	l := &laneConn{s: s, ctx: ctx, conns: conns, buf: make([]byte, laneRead)}
+	var backoff time.Duration
+	for {
+		fds := []pollFD{{fd: int32(p[0]), events: pollIn}, {fd: int32(lfd), events: pollIn}}
+		wait := time.Duration(-1)
+		if backoff > 0 {
+			wait, fds = backoff, fds[:1]
+		}
+		if _, err := poll(fds, wait); err != nil && err != syscall.EINTR {
+			return os.NewSyscallError("poll", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if len(fds) > 1 && fds[1].revents&pollNval != 0 {
+			return errors.New("accept: listener closed under the server")
+		}
+		nfd, _, err := syscall.Accept4(lfd, syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK)
+		if err != nil {
+			switch {
+			case err == syscall.EAGAIN, err == syscall.EINTR, err == syscall.ECONNABORTED:
+			case acceptRetryable(err):
+				// Out of file descriptors and the like: the daemon must
+				// carry on, so wait for connections to finish.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logger().Warn("accept failed; retrying", "err", err, "in", backoff)
+			default:
+				return &net.OpError{Op: "accept", Net: "unix", Err: os.NewSyscallError("accept4", err)}
+			}
+			continue
+		}
+		backoff = 0
+		l.first(nfd)
+	}
+}
+
+// laneConn is the lane's state for the connection at hand.
+type laneConn struct {
+	s     *Server
+	ctx   context.Context
+	conns *sync.WaitGroup
+	buf   []byte       // the first request is read here
+	out   bytes.Buffer // and its reply encoded here
+}
+
+// first reads nfd's first request and answers it if it is a get or a
+// ping; the connection then goes to serveConn's goroutine.
+func (l *laneConn) first(nfd int) {
+	peer := Peer{PID: -1, UID: -1, GID: -1}
+	if cred, err := peercred.OfFD(nfd); err == nil {
+		peer = Peer(cred)
+	} else {
+		l.s.logger().Debug("no peer credentials", "err", err)
+	}
+	n, line := 0, []byte(nil)
+	deadline := time.Now().Add(laneWait) // for the whole request: a trickle must not hold the lane
+	for n < len(l.buf) {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		fds := []pollFD{{fd: int32(nfd), events: pollIn}}
+		if ready, err := poll(fds, left); err == syscall.EINTR {
+			continue
+		} else if err != nil || ready == 0 {
+			break // slow or odd peer: serveConn waits for it, not the lane
+		}
+		m, err := syscall.Read(nfd, l.buf[n:])
+		if err == syscall.EINTR || err == syscall.EAGAIN {
+			continue
+		}
+		if err != nil || m == 0 {
+			// Gone before a whole request: nobody to answer.
+			syscall.Close(nfd)
+			return
+		}
+		n += m
+		if i := bytes.IndexByte(l.buf[:n], '\n'); i >= 0 {
+			if i == n-1 { // more than one request at once: keep their order
+				line = l.buf[:i]
+			}
+			break
+		}
+	}
+	var req *wire.Request
+	if line != nil {
+		if r, err := wire.DecodeRequest(line); err == nil && (r.Op == wire.OpGet || r.Op == wire.OpPing) {
+			req = r
+		}
+	}
+	if req == nil {
+		l.handOff(nfd, peer, bytes.Clone(l.buf[:n]), nil)
+		return
+	}
+	rep := l.s.handle(l.ctx, l.s.logger().With("pid", peer.PID, "uid", peer.UID), peer, req)
+	l.out.Reset()
+	if err := wire.NewWriter(&l.out).WriteReply(rep); err != nil {
+		l.out.Reset()
+		wire.NewWriter(&l.out).WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+req.Op+" not encodable"))
+	}
+	out := l.out.Bytes()
+	for len(out) > 0 {
+		m, err := syscall.Write(nfd, out)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			break // a big reply to a slow reader: serveConn writes the rest
+		}
+		if err != nil {
+			syscall.Close(nfd)
+			return
+		}
+		out = out[m:]
+	}
+	l.handOff(nfd, peer, nil, bytes.Clone(out))
+	if l.out.Cap() > keepReplyBuf {
+		l.out = bytes.Buffer{}
+	}
+}
+
+// keepReplyBuf is the largest reply buffer the lane keeps between
+// connections.
+const keepReplyBuf = 64 << 10
+
+// handOff gives nfd to a goroutine of its own, which carries on with what
+// the lane read and did not answer, and what it could not write.
+func (l *laneConn) handOff(nfd int, peer Peer, read, unsent []byte) {
+	f := os.NewFile(uintptr(nfd), "rgmd-client")
+	c, err := net.FileConn(f) // a dup registered with the poller
+	f.Close()
+	if err != nil {
+		l.s.logger().Warn("cannot serve a connection", "err", err)
+		return
+	}
+	l.conns.Go(func() { l.s.converse(l.ctx, c, peer, read, unsent) })
+}
