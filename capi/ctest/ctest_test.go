@@ -477,4 +477,3 @@ func TestHelloCOnline(t *testing.T) {
 		t.Errorf("status %q after offline", got)
 	}
 }
-
