@@ -12,11 +12,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/openrgm/openrgm/pkg/peercred"
-	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
+	"golang.org/x/sys/unix"
 )
 
 // The lane is how Serve accepts on a Unix listener. Nearly every
@@ -57,28 +56,12 @@ func laneFD(ln net.Listener) (int, bool) {
 	return fd, true
 }
 
-type pollFD struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
-const (
-	pollIn   = 0x1
-	pollNval = 0x20
-)
-
-// poll waits in the kernel, on this thread, without the Go poller.
-func poll(fds []pollFD, timeout time.Duration) (int, error) {
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+// pollMs is d for poll(2), rounded up to whole milliseconds; -1 waits for ever.
+func pollMs(d time.Duration) int {
+	if d < 0 {
+		return -1
 	}
-	n, _, e := syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(ms))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 // lane accepts on lfd until ctx ends (nil) or accepting fails for good.
@@ -112,18 +95,19 @@ func (s *Server) lane(ctx context.Context, lfd int, conns *sync.WaitGroup) error
 	l := &laneConn{s: s, ctx: ctx, conns: conns, buf: make([]byte, laneRead)}
 	var backoff time.Duration
 	for {
-		fds := []pollFD{{fd: int32(p[0]), events: pollIn}, {fd: int32(lfd), events: pollIn}}
+		fds := []unix.PollFd{{Fd: int32(p[0]), Events: unix.POLLIN}, {Fd: int32(lfd), Events: unix.POLLIN}}
 		wait := time.Duration(-1)
 		if backoff > 0 {
 			wait, fds = backoff, fds[:1]
 		}
-		if _, err := poll(fds, wait); err != nil && err != syscall.EINTR {
+		// unix.Poll blocks this thread in the kernel, not in Go's poller.
+		if _, err := unix.Poll(fds, pollMs(wait)); err != nil && err != unix.EINTR {
 			return os.NewSyscallError("poll", err)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if len(fds) > 1 && fds[1].revents&pollNval != 0 {
+		if len(fds) > 1 && fds[1].Revents&unix.POLLNVAL != 0 {
 			return errors.New("accept: listener closed under the server")
 		}
 		nfd, _, err := syscall.Accept4(lfd, syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK)
@@ -150,8 +134,7 @@ type laneConn struct {
 	s     *Server
 	ctx   context.Context
 	conns *sync.WaitGroup
-	buf   []byte       // the first request is read here
-	out   bytes.Buffer // and its reply encoded here
+	buf   []byte // the first request is read here
 }
 
 // first reads nfd's first request and answers it if it is a get or a
@@ -170,8 +153,8 @@ func (l *laneConn) first(nfd int) {
 		if left <= 0 {
 			break
 		}
-		fds := []pollFD{{fd: int32(nfd), events: pollIn}}
-		if ready, err := poll(fds, left); err == syscall.EINTR {
+		fds := []unix.PollFd{{Fd: int32(nfd), Events: unix.POLLIN}}
+		if ready, err := unix.Poll(fds, pollMs(left)); err == unix.EINTR {
 			continue
 		} else if err != nil || ready == 0 {
 			break // slow or odd peer: serveConn waits for it, not the lane
@@ -203,36 +186,39 @@ func (l *laneConn) first(nfd int) {
 		l.handOff(nfd, peer, bytes.Clone(l.buf[:n]), nil)
 		return
 	}
-	rep := l.s.handle(l.ctx, l.s.logger().With("pid", peer.PID, "uid", peer.UID), peer, req)
-	l.out.Reset()
-	if err := wire.NewWriter(&l.out).WriteReply(rep); err != nil {
-		l.out.Reset()
-		wire.NewWriter(&l.out).WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+req.Op+" not encodable"))
+	log := l.s.logger().With("pid", peer.PID, "uid", peer.UID)
+	rep := l.s.handle(l.ctx, log, peer, req)
+	fw := &fdWriter{fd: nfd}
+	if err := l.s.writeReply(log, wire.NewWriter(fw), req.Op, rep); err != nil {
+		syscall.Close(nfd)
+		return
 	}
-	out := l.out.Bytes()
-	for len(out) > 0 {
-		m, err := syscall.Write(nfd, out)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err == syscall.EAGAIN {
-			break // a big reply to a slow reader: serveConn writes the rest
-		}
-		if err != nil {
-			syscall.Close(nfd)
-			return
-		}
-		out = out[m:]
-	}
-	l.handOff(nfd, peer, nil, bytes.Clone(out))
-	if l.out.Cap() > keepReplyBuf {
-		l.out = bytes.Buffer{}
-	}
+	l.handOff(nfd, peer, nil, fw.unsent)
 }
 
-// keepReplyBuf is the largest reply buffer the lane keeps between
-// connections.
-const keepReplyBuf = 64 << 10
+// fdWriter writes to a non-blocking socket what fits now and keeps the
+// rest (a big reply to a slow reader) for serveConn's goroutine to write.
+type fdWriter struct {
+	fd     int
+	unsent []byte
+}
+
+func (w *fdWriter) Write(p []byte) (int, error) {
+	for done := 0; done < len(p); {
+		m, err := syscall.Write(w.fd, p[done:])
+		switch {
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			w.unsent = append(w.unsent, p[done:]...)
+			return len(p), nil
+		case err != nil:
+			return done, err
+		default:
+			done += m
+		}
+	}
+	return len(p), nil
+}
 
 // handOff gives nfd to a goroutine of its own, which carries on with what
 // the lane read and did not answer, and what it could not write.

@@ -233,15 +233,25 @@ func (s *Server) converse(ctx context.Context, c net.Conn, peer Peer, read, unse
 		}
 
 		c.SetWriteDeadline(time.Now().Add(msgTimeout))
-		werr := w.WriteReply(rep)
-		if errors.Is(werr, wire.ErrTooLong) {
-			log.Error("reply too long", "op", req.Op, "limit", wire.MaxReply)
-			werr = w.WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+req.Op+" exceeds 256 MiB"))
+		if err != nil { // the request was unreadable: answer and close
+			w.WriteReply(rep)
+			return
 		}
-		if werr != nil || err != nil {
+		if s.writeReply(log, w, req.Op, rep) != nil {
 			return
 		}
 	}
+}
+
+// writeReply writes the reply to op; one too long for the wire is
+// replaced by SCHA_ERR_INTERNAL, so the client is not left waiting.
+func (s *Server) writeReply(log *slog.Logger, w *wire.Writer, op string, rep *wire.Reply) error {
+	err := w.WriteReply(rep)
+	if errors.Is(err, wire.ErrTooLong) {
+		log.Error("reply too long", "op", op, "limit", wire.MaxReply)
+		err = w.WriteReply(errorReply(rep.ID, scha.ErrInternal, "reply to "+op+" exceeds 256 MiB"))
+	}
+	return err
 }
 
 // handle turns a request into a reply. It is the one place where a
