@@ -1,6 +1,6 @@
 // Package store is the replicated log under rgmd: every mutation of the
 // cluster configuration is proposed here as a typed command, committed to
-// a hashicorp/raft log on disk (raft-boltdb, fsync'd), and then applied to a
+// a hashicorp/raft log on disk (raft-wal, fsync'd), and then applied to a
 // deterministic state machine. The store knows nothing of what the commands
 // mean; the Machine does. By default the log has a single voter talking
 // over an in-memory transport, so one node starts in milliseconds; with a
@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
+	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // Machine is the deterministic state machine the log drives. Every node
@@ -100,7 +100,8 @@ var (
 // Store is an open replicated log driving one Machine.
 type Store struct {
 	raft      *raft.Raft
-	logs      *raftboltdb.BoltStore
+	logs      *wal.WAL
+	meta      *metadb.BoltMetaDB // the log's metadata; its Close does not close it
 	transport raft.Transport
 	lock      *os.File
 
@@ -119,19 +120,20 @@ func Open(cfg Config) (s *Store, err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	// The lock comes first: bolt's own flock on raft.db would block
-	// forever instead of telling the operator what is wrong.
+	// The lock comes first: the log's own flock on its metadata file would
+	// block forever instead of telling the operator what is wrong.
 	lock, err := lockDir(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	s = &Store{lock: lock}
+	st := &Store{lock: lock}
 	defer func() {
+		// Every error return sets s to nil, so release through st.
 		if err != nil {
-			s.release()
-			s = nil
+			st.release()
 		}
 	}()
+	s = st
 
 	logger := cfg.Logger
 	if logger == nil {
@@ -139,15 +141,19 @@ func Open(cfg Config) (s *Store, err error) {
 	}
 	hl := newHclog(logger, cfg.Bind == "")
 
-	s.logs, err = raftboltdb.New(raftboltdb.Options{
-		Path: filepath.Join(cfg.Dir, "raft.db"),
-		// We hold the directory lock, so bolt's lock is free unless some
-		// other tool has raft.db open; don't hang on it then.
-		BoltOptions: &bbolt.Options{Timeout: time.Second},
-		// NoSync stays false: an acknowledged command must survive kill -9.
-	})
+	if err := migrateBolt(cfg.Dir, logger); err != nil {
+		return nil, err
+	}
+	// raft-wal rather than raft-boltdb: an append is one write and one
+	// fsync, where bolt's copy-on-write commit needs two fdatasyncs (data
+	// pages, then the meta page); every acknowledged change and every
+	// state transition waits for it.
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, walDir), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.logs, s.meta, err = openWAL(filepath.Join(cfg.Dir, walDir), hl)
 	if err != nil {
-		return nil, fmt.Errorf("store: open raft.db: %w", err)
+		return nil, fmt.Errorf("store: open the log in %s: %w", filepath.Join(cfg.Dir, walDir), err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hl)
 	if err != nil {
@@ -307,7 +313,7 @@ func (s *Store) Close() error {
 }
 
 // release closes what Open opened besides raft, the lock last so no other
-// rgmd can open raft.db while bolt still has it.
+// rgmd can open the log while this one still has it.
 func (s *Store) release() error {
 	var errs []error
 	if c, ok := s.transport.(interface{ Close() error }); ok {
@@ -315,6 +321,9 @@ func (s *Store) release() error {
 	}
 	if s.logs != nil {
 		errs = append(errs, s.logs.Close())
+	}
+	if s.meta != nil {
+		errs = append(errs, s.meta.Close())
 	}
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close()) // closing the fd drops the flock

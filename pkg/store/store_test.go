@@ -240,7 +240,7 @@ func TestOpenCreatesPrivateDir(t *testing.T) {
 	if p := fi.Mode().Perm(); p != 0o700 {
 		t.Errorf("state dir mode %o, want 700", p)
 	}
-	for _, name := range []string{"raft.db", "lock", "snapshots"} {
+	for _, name := range []string{"wal", "lock", "snapshots"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("missing %s: %v", name, err)
 		}
