@@ -64,21 +64,60 @@ func (g *GetReply) AppendJSON(b []byte) []byte {
 		b = appendString(b, g.ExtType)
 	}
 	b = append(b, `,"values":`...)
-	if g.Values == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, v := range g.Values {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, v)
-		}
-		b = append(b, ']')
-	}
+	b = appendStrings(b, g.Values)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, g.Seq, 10)
 	return append(b, '}')
+}
+
+// rgmadm's lifecycle verbs with --wait send a LifecycleArgs and then a
+// WaitArgs, and read a LifecycleReply and a WaitReply: in a fresh rgmadm,
+// encoding/json's first use of those four types costs about 0.2 ms, a
+// twentieth of an `rgmadm rg online --wait`, so they have hand-written
+// codecs too.
+
+// AppendJSON appends a's JSON encoding to b: what json.Marshal gives,
+// except that <, > and & are not escaped for HTML.
+func (a *LifecycleArgs) AppendJSON(b []byte) []byte {
+	if a == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"name":`...)
+	b = appendString(b, a.Name)
+	if a.Node != "" {
+		b = append(b, `,"node":`...)
+		b = appendString(b, a.Node)
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends a's JSON encoding to b: what json.Marshal gives,
+// except that <, > and & are not escaped for HTML.
+func (a *WaitArgs) AppendJSON(b []byte) []byte {
+	if a == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"groups":`...)
+	b = appendStrings(b, a.Groups)
+	if a.TimeoutMs != 0 {
+		b = append(b, `,"timeout_ms":`...)
+		b = strconv.AppendInt(b, int64(a.TimeoutMs), 10)
+	}
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	return append(b, ']')
 }
 
 // Appender is a message with a hand-written encoder.
@@ -114,6 +153,10 @@ func decodeFast(data []byte, out any) bool {
 		return into(data, out, fastGetArgs)
 	case *GetReply:
 		return into(data, out, fastGetReply)
+	case *LifecycleReply:
+		return into(data, out, fastLifecycleReply)
+	case *WaitReply:
+		return into(data, out, fastWaitReply)
 	}
 	return false
 }
@@ -207,6 +250,127 @@ func fastGetReply(data []byte, g *GetReply) bool {
 		}
 		return ok
 	})
+}
+
+func fastLifecycleReply(data []byte, r *LifecycleReply) bool {
+	return fastObject(data, func(key string, val []byte) bool {
+		var ok bool
+		if key == "groups" {
+			r.Groups, ok = fastStrings(val)
+		}
+		return ok
+	})
+}
+
+// The decoders of messages with arrays of objects take the fast path only
+// without repeated keys: encoding/json decodes a repeated array into the
+// elements the first one left, a merge not worth imitating.
+
+func fastWaitReply(data []byte, r *WaitReply) bool {
+	seen := map[string]bool{}
+	return fastObject(data, func(key string, val []byte) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		var ok bool
+		switch key {
+		case "settled":
+			r.Settled, ok = fastBool(val)
+		case "groups":
+			r.Groups, ok = fastObjects(val, fastGroupStatus)
+		}
+		return ok
+	})
+}
+
+func fastGroupStatus(data []byte, g *GroupStatus) bool {
+	seen := map[string]bool{}
+	return fastObject(data, func(key string, val []byte) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		var ok bool
+		switch key {
+		case "name":
+			g.Name, ok = fastString(val)
+		case "state":
+			g.State, ok = fastString(val)
+		case "resources":
+			g.Resources, ok = fastObjects(val, fastResourceStatus)
+		case "desired":
+			g.Desired, ok = fastString(val)
+		case "suspended":
+			g.Suspended, ok = fastBool(val)
+		}
+		return ok
+	})
+}
+
+func fastResourceStatus(data []byte, r *ResourceStatus) bool {
+	return fastObject(data, func(key string, val []byte) bool {
+		var ok bool
+		switch key {
+		case "name":
+			r.Name, ok = fastString(val)
+		case "type":
+			r.Type, ok = fastString(val)
+		case "state":
+			r.State, ok = fastString(val)
+		case "status":
+			r.Status, ok = fastString(val)
+		case "status_msg":
+			r.StatusMsg, ok = fastString(val)
+		case "on_off":
+			r.OnOff, ok = fastString(val)
+		case "monitored":
+			r.Monitored, ok = fastString(val)
+		case "desired":
+			r.Desired, ok = fastString(val)
+		}
+		return ok
+	})
+}
+
+// fastObjects decodes an array (or null) of objects, each with elem into a
+// zero T.
+func fastObjects[T any](val []byte, elem func([]byte, *T) bool) ([]T, bool) {
+	if string(val) == "null" {
+		return nil, true
+	}
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
+	out := []T{}
+	p := skipSpace(val, 1)
+	if val[p] == ']' {
+		return out, true
+	}
+	for p < len(val) {
+		end := skipValue(val, p)
+		var v T
+		if !elem(val[p:end], &v) {
+			return nil, false
+		}
+		out = append(out, v)
+		p = skipSpace(val, end)
+		if val[p] == ']' {
+			return out, true
+		}
+		p = skipSpace(val, p+1)
+	}
+	return nil, false
+}
+
+func fastBool(val []byte) (bool, bool) {
+	switch string(val) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 // fastObject calls field for each member of the JSON object in (already

@@ -25,7 +25,9 @@ func TestAppendJSON(t *testing.T) {
 	} {
 		msgs = append(msgs, &a)
 	}
-	msgs = append(msgs, (*GetArgs)(nil), (*GetReply)(nil))
+	msgs = append(msgs, &LifecycleArgs{}, &LifecycleArgs{Name: "web-rg"}, &LifecycleArgs{Name: "g\"<é>", Node: "n1"},
+		&WaitArgs{}, &WaitArgs{Groups: []string{}}, &WaitArgs{Groups: []string{"a", "b\\"}, TimeoutMs: 10000}, &WaitArgs{TimeoutMs: -1})
+	msgs = append(msgs, (*GetArgs)(nil), (*GetReply)(nil), (*LifecycleArgs)(nil), (*WaitArgs)(nil))
 	for _, m := range msgs {
 		var want strings.Builder
 		enc := json.NewEncoder(&want)
@@ -53,6 +55,12 @@ var fastSeeds = []string{
 	`{"v":1,"id":3,"op":"x","args":null}`,
 	`[]`,
 	`{}`,
+	`{"groups":["one","two"]}`,
+	`{"groups":null}`,
+	`{"settled":true,"groups":[{"name":"one","state":"ONLINE","resources":[{"name":"one-rs","type":"T:1","state":"ONLINE","status":"OK","status_msg":"","on_off":"ENABLED","monitored":"TRUE","desired":"ONLINE"}],"desired":"ONLINE"}]}`,
+	`{"settled":false,"groups":[{"name":"g","state":"PENDING_ONLINE","resources":[],"suspended":true},{"name":"h","resources":null}]}`,
+	`{"settled":true,"groups":[{"name":"a","resources":[{"name":"x","type":"t"}]}],"groups":[{"resources":[{"name":"y"}]}]}`,
+	`{"groups":[null],"settled":1}`,
 }
 
 // FuzzFastDecode: whatever the fast decoders accept, they decode exactly
@@ -74,6 +82,18 @@ func FuzzFastDecode(f *testing.F) {
 		gerr = DecodeData(in, &gargs)
 		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(wargs, gargs)) {
 			t.Fatalf("DecodeData(%q) = %+v, %v; encoding/json: %+v, %v", in, gargs, gerr, wargs, werr)
+		}
+		var wlr, glr LifecycleReply
+		werr = json.Unmarshal(in, &wlr)
+		gerr = DecodeData(in, &glr)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(wlr, glr)) {
+			t.Fatalf("DecodeData(%q) = %+v, %v; encoding/json: %+v, %v", in, glr, gerr, wlr, werr)
+		}
+		var wwr, gwr WaitReply
+		werr = json.Unmarshal(in, &wwr)
+		gerr = DecodeData(in, &gwr)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(wwr, gwr)) {
+			t.Fatalf("DecodeData(%q) = %+v, %v; encoding/json: %+v, %v", in, gwr, gerr, wwr, werr)
 		}
 		var wrep, grep Reply
 		werr = json.Unmarshal(in, &wrep)
