@@ -200,6 +200,9 @@ func summarize(c *model.Config, node string) string {
 // and its liveness is its leader's business.
 func (d *Daemon) storeProbe(ctx context.Context) error {
 	d.machine.Read(func(*model.Config) {})
+	if err := d.store.Err(); err != nil {
+		return err
+	}
 	if d.store.Stats()["state"] != "Leader" {
 		return nil
 	}

@@ -102,6 +102,7 @@ type Store struct {
 	raft      *raft.Raft
 	logs      *wal.WAL
 	meta      *metadb.BoltMetaDB // the log's metadata; its Close does not close it
+	latch     *latchLog
 	transport raft.Transport
 	lock      *os.File
 
@@ -161,7 +162,8 @@ func Open(cfg Config) (s *Store, err error) {
 	}
 	// Recent entries are served from memory when raft reads them back
 	// (replication, FSM apply on followers).
-	logs, err := raft.NewLogCache(512, s.logs)
+	s.latch = &latchLog{LogStore: s.logs}
+	logs, err := raft.NewLogCache(512, s.latch)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -253,6 +255,9 @@ func (s *Store) WaitReady(ctx context.Context) error {
 // returned. Errors that are not the Machine's wrap ErrUnavailable.
 // Concurrent proposals are batched into one disk write by raft.
 func (s *Store) Propose(ctx context.Context, typ byte, body []byte) (any, error) {
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	data := make([]byte, 1+len(body))
 	data[0] = typ
 	copy(data[1:], body)
@@ -280,6 +285,10 @@ func (s *Store) Propose(ctx context.Context, typ byte, body []byte) (any, error)
 	}
 	return r.val, r.err
 }
+
+// Err reports a failed write of the log, after which the store accepts
+// no command until it is reopened (see latchLog); nil while it is sound.
+func (s *Store) Err() error { return s.latch.err() }
 
 // Snapshot makes raft snapshot the Machine now and compact the log. It is
 // not an error when nothing was applied since the last snapshot.
