@@ -14,8 +14,10 @@ import (
 
 // writeBoltDir leaves in dir what an rgmd from before raft-wal left: a
 // raft-boltdb raft.db holding n sets (k0=0 ...) and a delete of k1, plus
-// raft's vote and term, written by raft itself.
-func writeBoltDir(t *testing.T, dir string, n int) {
+// raft's vote and term, written by raft itself. With snap, raft also took a
+// snapshot half-way and compacted the log behind it, so the log to move
+// starts well after index 1.
+func writeBoltDir(t *testing.T, dir string, n int, snap bool) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -34,6 +36,7 @@ func writeBoltDir(t *testing.T, dir string, n int) {
 	rc.LocalID = "node1"
 	rc.Logger = hl
 	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = singleHeartbeatTimeout, singleElectionTimeout, singleLeaderLeaseTimeout
+	rc.TrailingLogs = 10
 	addr, tr := raft.NewInmemTransport("node1")
 	boot := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: addr}}}
 	if err := raft.BootstrapCluster(rc, logs, logs, snaps, tr, boot); err != nil {
@@ -58,6 +61,11 @@ func writeBoltDir(t *testing.T, dir string, n int) {
 	}
 	for i := range n {
 		apply(cmdSet, fmt.Sprintf("k%d=%d", i, i))
+		if snap && i == n/2 {
+			if err := r.Snapshot().Error(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	apply(cmdDelete, "k1")
 	if err := r.Shutdown().Error(); err != nil {
@@ -79,7 +87,7 @@ func wantMigrated(t *testing.T, m *kv, n int) {
 
 func TestMigrateFromBolt(t *testing.T) {
 	dir := t.TempDir()
-	writeBoltDir(t, dir, 300)
+	writeBoltDir(t, dir, 300, false)
 
 	m := newKV()
 	s := openReady(t, dir, m)
@@ -102,12 +110,34 @@ func TestMigrateFromBolt(t *testing.T) {
 	wantValue(t, m, "k0", "0")
 }
 
+// A log compacted behind a snapshot moves from its first kept entry, and
+// the state is the snapshot plus that tail.
+func TestMigrateCompactedBolt(t *testing.T) {
+	dir := t.TempDir()
+	writeBoltDir(t, dir, 200, true)
+	src, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, boltFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := src.FirstIndex()
+	src.Close()
+	if first <= 1 {
+		t.Fatalf("the old log was not compacted (first index %d)", first)
+	}
+	m := newKV()
+	openReady(t, dir, m)
+	wantMigrated(t, m, 200)
+	if _, restores := m.counts(); restores != 1 {
+		t.Errorf("%d snapshot restores, want 1", restores)
+	}
+}
+
 // A crash after wal/ was renamed into place but before raft.db was
 // retired: the next start keeps wal/ (with what was written since) and
 // only retires raft.db.
 func TestMigrateCrashBeforeRetire(t *testing.T) {
 	dir := t.TempDir()
-	writeBoltDir(t, dir, 20)
+	writeBoltDir(t, dir, 20, false)
 	s := openReady(t, dir, newKV())
 	set(t, s, "after", "1")
 	if err := s.Close(); err != nil {
@@ -131,7 +161,7 @@ func TestMigrateCrashBeforeRetire(t *testing.T) {
 // A crash during the copy leaves wal.tmp/: the next start copies afresh.
 func TestMigrateCrashDuringCopy(t *testing.T) {
 	dir := t.TempDir()
-	writeBoltDir(t, dir, 20)
+	writeBoltDir(t, dir, 20, false)
 	tmp := filepath.Join(dir, walDir+".tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		t.Fatal(err)
