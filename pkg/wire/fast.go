@@ -278,7 +278,7 @@ func fastWaitReply(data []byte, r *WaitReply) bool {
 		case "settled":
 			r.Settled, ok = fastBool(val)
 		case "groups":
-			r.Groups, ok = fastObjects(val, fastGroupStatus)
+			r.Groups, ok = fastArray(val, fastGroupStatus)
 		}
 		return ok
 	})
@@ -298,7 +298,7 @@ func fastGroupStatus(data []byte, g *GroupStatus) bool {
 		case "state":
 			g.State, ok = fastString(val)
 		case "resources":
-			g.Resources, ok = fastObjects(val, fastResourceStatus)
+			g.Resources, ok = fastArray(val, fastResourceStatus)
 		case "desired":
 			g.Desired, ok = fastString(val)
 		case "suspended":
@@ -333,9 +333,9 @@ func fastResourceStatus(data []byte, r *ResourceStatus) bool {
 	})
 }
 
-// fastObjects decodes an array (or null) of objects, each with elem into a
+// fastArray decodes an array (or null), each element with elem into a
 // zero T.
-func fastObjects[T any](val []byte, elem func([]byte, *T) bool) ([]T, bool) {
+func fastArray[T any](val []byte, elem func([]byte, *T) bool) ([]T, bool) {
 	if string(val) == "null" {
 		return nil, true
 	}
@@ -468,31 +468,11 @@ func fastString(val []byte) (string, bool) {
 }
 
 func fastStrings(val []byte) ([]string, bool) {
-	if string(val) == "null" {
-		return nil, true
-	}
-	if len(val) < 2 || val[0] != '[' {
-		return nil, false
-	}
-	out := []string{}
-	p := skipSpace(val, 1)
-	if val[p] == ']' {
-		return out, true
-	}
-	for p < len(val) {
-		end := skipValue(val, p)
-		s, ok := fastString(val[p:end])
-		if !ok {
-			return nil, false
-		}
-		out = append(out, s)
-		p = skipSpace(val, end)
-		if val[p] == ']' {
-			return out, true
-		}
-		p = skipSpace(val, p+1)
-	}
-	return nil, false
+	return fastArray(val, func(v []byte, s *string) bool {
+		var ok bool
+		*s, ok = fastString(v)
+		return ok
+	})
 }
 
 func fastInt(val []byte) (int64, bool) {
