@@ -267,12 +267,7 @@ func fastLifecycleReply(data []byte, r *LifecycleReply) bool {
 // elements the first one left, a merge not worth imitating.
 
 func fastWaitReply(data []byte, r *WaitReply) bool {
-	seen := map[string]bool{}
-	return fastObject(data, func(key string, val []byte) bool {
-		if seen[key] {
-			return false
-		}
-		seen[key] = true
+	return fastObjectOnce(data, func(key string, val []byte) bool {
 		var ok bool
 		switch key {
 		case "settled":
@@ -285,12 +280,7 @@ func fastWaitReply(data []byte, r *WaitReply) bool {
 }
 
 func fastGroupStatus(data []byte, g *GroupStatus) bool {
-	seen := map[string]bool{}
-	return fastObject(data, func(key string, val []byte) bool {
-		if seen[key] {
-			return false
-		}
-		seen[key] = true
+	return fastObjectOnce(data, func(key string, val []byte) bool {
 		var ok bool
 		switch key {
 		case "name":
@@ -330,6 +320,18 @@ func fastResourceStatus(data []byte, r *ResourceStatus) bool {
 			r.Desired, ok = fastString(val)
 		}
 		return ok
+	})
+}
+
+// fastObjectOnce is fastObject refusing an object with a repeated key.
+func fastObjectOnce(in []byte, field func(key string, val []byte) bool) bool {
+	seen := map[string]bool{}
+	return fastObject(in, func(key string, val []byte) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		return field(key, val)
 	})
 }
 
