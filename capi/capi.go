@@ -26,14 +26,14 @@ var openTags = [...]string{
 	kindCluster:       "CLUSTERNAME",
 }
 
-func checkZone(zone string) error { return client.CheckZone(context.Background(), &rgmd, zone) }
+func checkZone(zone string) error { return client.CheckZone(context.Background(), cachedGetter{}, zone) }
 
 // open asks rgmd about the object and registers a handle for it.
 func open(kind int, zone, name, group string) (unsafe.Pointer, scha.ErrCode) {
 	if err := checkZone(zone); err != nil {
 		return nil, scha.CodeOf(err)
 	}
-	rep, err := rgmd.Get(context.Background(), wire.GetArgs{Kind: kindNames[kind], Name: name, Group: group, Tag: openTags[kind]})
+	rep, err := ask(wire.GetArgs{Kind: kindNames[kind], Name: name, Group: group, Tag: openTags[kind]})
 	if err != nil {
 		return nil, scha.CodeOf(err)
 	}
@@ -57,7 +57,7 @@ func get(h *handle, zone string, t *scha.Tag, qualified bool, operands []string,
 	if err := checkZone(zone); err != nil {
 		return scha.CodeOf(err)
 	}
-	rep, err := rgmd.Get(context.Background(), wire.GetArgs{Kind: kindNames[h.kind], Name: h.name, Group: h.group, Tag: t.Name, Operands: operands})
+	rep, err := ask(wire.GetArgs{Kind: kindNames[h.kind], Name: h.name, Group: h.group, Tag: t.Name, Operands: operands})
 	if err != nil {
 		return scha.CodeOf(err)
 	}
@@ -81,7 +81,7 @@ func get(h *handle, zone string, t *scha.Tag, qualified bool, operands []string,
 // clusterValue answers a cluster query without a handle
 // (scha_cluster_getnodename and friends).
 func clusterValue(optag string) (string, scha.ErrCode) {
-	rep, err := rgmd.Get(context.Background(), wire.GetArgs{Kind: wire.KindCluster, Tag: optag})
+	rep, err := ask(wire.GetArgs{Kind: wire.KindCluster, Tag: optag})
 	if err != nil {
 		return "", scha.CodeOf(err)
 	}

@@ -1,9 +1,11 @@
 package ctest
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -475,5 +477,46 @@ func TestHelloCOnline(t *testing.T) {
 	// rgmd records OFFLINE (with no message) once Stop has succeeded.
 	if got := d.MustRun("scha_resource_get", "-O", "STATUS", "-R", "hc", "-G", "rg1"); !strings.HasPrefix(got, "OFFLINE\n") {
 		t.Errorf("status %q after offline", got)
+	}
+}
+
+// TestCache drives capi/test/cache.c through a crash and a restart of
+// rgmd between its gets: the library's kept answers must never outlive the
+// rgmd that gave them.
+func TestCache(t *testing.T) {
+	d := fixture(t)
+	prog := compile(t, "cache", "capi/test/cache.c")
+	argv := append(valgrind(t), prog, "r1", "rg1")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = d.Env()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	steps := bufio.NewScanner(out)
+	for steps.Scan() {
+		switch s := steps.Text(); s {
+		case "kill":
+			d.Kill()
+		case "restart":
+			d.Start()
+			d.MustRun("rgmadm", "rs", "set", "r1", "-p", "R_description=third")
+		default:
+			t.Errorf("unknown step %q", s)
+		}
+		io.WriteString(in, "go\n")
+	}
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("cache: %v\n%s", err, errb.String())
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/paths"
 	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/seqfile"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -72,6 +73,10 @@ type Client struct {
 	// lastReply is when the connection last answered: a connection that
 	// answered within peekIdle is taken as open without a peek.
 	lastReply time.Time
+	// seq is the daemon's change counter for this connection
+	// (ChangeCount); seqTried, that opening it was attempted.
+	seq      *seqfile.Reader
+	seqTried bool
 }
 
 // peekIdle is how long a connection may rest before the client checks it
@@ -261,7 +266,12 @@ func (c *Client) closeConn() {
 	c.drop()
 }
 
-func (c *Client) drop() { c.conn, c.r, c.w, c.peek = nil, nil, nil, nil }
+func (c *Client) drop() {
+	if c.seq != nil {
+		c.seq.Close()
+	}
+	c.conn, c.r, c.w, c.peek, c.seq, c.seqTried = nil, nil, nil, nil, nil, false
+}
 
 func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) error {
 	if ctx.Err() != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/paths"
+	"github.com/openrgm/openrgm/pkg/seqfile"
 	"github.com/openrgm/openrgm/pkg/store"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -70,7 +71,8 @@ type Daemon struct {
 	machine *store.ConfigMachine
 	tracker *methods.Tracker
 	events  *Events
-	lc      atomic.Pointer[lifecycle] // the engine's loop (lifecycle.go); set once at start
+	lc      atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
+	seq     atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
 
 	// probes check that the loops rgmd depends on still turn; the systemd
 	// watchdog pings only while every probe returns nil promptly. Each
@@ -90,6 +92,11 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	log := opts.Logger
 	d := &Daemon{opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
 	d.machine.Applied = d.applied
+	d.machine.Changed = func() {
+		if w := d.seq.Load(); w != nil {
+			w.Bump()
+		}
+	}
 	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: log})
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {
@@ -122,6 +129,8 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 			return err
 		}
 	}
+	d.publishSeq(ln.Addr().String())
+	defer d.closeSeq()
 	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log}
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })

@@ -275,3 +275,38 @@ func BenchmarkGet(b *testing.B) {
 		}
 	}
 }
+
+// TestTimedTags: a tag whose answer moves with the time of asking must say
+// so (Tag.Timed), or the C library would keep a stale answer (capi/cache.go).
+func TestTimedTags(t *testing.T) {
+	cfg := fixture()
+	later := env
+	later.Now = now.Add(24 * time.Hour)
+	names := map[string]string{"resource": "web", "resourcetype": "ACME.webapp:1.0", "resourcegroup": "web-rg"}
+	operands := map[string][]string{"EXTENSION": {"Confdir"}, "EXTENSION_NODE": {"Confdir", "node1"}}
+	timed := 0
+	for _, kind := range []string{scha.KindResource, scha.KindResourceType, scha.KindResourceGroup, scha.KindCluster} {
+		for _, tg := range scha.Tags(kind) {
+			ops, ok := operands[tg.Name]
+			if !ok && tg.Operands == 1 {
+				ops = []string{"node1"} // the node whose restarts the fixture records
+			}
+			a := wire.GetArgs{Kind: kind, Name: names[kind], Group: "web-rg", Tag: tg.Name, Operands: ops}
+			if kind != scha.KindResource {
+				a.Group = ""
+			}
+			g1, err1 := Get(cfg, env, a)
+			g2, err2 := Get(cfg, later, a)
+			moved := (err1 == nil) != (err2 == nil) || err1 == nil && !slices.Equal(g1.Values, g2.Values)
+			if moved && !tg.Timed {
+				t.Errorf("%s %s answers %v now and %v a day later, but is not Timed", kind, tg.Name, g1.Values, g2.Values)
+			}
+			if moved {
+				timed++
+			}
+		}
+	}
+	if timed == 0 {
+		t.Error("no tag moved with time: the fixture no longer exercises this test")
+	}
+}

@@ -27,6 +27,10 @@ type Tag struct {
 	// type for scha_resourcetype_get, of the resource's type for
 	// scha_resource_get.
 	RTProp bool
+	// Timed reports an answer that moves with the time of asking, not
+	// only with changes (restart counts over Retry_interval): no cache
+	// may keep it.
+	Timed bool
 }
 
 // Object kinds of LookupTag; the same strings as wire.Kind*.
@@ -60,10 +64,10 @@ var resourceTags = [...]Tag{
 	{Name: "MONITOR_START_TIMEOUT", Type: ResultInt, Prop: "Monitor_start_timeout"},
 	{Name: "MONITOR_STOP_TIMEOUT", Type: ResultInt, Prop: "Monitor_stop_timeout"},
 	{Name: "NETWORK_RESOURCES_USED", Type: ResultStringArray, Prop: "Network_resources_used"},
-	{Name: "NUM_RESOURCE_RESTARTS", Type: ResultInt},
-	{Name: "NUM_RESOURCE_RESTARTS_ZONE", Type: ResultInt, Operands: 1},
-	{Name: "NUM_RG_RESTARTS", Type: ResultInt},
-	{Name: "NUM_RG_RESTARTS_ZONE", Type: ResultInt, Operands: 1},
+	{Name: "NUM_RESOURCE_RESTARTS", Type: ResultInt, Timed: true},
+	{Name: "NUM_RESOURCE_RESTARTS_ZONE", Type: ResultInt, Operands: 1, Timed: true},
+	{Name: "NUM_RG_RESTARTS", Type: ResultInt, Timed: true},
+	{Name: "NUM_RG_RESTARTS_ZONE", Type: ResultInt, Operands: 1, Timed: true},
 	{Name: "ON_OFF_SWITCH", Type: ResultEnum},
 	{Name: "ON_OFF_SWITCH_NODE", Type: ResultEnum, Operands: 1},
 	{Name: "PORT_LIST", Type: ResultStringArray, Prop: "Port_list"},

@@ -86,6 +86,13 @@ type ConfigMachine struct {
 	// It is how the daemon learns of changes made on any node (events,
 	// D-Bus signals); it must not change the configuration.
 	Applied func(typ byte, body []byte)
+
+	// Changed, when set, is called after every change to the
+	// configuration (a command's or a snapshot's), outside the lock and
+	// before Applied: the daemon raises the change counter clients
+	// trust cached answers by (package seqfile). Set before the machine
+	// is used.
+	Changed func()
 }
 
 // NewConfigMachine returns a machine holding an empty configuration.
@@ -113,6 +120,9 @@ func decode[T any](body []byte) (T, error) {
 // the proposer.
 func (m *ConfigMachine) Apply(typ byte, body []byte) (any, error) {
 	res, err := m.apply(typ, body)
+	if err == nil && m.Changed != nil {
+		m.Changed()
+	}
 	if err == nil && m.Applied != nil {
 		m.Applied(typ, body)
 	}
@@ -225,6 +235,9 @@ func (m *ConfigMachine) Restore(data []byte) error {
 	m.mu.Lock()
 	m.cfg = cfg
 	m.mu.Unlock()
+	if m.Changed != nil {
+		m.Changed()
+	}
 	return nil
 }
 

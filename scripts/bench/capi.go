@@ -74,9 +74,9 @@ func capiBench(rtr string) {
 		}
 	}()
 
-	run := func(args ...string) map[string]float64 {
+	run := func(env []string, args ...string) map[string]float64 {
 		cmd := exec.Command(prog, args...)
-		cmd.Env = d.env()
+		cmd.Env = append(d.env(), env...)
 		out, err := cmd.Output()
 		if err != nil {
 			fail("capi: bench %s: %v", strings.Join(args, " "), err)
@@ -91,21 +91,29 @@ func capiBench(rtr string) {
 	}
 	// Interleaved rounds, so both sides see the same noise; medians of
 	// the rounds' medians.
-	var gets, ocgs, raws []float64
+	// With the library's cache (capi/cache.go), which answers from memory
+	// while rgmd's change counter stands still, and without it
+	// (RGM_CACHE=off), which is what every get costs after a change.
+	off := []string{"RGM_CACHE=off"}
+	var gets, ocgs, ugets, uocgs, raws []float64
 	for round := 0; round < 3; round++ {
-		m := run("loop", r, g, strconv.Itoa(n))
+		m := run(nil, "loop", r, g, strconv.Itoa(n))
 		gets, ocgs = append(gets, m["get_ns"]), append(ocgs, m["ocg_ns"])
-		raws = append(raws, run("raw", echo, strconv.Itoa(n), strconv.Itoa(len(req)+1))["raw_ns"])
+		m = run(off, "loop", r, g, strconv.Itoa(n))
+		ugets, uocgs = append(ugets, m["get_ns"]), append(uocgs, m["ocg_ns"])
+		raws = append(raws, run(nil, "raw", echo, strconv.Itoa(n), strconv.Itoa(len(req)+1))["raw_ns"])
 	}
-	get, ocg, raw := med(gets), med(ocgs), med(raws)
+	get, ocg, uget, uocg, raw := med(gets), med(ocgs), med(ugets), med(uocgs), med(raws)
 	us := func(ns float64) time.Duration { return time.Duration(ns) }
 	fmt.Printf("capi    scha_resource_get(RESOURCE_STATE) on an open handle: median %v (goal < 20µs); raw socket round trip (%d/%d-byte lines) %v; ratio %.2fx\n",
 		us(get), len(req)+1, len(rep), us(raw), get/raw)
-	fmt.Printf("capi    open+get+close: median %v (goal < 60µs); ratio %.2fx of one raw round trip (it makes two requests)\n",
+	fmt.Printf("capi    open+get+close: median %v (goal < 60µs); ratio %.2fx of one raw round trip\n",
 		us(ocg), ocg/raw)
+	fmt.Printf("capi    the same asking rgmd every time (RGM_CACHE=off, as after a change): get %v, ratio %.2fx; open+get+close %v, ratio %.2fx (two requests)\n",
+		us(uget), uget/raw, us(uocg), uocg/raw)
 	var firsts []float64
 	for i := 0; i < 30; i++ {
-		firsts = append(firsts, run("first", r, g)["first_us"])
+		firsts = append(firsts, run(nil, "first", r, g)["first_us"])
 	}
 	fmt.Printf("capi    first libscha call of a process (runtime start, connect, open): median %v (goal < 5ms)\n",
 		time.Duration(med(firsts))*time.Microsecond)
