@@ -26,7 +26,9 @@ var openTags = [...]string{
 	kindCluster:       "CLUSTERNAME",
 }
 
-func checkZone(zone string) error { return client.CheckZone(context.Background(), cachedGetter{}, zone) }
+func checkZone(zone string) error {
+	return client.CheckZone(context.Background(), cachedGetter{}, zone)
+}
 
 // open asks rgmd about the object and registers a handle for it.
 func open(kind int, zone, name, group string) (unsafe.Pointer, scha.ErrCode) {
