@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/openrgm/openrgm/pkg/client"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -27,7 +28,7 @@ var cache struct {
 
 // cached is an answer and the change count it was asked under.
 type cached struct {
-	count uint64
+	count client.Count
 	rep   *wire.GetReply
 }
 
@@ -44,7 +45,7 @@ type cachedGetter struct{}
 // callers read it and never change it.
 func (cachedGetter) Get(ctx context.Context, a wire.GetArgs) (*wire.GetReply, error) {
 	t, known := scha.LookupTag(a.Kind, a.Tag)
-	var count uint64
+	var count client.Count
 	counted := known && !t.Timed && !cache.off
 	if counted {
 		count, counted = rgmd.ChangeCount()

@@ -77,6 +77,7 @@ type Client struct {
 	// (ChangeCount); seqTried, that opening it was attempted.
 	seq      *seqfile.Reader
 	seqTried bool
+	dials    uint64 // connections made, which tells a Count's apart
 }
 
 // peekIdle is how long a connection may rest before the client checks it
@@ -253,6 +254,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 		return c.dialError(ctx, err, deadline)
 	}
 	c.conn = conn
+	c.dials++
 	c.r = wire.NewReplyReader(conn)
 	c.w = wire.NewWriter(conn)
 	c.peek = newPeeker(conn)
