@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -51,7 +50,7 @@ type Client struct {
 
 	// Dial opens a connection in place of dialing Socket. Optional, for
 	// tests. Set before the first call.
-	Dial func(ctx context.Context) (net.Conn, error)
+	Dial func(ctx context.Context) (Conn, error)
 
 	// Blocking talks over a plain blocking socket instead of Go's network
 	// poller (see unixConn): for processes that make a call or two and
@@ -65,7 +64,7 @@ type Client struct {
 	Timeout time.Duration
 
 	mu     sync.Mutex
-	conn   net.Conn
+	conn   Conn
 	r      *wire.Reader
 	w      *wire.Writer
 	peek   *peeker
@@ -233,22 +232,17 @@ func (c *Client) exchange(ctx context.Context, req *wire.Request, deadline time.
 }
 
 func (c *Client) dial(ctx context.Context, deadline time.Time) error {
-	var conn net.Conn
+	var conn Conn
 	var err error
-	if c.Blocking && c.Dial == nil {
+	if c.Dial == nil {
 		// No context.WithDeadline here: its timer would start the
 		// runtime's poller thread, a tenth of a scha_* command's time.
 		// A local connect does not block.
-		conn, err = dialSocket(c.socket())
+		conn, err = c.dialSocket()
 	} else {
 		dctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
-		if c.Dial != nil {
-			conn, err = c.Dial(dctx)
-		} else {
-			var d net.Dialer
-			conn, err = d.DialContext(dctx, "unix", c.socket())
-		}
+		conn, err = c.Dial(dctx)
 	}
 	if err != nil {
 		return c.dialError(ctx, err, deadline)
@@ -317,6 +311,6 @@ func (c *Client) ctxError(op string, err error) error {
 }
 
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	var te timeouter
+	return errors.As(err, &te) && te.Timeout()
 }

@@ -318,7 +318,7 @@ func TestDialAndProtocolErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &client.Client{
 				Socket: "/nonexistent/fake.sock",
-				Dial: func(context.Context) (net.Conn, error) {
+				Dial: func(context.Context) (client.Conn, error) {
 					cl, sv := net.Pipe()
 					go fakeDaemon(sv, tt.reply)
 					return cl, nil
@@ -336,7 +336,7 @@ func TestDialAndProtocolErrors(t *testing.T) {
 func TestIDsIncrease(t *testing.T) {
 	var seen []uint64
 	var mu sync.Mutex
-	c := &client.Client{Dial: func(context.Context) (net.Conn, error) {
+	c := &client.Client{Dial: func(context.Context) (client.Conn, error) {
 		cl, sv := net.Pipe()
 		go fakeDaemon(sv, func(r wire.Request) string {
 			mu.Lock()

@@ -5,5 +5,5 @@ package client
 import "net"
 
 // dialSocket uses Go's network poller where unixConn is not written for
-// the platform.
-func dialSocket(path string) (net.Conn, error) { return net.Dial("unix", path) }
+// the platform (and net's start-up cost is paid).
+func (c *Client) dialSocket() (Conn, error) { return net.Dial("unix", c.socket()) }

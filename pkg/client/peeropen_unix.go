@@ -2,10 +2,7 @@
 
 package client
 
-import (
-	"net"
-	"syscall"
-)
+import "syscall"
 
 // peeker tells whether the daemon still holds its end of a connection, by
 // peeking without blocking: EOF means it closed the connection (restart,
@@ -22,7 +19,7 @@ type peeker struct {
 
 // newPeeker returns nil for a connection that is not a socket (a test
 // pipe); such connections are assumed open.
-func newPeeker(conn net.Conn) *peeker {
+func newPeeker(conn Conn) *peeker {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/scha"
@@ -25,16 +24,12 @@ func (c *Client) Stream(ctx context.Context, op string, args any, fn func(data j
 			return &scha.Error{Code: scha.ErrInval, Detail: fmt.Sprintf("encoding arguments of %s: %v", op, err)}
 		}
 	}
-	var conn net.Conn
+	var conn Conn
 	var err error
-	switch {
-	case c.Dial != nil:
+	if c.Dial != nil {
 		conn, err = c.Dial(ctx)
-	case c.Blocking:
-		conn, err = dialSocket(c.socket())
-	default:
-		var d net.Dialer
-		conn, err = d.DialContext(ctx, "unix", c.socket())
+	} else {
+		conn, err = c.dialSocket()
 	}
 	if err != nil {
 		return c.dialError(ctx, err, time.Now().Add(time.Hour))

@@ -4,7 +4,6 @@ package client
 
 import (
 	"io"
-	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -36,10 +35,18 @@ type unixConn struct {
 
 const deadlineSlack = time.Second
 
-func dialSocket(path string) (net.Conn, error) {
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+// dialSocket connects to the daemon's socket: a unixConn when c.Blocking,
+// else a non-blocking socket in an *os.File, which Go's poller serves
+// (deadlines included) with few threads for many goroutines.
+func (c *Client) dialSocket() (Conn, error) {
+	path := c.socket()
+	flags := syscall.SOCK_STREAM | syscall.SOCK_CLOEXEC
+	if !c.Blocking {
+		flags |= syscall.SOCK_NONBLOCK
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, flags, 0)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("socket", err)}
+		return nil, os.NewSyscallError("socket", err)
 	}
 	for {
 		err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
@@ -48,16 +55,19 @@ func dialSocket(path string) (net.Conn, error) {
 		}
 	}
 	if err != nil {
+		// A full backlog is EAGAIN on a non-blocking Unix socket, at once:
+		// a local daemon that busy is as good as not answering.
 		syscall.Close(fd)
-		return nil, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("connect", err)}
+		return nil, &os.PathError{Op: "connect", Path: path, Err: err}
+	}
+	if !c.Blocking {
+		return os.NewFile(uintptr(fd), path), nil
 	}
 	return &unixConn{fd: fd, path: path}, nil
 }
 
-var _ net.Conn = (*unixConn)(nil)
-
-// timeoutError is what a read or write past its deadline returns; it
-// satisfies net.Error so the client's timeout checks work unchanged.
+// timeoutError is what a read or write past its deadline returns; it has
+// Timeout, as net's and os's deadline errors do.
 type timeoutError struct{}
 
 func (timeoutError) Error() string   { return "i/o timeout" }
@@ -73,7 +83,7 @@ func (c *unixConn) Read(p []byte) (int, error) {
 		case err == syscall.EAGAIN:
 			return 0, timeoutError{}
 		case err != nil:
-			return 0, &net.OpError{Op: "read", Net: "unix", Err: os.NewSyscallError("read", err)}
+			return 0, os.NewSyscallError("read", err)
 		case n == 0 && len(p) > 0:
 			if c.isExpired() {
 				return 0, timeoutError{}
@@ -97,7 +107,7 @@ func (c *unixConn) Write(p []byte) (int, error) {
 			if c.isExpired() {
 				return done, timeoutError{}
 			}
-			return done, &net.OpError{Op: "write", Net: "unix", Err: os.NewSyscallError("write", err)}
+			return done, os.NewSyscallError("write", err)
 		}
 		done += n
 	}
@@ -120,9 +130,6 @@ func (c *unixConn) Close() error {
 	return syscall.Close(c.fd)
 }
 
-func (c *unixConn) LocalAddr() net.Addr  { return &net.UnixAddr{Net: "unix"} }
-func (c *unixConn) RemoteAddr() net.Addr { return &net.UnixAddr{Name: c.path, Net: "unix"} }
-
 func (c *unixConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
@@ -139,7 +146,7 @@ func (c *unixConn) setTimeout(i, opt int, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return net.ErrClosed
+		return os.ErrClosed
 	}
 	var tv syscall.Timeval // zero: no timeout
 	var d time.Duration

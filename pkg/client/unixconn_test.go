@@ -38,21 +38,21 @@ func silentServer(t *testing.T) string {
 }
 
 func TestUnixConnReadDeadline(t *testing.T) {
-	c, err := dialSocket(silentServer(t))
+	c, err := blockingDial(silentServer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err = c.Read(make([]byte, 10))
-	var ne net.Error
+	var ne timeouter
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("read past deadline: %v, want a timeout", err)
 	}
 }
 
 func TestUnixConnPastDeadlineWakesBlockedRead(t *testing.T) {
-	c, err := dialSocket(silentServer(t))
+	c, err := blockingDial(silentServer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestUnixConnPastDeadlineWakesBlockedRead(t *testing.T) {
 	c.SetDeadline(time.Unix(1, 0)) // how the client cancels a call
 	select {
 	case err := <-done:
-		var ne net.Error
+		var ne timeouter
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("cancelled read: %v, want a timeout", err)
 		}
@@ -77,7 +77,7 @@ func TestUnixConnPastDeadlineWakesBlockedRead(t *testing.T) {
 
 func TestUnixConnEOFAndErrors(t *testing.T) {
 	path := silentServer(t)
-	c, err := dialSocket(path)
+	c, err := blockingDial(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestUnixConnEOFAndErrors(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Errorf("second close: %v", err)
 	}
-	if _, err := dialSocket(path + ".missing"); !errors.Is(err, os.ErrNotExist) {
+	if _, err := blockingDial(path + ".missing"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dial of a missing socket: %v", err)
 	}
 	// A server that hangs up gives EOF, not a timeout.
@@ -104,7 +104,7 @@ func TestUnixConnEOFAndErrors(t *testing.T) {
 			s.Close()
 		}
 	}()
-	h, err := dialSocket(filepath.Join(dir, "h.sock"))
+	h, err := blockingDial(filepath.Join(dir, "h.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +112,12 @@ func TestUnixConnEOFAndErrors(t *testing.T) {
 	if _, err := h.Read(make([]byte, 4)); err != io.EOF {
 		t.Errorf("read after hang-up: %v, want EOF", err)
 	}
+}
+
+func blockingDial(path string) (*unixConn, error) {
+	c, err := (&Client{Socket: path, Blocking: true}).dialSocket()
+	if err != nil {
+		return nil, err
+	}
+	return c.(*unixConn), nil
 }

@@ -2,12 +2,14 @@ package peercred
 
 import (
 	"fmt"
-	"net"
 	"syscall"
 )
 
-// Of reads c's SO_PEERCRED.
-func Of(c net.Conn) (Cred, error) {
+// Of reads the SO_PEERCRED of c, a Unix socket connection with
+// SyscallConn (a *net.UnixConn, or an *os.File holding a socket). It takes
+// any, not net.Conn, so that the clients, which do not import net (its
+// start-up costs every command), can use it.
+func Of(c any) (Cred, error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return Cred{}, fmt.Errorf("peer credentials: %T is not a socket", c)

@@ -2,13 +2,10 @@
 
 package peercred
 
-import (
-	"errors"
-	"net"
-)
+import "errors"
 
 // Of is Linux-only (SO_PEERCRED); elsewhere it always fails.
-func Of(net.Conn) (Cred, error) {
+func Of(any) (Cred, error) {
 	return Cred{}, errors.New("peer credentials: not supported on this system")
 }
 
