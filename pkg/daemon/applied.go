@@ -11,6 +11,20 @@ import (
 // applied turns a committed command, from this node or another, into
 // events. It runs on raft's apply path, so it only decodes and publishes.
 func (d *Daemon) applied(typ byte, body []byte) {
+	if typ == store.CmdSetState {
+		// The lifecycle's own commits, on its critical path: decoded once.
+		var cmd store.StateCmd
+		if json.Unmarshal(body, &cmd) != nil {
+			return
+		}
+		if l := d.lc.Load(); l != nil && cmd.Origin != d.opts.NodeName {
+			for _, ch := range cmd.Changes {
+				l.markDirty(ch.Group, ch.Resource)
+			}
+		}
+		d.stateEvents(cmd.Changes)
+		return
+	}
 	var n struct {
 		Name, Group, Resource, Node, Status, Msg string
 	}
@@ -18,7 +32,7 @@ func (d *Daemon) applied(typ byte, body []byte) {
 		return
 	}
 	if l := d.lc.Load(); l != nil {
-		d.lifecycleApplied(l, typ, body, n.Name, n.Group)
+		d.lifecycleApplied(l, typ, n.Name, n.Group)
 	}
 	if ce, ok := configEvents[typ]; ok {
 		d.publish(wire.Event{Kind: wire.EventConfig, Object: ce.object, Name: n.Name, Group: n.Group, Change: ce.change})
@@ -27,8 +41,6 @@ func (d *Daemon) applied(typ byte, body []byte) {
 	switch typ {
 	case store.CmdInit:
 		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
-	case store.CmdSetState:
-		d.stateEvents(body)
 	case store.CmdSetStatus:
 		d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: n.Resource, Group: n.Group, Node: n.Node, Status: n.Status, StatusMsg: n.Msg})
 	}
@@ -65,18 +77,10 @@ func (d *Daemon) publish(e wire.Event) {
 
 // lifecycleApplied tells the engine's loop which objects a committed
 // command changed, unless the loop made the change itself.
-func (d *Daemon) lifecycleApplied(l *lifecycle, typ byte, body []byte, name, group string) {
+func (d *Daemon) lifecycleApplied(l *lifecycle, typ byte, name, group string) {
 	switch typ {
 	case store.CmdSetStatus:
 		// Status is the monitors'; the engine does not decide from it.
-	case store.CmdSetState:
-		var cmd store.StateCmd
-		if json.Unmarshal(body, &cmd) != nil || cmd.Origin == d.opts.NodeName {
-			return
-		}
-		for _, ch := range cmd.Changes {
-			l.markDirty(ch.Group, ch.Resource)
-		}
 	case store.CmdCreateGroup, store.CmdSetGroup, store.CmdDeleteGroup:
 		l.markDirty(name, "")
 	case store.CmdCreateResource:
@@ -90,12 +94,8 @@ func (d *Daemon) lifecycleApplied(l *lifecycle, typ byte, body []byte, name, gro
 
 // stateEvents publishes one event per state, desired-state or status
 // change of a committed batch.
-func (d *Daemon) stateEvents(body []byte) {
-	var cmd store.StateCmd
-	if json.Unmarshal(body, &cmd) != nil {
-		return
-	}
-	for _, ch := range cmd.Changes {
+func (d *Daemon) stateEvents(changes []model.StateChange) {
+	for _, ch := range changes {
 		if ch.Group != "" {
 			if ch.State != "" {
 				d.publish(wire.Event{Kind: wire.EventState, Object: wire.KindResourceGroup, Name: ch.Group, Group: ch.Group, Node: ch.Node, State: ch.State})

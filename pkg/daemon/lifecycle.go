@@ -288,6 +288,13 @@ func (l *lifecycle) turn(batch []any) {
 			l.waiters = append(l.waiters, m)
 		}
 	}
+	// Early runs need no record of this turn's changes: they start first
+	// and run while the changes are committed.
+	for _, run := range out.Runs {
+		if run.Early {
+			l.launch(run)
+		}
+	}
 	var err error
 	if len(out.Changes) > 0 {
 		err = l.d.propose(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Changes: out.Changes})
@@ -308,12 +315,17 @@ func (l *lifecycle) turn(batch []any) {
 	l.logNotes(out.Notes)
 	if err == nil {
 		for _, run := range out.Runs {
-			l.launch(run)
+			if !run.Early {
+				l.launch(run)
+			}
 		}
 	} else {
 		// The transitions are not durable, so the methods must not run;
 		// report them failed so the engine's view stays consistent.
 		for _, run := range out.Runs {
+			if run.Early {
+				continue // already running; it reports itself
+			}
 			ev := engine.MethodDone{Resource: run.Resource, Method: run.Method, Reason: "not started: " + err.Error()}
 			go func() { l.in <- doneMsg{ev} }()
 		}

@@ -104,7 +104,7 @@ type Resource struct {
 
 	running                                  string // method in flight, "" if none
 	mode                                     string // what the running method is part of: online, offline, monitor, monrestart, other
-	startStep                                int    // online sequence: 0 nothing done, 1 Prenet_start done, 2 Start done, 3 Monitor_start done
+	startStep                                int    // online sequence: 0 nothing done, 1 Prenet_start done, 2 Start done
 	stopStep                                 int    // offline sequence: 0 nothing done, 1 Monitor_stop done, 2 Stop done, 3 Postnet_stop done
 	monStep                                  int    // monitor restart (recovery): 0, 1 Monitor_stop done
 	needInit, needFini, needBoot, needUpdate bool
@@ -195,8 +195,9 @@ func New(node string) *State {
 
 // Output is what the daemon must do after an event.
 type Output struct {
-	// Changes are persisted, in one log entry, before any of Runs starts:
-	// a method never runs without its STARTING or STOPPING being durable.
+	// Changes are persisted, in one log entry, before any of Runs starts
+	// (save Early ones): a method never runs without its STARTING or
+	// STOPPING being durable.
 	Changes []model.StateChange
 	Runs    []Run
 	// NodeAction is "exit" or "reboot" when a HARD stop failure asks for
@@ -213,6 +214,11 @@ type Run struct {
 	Method                string
 	BaseDir, Path         string
 	Timeout               time.Duration
+	// Early: the run may start while the Output's Changes are being
+	// recorded, because no record of them is what a crash during it needs
+	// (the Monitor_start that follows a successful Start: whether ONLINE
+	// was recorded or not, recovery does the right thing).
+	Early bool
 }
 
 // Note is something to log about a resource or group.

@@ -551,3 +551,59 @@ func TestCreatedInManagedGroupGetsInit(t *testing.T) {
 		t.Errorf("FiniRun = %+v, %v", run, ok)
 	}
 }
+
+// TestOnlineRecordedWithMonitorStart: when Start ends, ONLINE is recorded
+// in the same turn that launches Monitor_start (marked Early, so the daemon
+// need not wait for the record first), the group is ONLINE but not
+// settled until Monitor_start ends, and dependents wait for it: a resource
+// with a strong dependency, and a group with RG_dependencies.
+func TestOnlineRecordedWithMonitorStart(t *testing.T) {
+	h := newHarness(t, []string{"n1"}, allMethods())
+	h.group("rg", nil)
+	h.group("rg2", nil)
+	h.group("dep-rg", map[string]string{"RG_dependencies": "rg2"})
+	h.resource("a", "rg", nil)
+	h.resource("b", "rg", map[string]string{"Resource_dependencies": "a"})
+	h.resource("x", "rg2", nil)
+	h.resource("c", "dep-rg", nil)
+	h.start(false)
+	managedOnline(t, h, "rg", "rg2", "dep-rg")
+	for _, res := range []string{"a", "x"} {
+		h.finish(res, true) // its Start
+		out := h.last
+		if len(out.Runs) != 1 || out.Runs[0].Method != MonitorStart || !out.Runs[0].Early {
+			t.Fatalf("after Start of %s: runs %+v, want one Early Monitor_start", res, out.Runs)
+		}
+		recorded := false
+		for _, ch := range out.Changes {
+			if ch.Resource == res && ch.State == model.RStateOnline {
+				recorded = true
+			}
+		}
+		if !recorded {
+			t.Errorf("ONLINE of %s not recorded with its Monitor_start: %+v", res, out.Changes)
+		}
+	}
+	h.wantStates(t, map[string]string{"a": "ONLINE", "x": "ONLINE", "rg2": "ONLINE"})
+	if _, ok := h.running["b"]; ok {
+		t.Errorf("b started during a's Monitor_start (log %v)", h.log)
+	}
+	if _, ok := h.running["c"]; ok {
+		t.Errorf("dep-rg started during rg2's Monitor_start (log %v)", h.log)
+	}
+	if h.s.Groups["rg2"].Settled() {
+		t.Error("rg2 settled while x's Monitor_start runs")
+	}
+	h.finish("a", true)
+	h.finish("x", true)
+	for _, res := range []string{"b", "c"} {
+		if _, ok := h.running[res]; !ok {
+			t.Errorf("%s did not start after the Monitor_start it waited for (log %v)", res, h.log)
+		}
+	}
+	h.drain(nil)
+	h.wantStates(t, map[string]string{"a": "ONLINE", "b": "ONLINE", "rg": "ONLINE", "c": "ONLINE", "dep-rg": "ONLINE"})
+	if !h.s.Groups["rg2"].Settled() {
+		t.Error("rg2 not settled at the end")
+	}
+}

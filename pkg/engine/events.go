@@ -171,12 +171,10 @@ func (s *State) done(e MethodDone, out *Output) {
 		}
 		r.ignoreFailedStart = false
 	case MonitorStart:
+		for _, dg := range s.rgDependents[r.Group] {
+			s.dirty[dg] = true // they waited for it (startingMonitor)
+		}
 		switch {
-		case mode == "online" && e.OK:
-			r.startStep = 3
-		case mode == "online":
-			r.startStep = 0
-			s.setRes(out, r, model.RStateMonitorFailed, "", "")
 		case e.OK:
 			s.setRes(out, r, model.RStateOnline, "", "")
 		default:

@@ -222,7 +222,9 @@ func (s *State) depState(d Dep) (online, coming bool) {
 		return false, false
 	}
 	if dr.Local && isOnline(dr.State) {
-		return true, false
+		// A dependee is ONLINE as its Start ends, but a dependent waits
+		// for its Monitor_start too.
+		return dr.running != MonitorStart, dr.running == MonitorStart
 	}
 	if !d.Local && dr.OnlineElsewhere {
 		return true, false
@@ -284,7 +286,7 @@ func (s *State) rgDeps(g *Group) (ok, coming bool) {
 		if dg == nil {
 			continue
 		}
-		if (dg.Local && isGroupOnline(dg.State)) || (!dg.Local && dg.OnlineElsewhere) {
+		if (dg.Local && isGroupOnline(dg.State) && !s.startingMonitor(dg)) || (!dg.Local && dg.OnlineElsewhere) {
 			continue
 		}
 		ok = false
@@ -294,6 +296,17 @@ func (s *State) rgDeps(g *Group) (ok, coming bool) {
 		}
 	}
 	return ok, coming
+}
+
+// startingMonitor reports whether a Monitor_start of g runs: a group that
+// depends on g waits for it, as a resource waits for its dependee's.
+func (s *State) startingMonitor(g *Group) bool {
+	for _, rn := range g.Resources {
+		if r := s.Resources[rn]; r != nil && r.running == MonitorStart {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *State) online(g *Group, r *Resource, out *Output) status {
@@ -347,19 +360,25 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		}
 		r.startStep = 2
 	}
-	if r.startStep == 2 {
-		if r.Monitored && r.Has(MonitorStart) {
-			s.setStarting(out, r)
-			return s.dispatch(out, r, MonitorStart, "online")
-		}
-		r.startStep = 3
-	}
-	final := model.RStateOnline
-	if !r.Monitored {
-		final = model.RStateOnlineNotMonitored
-	}
+	// Start succeeded: the service is up, and the resource is ONLINE.
+	// Monitor_start follows as when monitoring is turned back on ("monitor"
+	// mode): the group waits for it to settle, but is ONLINE meanwhile, and
+	// a failure makes the resource MONITOR_FAILED. So recording ONLINE
+	// need not wait for Monitor_start, nor Monitor_start for the record
+	// (Run.Early): the two overlap. A crash in between is recovered either
+	// way: ONLINE recorded, the resource is adopted and its monitor
+	// restarted; not recorded, it is still STARTING, so it is stopped and
+	// started again.
 	r.startStep, r.checked = 0, false
-	s.setRes(out, r, final, "", "")
+	if r.Monitored && r.Has(MonitorStart) {
+		s.setRes(out, r, model.RStateOnline, "", "")
+		s.dispatch(out, r, MonitorStart, "monitor")
+		out.Runs[len(out.Runs)-1].Early = true
+	} else if r.Monitored {
+		s.setRes(out, r, model.RStateOnline, "", "")
+	} else {
+		s.setRes(out, r, model.RStateOnlineNotMonitored, "", "")
+	}
 	// Restart dependencies: a dependent already online restarts when its
 	// dependee (re)starts.
 	for _, dn := range s.dependents[r.Name] {
@@ -496,7 +515,7 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 	}
 	if r.stopStep == 0 {
 		monitorMayRun := r.State == model.RStateOnline || r.State == model.RStateMonitorFailed ||
-			((r.State == model.RStateStarting || r.State == model.RStateStopping) && (r.startStep == 0 || r.startStep >= 3))
+			((r.State == model.RStateStarting || r.State == model.RStateStopping) && r.startStep == 0)
 		if monitorMayRun && r.Has(MonitorStop) {
 			s.setStopping(out, r)
 			return s.dispatch(out, r, MonitorStop, "offline")
