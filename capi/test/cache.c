@@ -8,7 +8,7 @@
  * prints a line naming the next step the test must take (kill rgmd, start
  * it again and change the description) and waits for a line back.
  */
-#include <unistd.h>
+#include <stdarg.h>
 
 #include "common.h"
 
@@ -26,11 +26,14 @@ step(const char *what)
 }
 
 static void
-run(const char *fmt, const char *a, const char *b, const char *c)
+run(const char *fmt, ...)
 {
 	char cmd[512];
+	va_list ap;
 
-	snprintf(cmd, sizeof cmd, fmt, a, b, c);
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
 	CHECK(system(cmd) == 0);
 }
 
@@ -49,7 +52,7 @@ main(int argc, char **argv)
 	}
 	r = argv[1];
 	rg = argv[2];
-	run("rgmadm rs set %s -p R_description=first%s%s", r, "", "");
+	run("rgmadm rs set %s -p R_description=first", r);
 	CHECK_ERR(scha_resource_open(r, rg, &h), SCHA_ERR_NOERR);
 
 	/* Asked twice with nothing changed: equal values, separate memory,
@@ -66,7 +69,7 @@ main(int argc, char **argv)
 	CHECK_STR(d2, "first");
 
 	/* Changes made by other processes show at once. */
-	run("rgmadm rs set %s -p R_description=second%s%s", r, "", "");
+	run("rgmadm rs set %s -p R_description=second", r);
 	CHECK_ERR(scha_resource_get(h, SCHA_R_DESCRIPTION, &d1), SCHA_ERR_SEQID);
 	CHECK_STR(d1, "second");
 	CHECK_ERR(scha_resource_get(h, SCHA_STATUS, &st), SCHA_ERR_SEQID);
@@ -81,8 +84,8 @@ main(int argc, char **argv)
 
 	/* rgmd killed: what was asked before is not answered from memory. */
 	step("kill");
-	CHECK(scha_resource_get(h, SCHA_STATUS, &st) != SCHA_ERR_SEQID); /* the last answer kept */
-	CHECK(scha_resource_get(h, SCHA_R_DESCRIPTION, &d1) != SCHA_ERR_SEQID);
+	CHECK_ERR(scha_resource_get(h, SCHA_STATUS, &st), SCHA_ERR_INTERNAL); /* the last answer kept */
+	CHECK_ERR(scha_resource_get(h, SCHA_R_DESCRIPTION, &d1), SCHA_ERR_INTERNAL);
 
 	/* A new rgmd, and a change made before we ask again. */
 	step("restart");

@@ -289,10 +289,13 @@ func (l *lifecycle) turn(batch []any) {
 		}
 	}
 	// Early runs need no record of this turn's changes: they start first
-	// and run while the changes are committed.
+	// and run while the changes are committed; the rest wait for it.
+	var later []engine.Run
 	for _, run := range out.Runs {
 		if run.Early {
 			l.launch(run)
+		} else {
+			later = append(later, run)
 		}
 	}
 	var err error
@@ -314,18 +317,13 @@ func (l *lifecycle) turn(batch []any) {
 	}
 	l.logNotes(out.Notes)
 	if err == nil {
-		for _, run := range out.Runs {
-			if !run.Early {
-				l.launch(run)
-			}
+		for _, run := range later {
+			l.launch(run)
 		}
 	} else {
 		// The transitions are not durable, so the methods must not run;
 		// report them failed so the engine's view stays consistent.
-		for _, run := range out.Runs {
-			if run.Early {
-				continue // already running; it reports itself
-			}
+		for _, run := range later {
 			ev := engine.MethodDone{Resource: run.Resource, Method: run.Method, Reason: "not started: " + err.Error()}
 			go func() { l.in <- doneMsg{ev} }()
 		}

@@ -369,15 +369,15 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 	// way: ONLINE recorded, the resource is adopted and its monitor
 	// restarted; not recorded, it is still STARTING, so it is stopped and
 	// started again.
+	final := model.RStateOnline
+	if !r.Monitored {
+		final = model.RStateOnlineNotMonitored
+	}
 	r.startStep, r.checked = 0, false
+	s.setRes(out, r, final, "", "")
 	if r.Monitored && r.Has(MonitorStart) {
-		s.setRes(out, r, model.RStateOnline, "", "")
 		s.dispatch(out, r, MonitorStart, "monitor")
-		out.Runs[len(out.Runs)-1].Early = true
-	} else if r.Monitored {
-		s.setRes(out, r, model.RStateOnline, "", "")
-	} else {
-		s.setRes(out, r, model.RStateOnlineNotMonitored, "", "")
+		out.Runs[len(out.Runs)-1].Early = true // the Run dispatch just added
 	}
 	// Restart dependencies: a dependent already online restarts when its
 	// dependee (re)starts.
