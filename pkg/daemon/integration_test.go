@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -210,6 +211,25 @@ func TestPeerCredentials(t *testing.T) {
 	}
 }
 
+// lockedBuffer holds a child's output, which exec's copying goroutine
+// writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // TestEventsFollow watches `rgmadm events` while another client changes
 // things: configuration and status changes both arrive, filtered.
 func TestEventsFollow(t *testing.T) {
@@ -217,7 +237,7 @@ func TestEventsFollow(t *testing.T) {
 	setup(t, d)
 	cmd := exec.Command(filepath.Join(d.Bin, "rgmadm"), "events", "-r", "web-rs", "-n", "2", "-o", "json")
 	cmd.Env = d.Env()
-	var out strings.Builder
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -262,7 +282,7 @@ func TestEventsFollowGroup(t *testing.T) {
 	setup(t, d)
 	cmd := exec.Command(filepath.Join(d.Bin, "rgmadm"), "events", "-g", "web-rg", "-n", "200", "-o", "json")
 	cmd.Env = d.Env()
-	var out strings.Builder
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -27,9 +27,12 @@ import (
 // those wake-ups cost more than the query. So one thread, locked and
 // blocked in poll(2) on the listener, accepts, reads the first request,
 // and answers it at once if it is a get or a ping (fast, read-only, never
-// blocking). Everything else, and the rest of every connection, is handed
-// to serveConn's goroutine exactly as before; nothing a client can send
-// holds the lane longer than laneWait.
+// blocking). Any other first request (an rgmadm verb) is served on the
+// same thread too, as a follower: it first starts a new goroutine to lead,
+// that is, to accept, then answers and carries on with the connection as
+// serveConn would, so the verb waits for no wake-up either. The rest of a
+// get's connection goes to a goroutine of its own; nothing a client can
+// send holds the leader longer than laneWait.
 const (
 	// laneWait bounds the wait for a new connection's first request;
 	// our clients write it right after connecting.
@@ -66,9 +69,6 @@ func pollMs(d time.Duration) int {
 
 // lane accepts on lfd until ctx ends (nil) or accepting fails for good.
 func (s *Server) lane(ctx context.Context, lfd int, conns *sync.WaitGroup) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-
 	// ctx's end is a byte in a pipe the lane polls along with lfd.
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
@@ -91,26 +91,41 @@ func (s *Server) lane(ctx context.Context, lfd int, conns *sync.WaitGroup) error
 		syscall.Close(p[1])
 		mu.Unlock()
 	}()
+	l := &laneConn{s: s, ctx: ctx, conns: conns, lfd: lfd, stopFD: p[0], done: make(chan error, 1)}
+	go l.lead()
+	return <-l.done
+}
 
-	l := &laneConn{s: s, ctx: ctx, conns: conns, buf: make([]byte, laneRead)}
+// lead accepts until ctx ends or accepting fails for good, and then says
+// so on l.done; or until a connection's first request is one the lane
+// does not answer (a lifecycle verb, say). Then it starts a new leader and
+// carries on with that connection itself, so the request is served on the
+// thread that read it, without waking another.
+func (l *laneConn) lead() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	buf := make([]byte, laneRead) // first requests are read here
 	var backoff time.Duration
 	for {
-		fds := []unix.PollFd{{Fd: int32(p[0]), Events: unix.POLLIN}, {Fd: int32(lfd), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(l.stopFD), Events: unix.POLLIN}, {Fd: int32(l.lfd), Events: unix.POLLIN}}
 		wait := time.Duration(-1)
 		if backoff > 0 {
 			wait, fds = backoff, fds[:1]
 		}
 		// unix.Poll blocks this thread in the kernel, not in Go's poller.
 		if _, err := unix.Poll(fds, pollMs(wait)); err != nil && err != unix.EINTR {
-			return os.NewSyscallError("poll", err)
+			l.done <- os.NewSyscallError("poll", err)
+			return
 		}
-		if ctx.Err() != nil {
-			return nil
+		if l.ctx.Err() != nil {
+			l.done <- nil
+			return
 		}
 		if len(fds) > 1 && fds[1].Revents&unix.POLLNVAL != 0 {
-			return errors.New("accept: listener closed under the server")
+			l.done <- errors.New("accept: listener closed under the server")
+			return
 		}
-		nfd, _, err := syscall.Accept4(lfd, syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK)
+		nfd, _, err := syscall.Accept4(l.lfd, syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK)
 		if err != nil {
 			switch {
 			case err == syscall.EAGAIN, err == syscall.EINTR, err == syscall.ECONNABORTED:
@@ -118,28 +133,40 @@ func (s *Server) lane(ctx context.Context, lfd int, conns *sync.WaitGroup) error
 				// Out of file descriptors and the like: the daemon must
 				// carry on, so wait for connections to finish.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.logger().Warn("accept failed; retrying", "err", err, "in", backoff)
+				l.s.logger().Warn("accept failed; retrying", "err", err, "in", backoff)
 			default:
-				return &net.OpError{Op: "accept", Net: "unix", Err: os.NewSyscallError("accept4", err)}
+				l.done <- &net.OpError{Op: "accept", Net: "unix", Err: os.NewSyscallError("accept4", err)}
+				return
 			}
 			continue
 		}
 		backoff = 0
-		l.first(nfd)
+		if c := l.first(nfd, buf); c != nil {
+			l.conns.Add(1)
+			defer l.conns.Done()
+			go l.lead()
+			runtime.UnlockOSThread()
+			c()
+			return
+		}
 	}
 }
 
-// laneConn is the lane's state for the connection at hand.
+// laneConn is what successive lane leaders share.
 type laneConn struct {
-	s     *Server
-	ctx   context.Context
-	conns *sync.WaitGroup
-	buf   []byte // the first request is read here
+	s      *Server
+	ctx    context.Context
+	conns  *sync.WaitGroup
+	lfd    int        // the listener
+	stopFD int        // readable once ctx has ended
+	done   chan error // the last leader's result
 }
 
 // first reads nfd's first request and answers it if it is a get or a
-// ping; the connection then goes to serveConn's goroutine.
-func (l *laneConn) first(nfd int) {
+// ping; the connection then goes to a goroutine of its own. Otherwise it
+// returns the rest of the connection, first request included, for the
+// caller to carry on with once another leads.
+func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 	peer := Peer{PID: -1, UID: -1, GID: -1}
 	if cred, err := peercred.OfFD(nfd); err == nil {
 		peer = Peer(cred)
@@ -148,7 +175,7 @@ func (l *laneConn) first(nfd int) {
 	}
 	n, line := 0, []byte(nil)
 	deadline := time.Now().Add(laneWait) // for the whole request: a trickle must not hold the lane
-	for n < len(l.buf) {
+	for n < len(buf) {
 		left := time.Until(deadline)
 		if left <= 0 {
 			break
@@ -159,41 +186,62 @@ func (l *laneConn) first(nfd int) {
 		} else if err != nil || ready == 0 {
 			break // slow or odd peer: serveConn waits for it, not the lane
 		}
-		m, err := syscall.Read(nfd, l.buf[n:])
+		m, err := syscall.Read(nfd, buf[n:])
 		if err == syscall.EINTR || err == syscall.EAGAIN {
 			continue
 		}
 		if err != nil || m == 0 {
 			// Gone before a whole request: nobody to answer.
 			syscall.Close(nfd)
-			return
+			return nil
 		}
 		n += m
-		if i := bytes.IndexByte(l.buf[:n], '\n'); i >= 0 {
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
 			if i == n-1 { // more than one request at once: keep their order
-				line = l.buf[:i]
+				line = buf[:i]
 			}
 			break
 		}
 	}
 	var req *wire.Request
 	if line != nil {
-		if r, err := wire.DecodeRequest(line); err == nil && (r.Op == wire.OpGet || r.Op == wire.OpPing) {
-			req = r
+		req, _ = wire.DecodeRequest(line) // a bad one is converse's to answer
+	}
+	switch {
+	case req != nil && (req.Op == wire.OpGet || req.Op == wire.OpPing):
+		if c, unsent := l.answer(nfd, peer, req); c != nil {
+			l.conns.Go(func() { l.s.converse(l.ctx, c, peer, nil, unsent) })
+		}
+		return nil
+	case req != nil && l.s.Streams[req.Op] == nil:
+		return func() {
+			if c, unsent := l.answer(nfd, peer, req); c != nil {
+				l.s.converse(l.ctx, c, peer, nil, unsent)
+			}
+		}
+	default:
+		read := bytes.Clone(buf[:n])
+		return func() {
+			if c := l.conn(nfd); c != nil {
+				l.s.converse(l.ctx, c, peer, read, nil)
+			}
 		}
 	}
-	if req == nil {
-		l.handOff(nfd, peer, bytes.Clone(l.buf[:n]), nil)
-		return
-	}
+}
+
+// answer serves req, a connection's first request, on nfd itself, and
+// then makes the connection one on Go's poller for converse, with the end
+// of the reply that did not fit in the socket at once. The reply goes
+// first: the poller's bookkeeping is not what the client waits for.
+func (l *laneConn) answer(nfd int, peer Peer, req *wire.Request) (net.Conn, []byte) {
 	log := l.s.logger().With("pid", peer.PID, "uid", peer.UID)
 	rep := l.s.handle(l.ctx, log, peer, req)
 	fw := &fdWriter{fd: nfd}
 	if err := l.s.writeReply(log, wire.NewWriter(fw), req.Op, rep); err != nil {
 		syscall.Close(nfd)
-		return
+		return nil, nil
 	}
-	l.handOff(nfd, peer, nil, fw.unsent)
+	return l.conn(nfd), fw.unsent
 }
 
 // fdWriter writes to a non-blocking socket what fits now and keeps the
@@ -220,15 +268,14 @@ func (w *fdWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// handOff gives nfd to a goroutine of its own, which carries on with what
-// the lane read and did not answer, and what it could not write.
-func (l *laneConn) handOff(nfd int, peer Peer, read, unsent []byte) {
+// conn turns nfd into a connection on Go's poller, for converse.
+func (l *laneConn) conn(nfd int) net.Conn {
 	f := os.NewFile(uintptr(nfd), "rgmd-client")
 	c, err := net.FileConn(f) // a dup registered with the poller
 	f.Close()
 	if err != nil {
 		l.s.logger().Warn("cannot serve a connection", "err", err)
-		return
+		return nil
 	}
-	l.conns.Go(func() { l.s.converse(l.ctx, c, peer, read, unsent) })
+	return c
 }

@@ -659,6 +659,44 @@ func TestLaneFirstRequestOtherThanGet(t *testing.T) {
 	}
 }
 
+// A first request the lane does not answer is served on the lane's thread,
+// which hands accepting to a new one first: clients whose requests block
+// hold up nobody, and shutdown still waits for them.
+func TestLaneBusyFirstRequests(t *testing.T) {
+	release := make(chan struct{})
+	h := toyHandlers()
+	h["block"] = func(ctx context.Context, _ daemon.Peer, args json.RawMessage) (any, error) {
+		if string(args) == `"forever"` {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		<-release
+		return "released", nil
+	}
+	s := serve(t, &daemon.Server{Handlers: h})
+	forever := dialRaw(t, s.path)
+	forever.send(`{"v":1,"id":1,"op":"block","args":"forever"}` + "\n")
+	var blocked []*raw
+	for i := 0; i < 3; i++ {
+		r := dialRaw(t, s.path)
+		r.send(`{"v":1,"id":2,"op":"block","args":"x"}` + "\n")
+		blocked = append(blocked, r)
+		stillServes(t, s.path)
+	}
+	r := dialRaw(t, s.path)
+	r.send(getLine(3, "g"))
+	if rep := r.reply(); !strings.Contains(string(rep.Data), "g/T") {
+		t.Errorf("get while others block: %+v", rep)
+	}
+	close(release)
+	for _, r := range blocked {
+		if rep := r.reply(); rep.ID != 2 || string(rep.Data) != `"released"` {
+			t.Errorf("blocked request: %+v", rep)
+		}
+	}
+	s.stop() // with a request still blocked until shutdown
+}
+
 // plainListener hides the *net.UnixListener, so Serve uses its accept loop.
 type plainListener struct{ net.Listener }
 

@@ -211,7 +211,7 @@ func (c *Config) CreateGroup(name string, props map[string]string) error {
 		return scha.Errorf(scha.ErrRG, "resource group %q already exists", name)
 	}
 	vals := map[string]string{}
-	for _, d := range rgProps {
+	for _, d := range rgProps() {
 		if d.Default != nil {
 			vals[d.Name] = *d.Default
 		}
@@ -453,7 +453,7 @@ func (rt *ResourceType) EffectiveParams() []PropDecl {
 		declared[strings.ToLower(d.Name)] = d
 	}
 	var out []PropDecl
-	for _, p := range resourceProps {
+	for _, p := range resourceProps() {
 		d, isDeclared := declared[strings.ToLower(p.Name)]
 		switch {
 		case isDeclared:

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // presence says when a standard resource property exists on a resource.
 type presence int
@@ -33,10 +36,14 @@ var (
 	RGModeValues       = []string{"Failover", "Scalable"}
 )
 
+// The property tables are built on first use: rgmadm and the scha_*
+// commands link this package for its types, and a fresh process should
+// not pay for tables it never reads.
+
 // rtProps is the standard resource-type property table (rt_properties(5)).
 // Values the RTR file may set are Tunable NONE (types are not changed after
 // registration); Installed_nodes and RT_system are the administrator's.
-var rtProps = func() []PropDecl {
+var rtProps = sync.OnceValue(func() []PropDecl {
 	p := []PropDecl{
 		{Name: "Resource_type", Type: TypeString},
 		{Name: "Vendor_id", Type: TypeString, Default: sp("")},
@@ -61,39 +68,41 @@ var rtProps = func() []PropDecl {
 		PropDecl{Name: "RT_system", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
 		PropDecl{Name: "Resource_list", Type: TypeStringArray, QueryOnly: true},
 	)
-}()
+})
 
 // rgProps is the standard resource-group property table (rg_properties(5)).
 // Nodelist has no static default: a new group gets every cluster node.
-var rgProps = []PropDecl{
-	{Name: "Auto_start_on_new_cluster", Type: TypeBoolean, Default: sp("TRUE"), Tunable: TunableAnytime},
-	{Name: "Desired_primaries", Type: TypeInt, Default: sp("1"), Min: ip(0), Tunable: TunableAnytime},
-	{Name: "Maximum_primaries", Type: TypeInt, Default: sp("1"), Min: ip(1), Tunable: TunableAnytime},
-	{Name: "Failback", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
-	{Name: "Global_resources_used", Type: TypeStringArray, Default: sp("*"), Tunable: TunableAnytime},
-	{Name: "Implicit_network_dependencies", Type: TypeBoolean, Default: sp("TRUE"), Tunable: TunableAnytime},
-	{Name: "Nodelist", Type: TypeStringArray, Tunable: TunableAnytime},
-	{Name: "Pathprefix", Type: TypeString, Default: sp(""), Tunable: TunableAnytime},
-	{Name: "Pingpong_interval", Type: TypeInt, Default: sp("3600"), Min: ip(0), Tunable: TunableAnytime},
-	{Name: "RG_dependencies", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
-	{Name: "RG_affinities", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
-	{Name: "RG_mode", Type: TypeEnum, EnumList: RGModeValues, Tunable: TunableAtCreation},
-	{Name: "RG_description", Type: TypeString, Default: sp(""), Tunable: TunableAnytime},
-	{Name: "RG_project_name", Type: TypeString, Default: sp("default"), Tunable: TunableAnytime},
-	{Name: "RG_system", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
-	{Name: "RG_slm_type", Type: TypeString, Default: sp("manual"), Tunable: TunableAnytime},
-	{Name: "RG_slm_pset_type", Type: TypeString, Default: sp("default"), Tunable: TunableAnytime},
-	{Name: "RG_slm_cpu_shares", Type: TypeInt, Default: sp("1"), Min: ip(1), Tunable: TunableAnytime},
-	{Name: "RG_slm_pset_min", Type: TypeInt, Default: sp("0"), Min: ip(0), Tunable: TunableAnytime},
-	{Name: "RG_is_frozen", Type: TypeBoolean, Default: sp("FALSE"), QueryOnly: true},
-	{Name: "Suspend_automatic_recovery", Type: TypeBoolean, Default: sp("FALSE"), QueryOnly: true},
-	{Name: "Resource_list", Type: TypeStringArray, QueryOnly: true},
-}
+var rgProps = sync.OnceValue(func() []PropDecl {
+	return []PropDecl{
+		{Name: "Auto_start_on_new_cluster", Type: TypeBoolean, Default: sp("TRUE"), Tunable: TunableAnytime},
+		{Name: "Desired_primaries", Type: TypeInt, Default: sp("1"), Min: ip(0), Tunable: TunableAnytime},
+		{Name: "Maximum_primaries", Type: TypeInt, Default: sp("1"), Min: ip(1), Tunable: TunableAnytime},
+		{Name: "Failback", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
+		{Name: "Global_resources_used", Type: TypeStringArray, Default: sp("*"), Tunable: TunableAnytime},
+		{Name: "Implicit_network_dependencies", Type: TypeBoolean, Default: sp("TRUE"), Tunable: TunableAnytime},
+		{Name: "Nodelist", Type: TypeStringArray, Tunable: TunableAnytime},
+		{Name: "Pathprefix", Type: TypeString, Default: sp(""), Tunable: TunableAnytime},
+		{Name: "Pingpong_interval", Type: TypeInt, Default: sp("3600"), Min: ip(0), Tunable: TunableAnytime},
+		{Name: "RG_dependencies", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
+		{Name: "RG_affinities", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
+		{Name: "RG_mode", Type: TypeEnum, EnumList: RGModeValues, Tunable: TunableAtCreation},
+		{Name: "RG_description", Type: TypeString, Default: sp(""), Tunable: TunableAnytime},
+		{Name: "RG_project_name", Type: TypeString, Default: sp("default"), Tunable: TunableAnytime},
+		{Name: "RG_system", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
+		{Name: "RG_slm_type", Type: TypeString, Default: sp("manual"), Tunable: TunableAnytime},
+		{Name: "RG_slm_pset_type", Type: TypeString, Default: sp("default"), Tunable: TunableAnytime},
+		{Name: "RG_slm_cpu_shares", Type: TypeInt, Default: sp("1"), Min: ip(1), Tunable: TunableAnytime},
+		{Name: "RG_slm_pset_min", Type: TypeInt, Default: sp("0"), Min: ip(0), Tunable: TunableAnytime},
+		{Name: "RG_is_frozen", Type: TypeBoolean, Default: sp("FALSE"), QueryOnly: true},
+		{Name: "Suspend_automatic_recovery", Type: TypeBoolean, Default: sp("FALSE"), QueryOnly: true},
+		{Name: "Resource_list", Type: TypeStringArray, QueryOnly: true},
+	}
+})
 
 // resourceProps is the standard resource property table (r_properties(5)).
 // Per-node values (Resource_state, Status, On_off_switch, ...) live in
 // RNode, not here.
-var resourceProps = func() []stdProp {
+var resourceProps = sync.OnceValue(func() []stdProp {
 	p := []stdProp{
 		{PropDecl: PropDecl{Name: "R_description", Type: TypeString, Default: sp(""), Tunable: TunableAnytime}},
 		{PropDecl: PropDecl{Name: "Type_version", Type: TypeString, QueryOnly: true}},
@@ -124,7 +133,7 @@ var resourceProps = func() []stdProp {
 		})
 	}
 	return p
-}()
+})
 
 func lookup(decls []PropDecl, name string) (PropDecl, bool) {
 	for _, d := range decls {
@@ -136,22 +145,22 @@ func lookup(decls []PropDecl, name string) (PropDecl, bool) {
 }
 
 // RTProps returns the standard resource-type properties.
-func RTProps() []PropDecl { return append([]PropDecl(nil), rtProps...) }
+func RTProps() []PropDecl { return append([]PropDecl(nil), rtProps()...) }
 
 // RGProps returns the standard resource-group properties.
-func RGProps() []PropDecl { return append([]PropDecl(nil), rgProps...) }
+func RGProps() []PropDecl { return append([]PropDecl(nil), rgProps()...) }
 
 // LookupRTProp finds a standard resource-type property, in any case.
-func LookupRTProp(name string) (PropDecl, bool) { return lookup(rtProps, name) }
+func LookupRTProp(name string) (PropDecl, bool) { return lookup(rtProps(), name) }
 
 // LookupRGProp finds a standard resource-group property, in any case.
-func LookupRGProp(name string) (PropDecl, bool) { return lookup(rgProps, name) }
+func LookupRGProp(name string) (PropDecl, bool) { return lookup(rgProps(), name) }
 
 // LookupResourceProp finds a standard (system-defined) resource property,
 // in any case. Conditional reports whether it exists only when an RTR file
 // declares it (or declares its method, for <method>_timeout).
 func LookupResourceProp(name string) (d PropDecl, conditional bool, ok bool) {
-	for _, p := range resourceProps {
+	for _, p := range resourceProps() {
 		if strings.EqualFold(p.Name, name) {
 			return p.PropDecl, p.presence != always, true
 		}
