@@ -72,6 +72,7 @@ type Daemon struct {
 	tracker *methods.Tracker
 	events  *Events
 	lc      atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
+	reads   readBarrier                    // held while started methods' changes are unapplied
 	seq     atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
 
 	// probes check that the loops rgmd depends on still turn; the systemd
@@ -131,7 +132,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	}
 	d.publishSeq(ln.Addr().String())
 	defer d.closeSeq()
-	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log}
+	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads}
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })
 	log.Info("rgmd ready", "node", opts.NodeName, "cluster", cluster, "socket", ln.Addr().String(), "state_dir", opts.StateDir)

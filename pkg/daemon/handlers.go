@@ -96,6 +96,16 @@ func (d *Daemon) propose(ctx context.Context, typ byte, body any) error {
 	return err
 }
 
+// proposeWritten is propose that calls written as soon as the command is
+// in the log file of a single voter (store.ProposeWritten).
+func (d *Daemon) proposeWritten(ctx context.Context, typ byte, body any, written func()) error {
+	_, err := d.store.ProposeWritten(ctx, typ, store.Encode(body), written)
+	if errors.Is(err, store.ErrUnavailable) {
+		return scha.Errorf(scha.ErrReconf, "%v", err)
+	}
+	return err
+}
+
 func (d *Daemon) ping(context.Context, Peer, json.RawMessage) (any, error) {
 	var reply wire.PingReply
 	d.machine.Read(func(c *model.Config) { reply.Cluster = c.ClusterName })

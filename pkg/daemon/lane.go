@@ -208,7 +208,7 @@ func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 		req, _ = wire.DecodeRequest(line) // a bad one is converse's to answer
 	}
 	switch {
-	case req != nil && (req.Op == wire.OpGet || req.Op == wire.OpPing):
+	case req != nil && (req.Op == wire.OpGet || req.Op == wire.OpPing) && !l.s.reads.held():
 		if c, unsent := l.answer(nfd, peer, req); c != nil {
 			l.conns.Go(func() { l.s.converse(l.ctx, c, peer, nil, unsent) })
 		}

@@ -289,7 +289,15 @@ func (l *lifecycle) turn(batch []any) {
 		}
 	}
 	// Early runs need no record of this turn's changes: they start first
-	// and run while the changes are committed; the rest wait for it.
+	// and run while the changes are committed. The rest start once the
+	// changes are in the log: on a single voter as soon as they are
+	// written, while the fsync runs (store.ProposeWritten); otherwise
+	// once committed. Requests wait meanwhile (readBarrier), so a method
+	// never reads the state from before its own start.
+	holding := len(out.Changes) > 0 && len(out.Runs) > 0
+	if holding {
+		l.d.reads.hold()
+	}
 	var later []engine.Run
 	for _, run := range out.Runs {
 		if run.Early {
@@ -299,9 +307,21 @@ func (l *lifecycle) turn(batch []any) {
 		}
 	}
 	var err error
+	var started atomic.Bool // later runs started on the write
 	if len(out.Changes) > 0 {
-		err = l.d.propose(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Changes: out.Changes})
-		if err != nil {
+		err = l.d.proposeWritten(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Changes: out.Changes}, func() {
+			started.Store(true)
+			for _, run := range later {
+				l.launch(run)
+			}
+		})
+		if holding {
+			l.d.reads.release()
+		}
+		switch {
+		case err != nil && started.Load():
+			l.log.Error("cannot record state transitions; methods already started", "changes", len(out.Changes), "err", err)
+		case err != nil:
 			l.log.Error("cannot record state transitions; methods not started", "changes", len(out.Changes), "err", err)
 		}
 	}
@@ -316,11 +336,13 @@ func (l *lifecycle) turn(batch []any) {
 		close(p)
 	}
 	l.logNotes(out.Notes)
-	if err == nil {
+	switch {
+	case started.Load(): // running already
+	case err == nil:
 		for _, run := range later {
 			l.launch(run)
 		}
-	} else {
+	default:
 		// The transitions are not durable, so the methods must not run;
 		// report them failed so the engine's view stays consistent.
 		for _, run := range later {

@@ -14,10 +14,11 @@ import (
 
 // logType registers a resource type whose every method is a script that
 // appends "METHOD RESOURCE TIME ARGS" (and "METHOD-end RESOURCE TIME") to
-// dir/log, and Start's environment to dir/env-RESOURCE. Files in dir steer
-// a method of a resource: sleep-METHOD-RES (seconds), fail-METHOD-RES
-// (exit 1), hang-METHOD-RES (never return, with a grandchild that ignores
-// SIGTERM and writes its pid to dir/grandchild).
+// dir/log, Start's environment to dir/env-RESOURCE, and the resource's
+// state as Start and Monitor_start find it to dir/state-METHOD-RESOURCE.
+// Files in dir steer a method of a resource: sleep-METHOD-RES (seconds),
+// fail-METHOD-RES (exit 1), hang-METHOD-RES (never return, with a
+// grandchild that ignores SIGTERM and writes its pid to dir/grandchild).
 func logType(t *testing.T, d *rgmtest.Daemon) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -27,9 +28,10 @@ func logType(t *testing.T, d *rgmtest.Daemon) string {
 		script := fmt.Sprintf(`#!/bin/sh
 M=%s
 D=%s
-while getopts 'cuR:T:G:r:x:g:Z:' o; do case $o in R) R=$OPTARG ;; esac; done
+while getopts 'cuR:T:G:r:x:g:Z:' o; do case $o in R) R=$OPTARG ;; G) G=$OPTARG ;; esac; done
 echo "$M $R $(date +%%s.%%N) $*" >>$D/log
 [ "$M" = Start ] && env | sort >$D/env-$R
+case $M in Start|Monitor_start) scha_resource_get -O RESOURCE_STATE -R $R -G $G >$D/state-$M-$R 2>&1 ;; esac
 [ -f $D/sleep-$M-$R ] && sleep "$(cat $D/sleep-$M-$R)"
 if [ -f $D/hang-$M-$R ]; then
 	sh -c 'trap "" TERM; echo $$ >'$D'/grandchild; while :; do sleep 1; done' &
@@ -161,6 +163,12 @@ func TestLifecycleOrderArgsParallelism(t *testing.T) {
 	for _, want := range []string{"PATH=" + d.Bin + ":", "RGM_SOCKET=" + d.Socket, "LANG=C"} {
 		if !strings.Contains(string(env), want) {
 			t.Errorf("Start's environment lacks %q:\n%s", want, env)
+		}
+	}
+	// Each method sees the state its own start recorded.
+	for m, want := range map[string]string{"Start": "STARTING", "Monitor_start": "ONLINE"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, "state-"+m+"-app")); string(b) != want+"\n" {
+			t.Errorf("%s found app %q, want %s", m, b, want)
 		}
 	}
 	st := status(t, d)

@@ -69,6 +69,10 @@ type Server struct {
 	// goroutine and a buffer forever. Optional: 0 means
 	// DefaultMessageTimeout.
 	MessageTimeout time.Duration
+
+	// reads, when set, holds every request back while the daemon's
+	// lifecycle has started methods on changes not yet applied.
+	reads *readBarrier
 }
 
 // DefaultAuthorize lets any local user read (wire.IsRead) and only root or
@@ -257,6 +261,9 @@ func (s *Server) writeReply(log *slog.Logger, w *wire.Writer, op string, rep *wi
 // handle turns a request into a reply. It is the one place where a
 // handler's error becomes a code and a message.
 func (s *Server) handle(ctx context.Context, log *slog.Logger, p Peer, req *wire.Request) *wire.Reply {
+	if err := s.reads.wait(ctx); err != nil {
+		return errorReply(req.ID, scha.ErrInternal, "rgmd is shutting down")
+	}
 	data, err := s.call(ctx, log, p, req)
 	if err != nil {
 		return errorReply(req.ID, scha.CodeOf(err), scha.DetailOf(err))

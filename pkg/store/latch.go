@@ -17,6 +17,7 @@ import (
 type latchLog struct {
 	raft.LogStore
 	failed atomic.Pointer[error]
+	early  *early // nil unless a single voter
 }
 
 func (l *latchLog) StoreLog(log *raft.Log) error { return l.StoreLogs([]*raft.Log{log}) }
@@ -24,6 +25,10 @@ func (l *latchLog) StoreLog(log *raft.Log) error { return l.StoreLogs([]*raft.Lo
 func (l *latchLog) StoreLogs(logs []*raft.Log) error {
 	if err := l.err(); err != nil {
 		return err
+	}
+	if l.early != nil {
+		l.early.arm(logs)
+		defer l.early.disarm()
 	}
 	if err := l.LogStore.StoreLogs(logs); err != nil {
 		return l.fail(err)

@@ -12,8 +12,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/migrate"
+	"github.com/hashicorp/raft-wal/segment"
+	"github.com/hashicorp/raft-wal/types"
 	"go.etcd.io/bbolt"
 )
 
@@ -63,7 +66,7 @@ func migrateBolt(dir string, log *slog.Logger) error {
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return fail(err)
 	}
-	dst, meta, err := openWAL(tmp, newHclog(log, false))
+	dst, meta, err := openWAL(tmp, newHclog(log, false), nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -91,9 +94,14 @@ func migrateBolt(dir string, log *slog.Logger) error {
 // openWAL opens the raft-wal log in dir with a metadata store of our own:
 // raft-wal v0.4.0's Close leaves its own open, and with it bolt's flock,
 // so a reopen in the same process would hang.
-func openWAL(dir string, log hclog.Logger) (*wal.WAL, *metadb.BoltMetaDB, error) {
+func openWAL(dir string, log hclog.Logger, e *early) (*wal.WAL, *metadb.BoltMetaDB, error) {
 	meta := &metadb.BoltMetaDB{}
-	w, err := wal.Open(dir, wal.WithMetaStore(meta), wal.WithLogger(log.Named("wal")))
+	var vfs types.VFS = fs.New()
+	if e != nil {
+		vfs = earlyVFS{vfs, e}
+	}
+	w, err := wal.Open(dir, wal.WithMetaStore(meta), wal.WithLogger(log.Named("wal")),
+		wal.WithSegmentFiler(segment.NewFiler(dir, vfs)))
 	if err != nil {
 		meta.Close()
 		return nil, nil, err

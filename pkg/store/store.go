@@ -103,6 +103,7 @@ type Store struct {
 	logs      *wal.WAL
 	meta      *metadb.BoltMetaDB // the log's metadata; its Close does not close it
 	latch     *latchLog
+	early     *early // nil unless a single voter
 	transport raft.Transport
 	lock      *os.File
 
@@ -152,7 +153,10 @@ func Open(cfg Config) (s *Store, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, walDir), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s.logs, s.meta, err = openWAL(filepath.Join(cfg.Dir, walDir), hl)
+	if cfg.Bind == "" {
+		s.early = &early{}
+	}
+	s.logs, s.meta, err = openWAL(filepath.Join(cfg.Dir, walDir), hl, s.early)
 	if err != nil {
 		return nil, fmt.Errorf("store: open the log in %s: %w", filepath.Join(cfg.Dir, walDir), err)
 	}
@@ -162,7 +166,7 @@ func Open(cfg Config) (s *Store, err error) {
 	}
 	// Recent entries are served from memory when raft reads them back
 	// (replication, FSM apply on followers).
-	s.latch = &latchLog{LogStore: s.logs}
+	s.latch = &latchLog{LogStore: s.logs, early: s.early}
 	logs, err := raft.NewLogCache(512, s.latch)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -255,13 +259,21 @@ func (s *Store) WaitReady(ctx context.Context) error {
 // returned. Errors that are not the Machine's wrap ErrUnavailable.
 // Concurrent proposals are batched into one disk write by raft.
 func (s *Store) Propose(ctx context.Context, typ byte, body []byte) (any, error) {
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
+	return s.propose(ctx, command(typ, body))
+}
+
+// command is a log entry's data: the type, then the body.
+func command(typ byte, body []byte) []byte {
 	data := make([]byte, 1+len(body))
 	data[0] = typ
 	copy(data[1:], body)
+	return data
+}
 
+func (s *Store) propose(ctx context.Context, data []byte) (any, error) {
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	f := s.raft.Apply(data, timeoutOf(ctx))
 	var err error
 	if ctx.Done() == nil {
