@@ -89,15 +89,12 @@ func (d *Daemon) read(f func(c *model.Config) (any, error)) (any, error) {
 // the log being unavailable (not leader, shutting down) is SCHA_ERR_RECONF,
 // which Solaris scripts already treat as "retry".
 func (d *Daemon) propose(ctx context.Context, typ byte, body any) error {
-	_, err := d.store.Propose(ctx, typ, store.Encode(body))
-	if errors.Is(err, store.ErrUnavailable) {
-		return scha.Errorf(scha.ErrReconf, "%v", err)
-	}
-	return err
+	return d.proposeWritten(ctx, typ, body, nil)
 }
 
-// proposeWritten is propose that calls written as soon as the command is
-// in the log file of a single voter (store.ProposeWritten).
+// proposeWritten is propose that also calls written, if not nil, as soon
+// as the command is in the log file of a single voter
+// (store.ProposeWritten).
 func (d *Daemon) proposeWritten(ctx context.Context, typ byte, body any, written func()) error {
 	_, err := d.store.ProposeWritten(ctx, typ, store.Encode(body), written)
 	if errors.Is(err, store.ErrUnavailable) {

@@ -157,16 +157,16 @@ func (f earlyFile) Sync() error {
 	return f.WritableFile.Sync()
 }
 
-// ProposeWritten is Propose that also calls written once the command is in
-// the log file of a single voter and only its fsync is outstanding: see
-// early. written runs on raft's goroutine, in the middle of its write, so
+// ProposeWritten is Propose that also calls written (unless nil) once the
+// command is in the log file of a single voter and only its fsync is
+// outstanding: see early. written runs on raft's goroutine, in the middle of its write, so
 // it must only start things, never wait. It is called at most once, and
 // not at all with more voters or when the command never reaches the file;
 // when it was called and ProposeWritten then fails, the command may or may
 // not be in the log after a restart.
 func (s *Store) ProposeWritten(ctx context.Context, typ byte, body []byte, written func()) (any, error) {
 	data := command(typ, body)
-	if s.early != nil {
+	if s.early != nil && written != nil {
 		defer s.early.wait(data, written)()
 	}
 	return s.propose(ctx, data)
