@@ -432,8 +432,8 @@ done`
 	if err != nil {
 		fail("bash loop: %v", err)
 	}
-	// $EPOCHREALTIME is seconds with six decimals; the decimal point
-	// follows the locale, so any non-digit separates.
+	// $EPOCHREALTIME is seconds with six decimals: without its decimal
+	// point (whose character follows the locale) it is microseconds.
 	micros := func(s string) int64 {
 		v, err := strconv.ParseInt(strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
