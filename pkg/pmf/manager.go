@@ -354,8 +354,8 @@ func (m *Manager) drop(t *tag, why string) {
 	if m.tags[t.spec.Tag] == t {
 		delete(m.tags, t.spec.Tag)
 	}
+	m.forget(t) // before gone: a Stop that waited finds the record removed
 	close(t.gone)
-	m.forget(t)
 	m.log().Info("pmf: nametag dropped", "tag", t.spec.Tag, "reason", why)
 	if m.Gone != nil {
 		m.Gone(t.spec, why, !t.stopping)
