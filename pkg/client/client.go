@@ -103,7 +103,11 @@ func (c *Client) Call(ctx context.Context, op string, args any, out any) error {
 			return &scha.Error{Code: scha.ErrInval, Detail: fmt.Sprintf("encoding arguments of %s: %v", op, err)}
 		}
 	}
+	return c.call(ctx, op, raw, out)
+}
 
+// call is Call with the arguments encoded.
+func (c *Client) call(ctx context.Context, op string, raw json.RawMessage, out any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastID++
@@ -135,8 +139,12 @@ func (c *Client) Ping(ctx context.Context) (*wire.PingReply, error) {
 
 // Get runs one scha_*_get query.
 func (c *Client) Get(ctx context.Context, args wire.GetArgs) (*wire.GetReply, error) {
+	// Encoded here rather than by Call, whose test for a hand-written
+	// encoder is a dynamic interface conversion: the runtime's first one
+	// of a kind writes to its itab table, a page fault a fresh scha_*
+	// command would pay for nothing.
 	var rep wire.GetReply
-	if err := c.Call(ctx, wire.OpGet, &args, &rep); err != nil {
+	if err := c.call(ctx, wire.OpGet, args.AppendJSON(make([]byte, 0, wire.SmallMessage)), &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -179,7 +187,7 @@ func (c *Client) roundTrip(ctx context.Context, req *wire.Request) (*wire.Reply,
 
 	for retried := false; ; retried = true {
 		reused := c.conn != nil
-		if reused && (c.r.Buffered() > 0 || (time.Since(c.lastReply) > peekIdle && !c.peek.peerOpen())) {
+		if reused && (c.r.Buffered() > 0 || (time.Since(c.lastReply) > peekIdle && !c.peerOpen())) {
 			c.closeConn()
 			reused = false
 		}
@@ -249,10 +257,25 @@ func (c *Client) dial(ctx context.Context, deadline time.Time) error {
 	}
 	c.conn = conn
 	c.dials++
-	c.r = wire.NewReplyReader(conn)
-	c.w = wire.NewWriter(conn)
-	c.peek = newPeeker(conn)
+	if uc, ok := conn.(*unixConn); ok {
+		// From the concrete type, the compiler knows the io.Reader and
+		// io.Writer; from the Conn interface, the runtime would look
+		// them up (see Get).
+		c.r, c.w = wire.NewReplyReader(uc), wire.NewWriter(uc)
+	} else {
+		c.r, c.w = wire.NewReplyReader(conn), wire.NewWriter(conn)
+	}
 	return nil
+}
+
+// peerOpen peeks at the connection (see peeker), made on first need: a
+// command that asks once never needs it, and making it costs a dynamic
+// interface conversion (see Get).
+func (c *Client) peerOpen() bool {
+	if c.peek == nil {
+		c.peek = newPeeker(c.conn)
+	}
+	return c.peek.peerOpen()
 }
 
 func (c *Client) closeConn() {

@@ -11,7 +11,7 @@ import (
 // checked here so that the only write errors left are I/O ones.
 func marshalArgs(args any) (json.RawMessage, error) {
 	if raw, ok := args.(json.RawMessage); ok {
-		if !json.Valid(raw) {
+		if !wire.Valid(raw) {
 			return nil, errors.New("invalid JSON")
 		}
 		return raw, nil

@@ -106,6 +106,46 @@ func (a *WaitArgs) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// scha_resource_setstatus and scha_control send one SetStatusArgs or
+// ControlArgs: encoding/json's reflection would be most of the command's
+// own time.
+
+// AppendJSON appends a's JSON encoding to b: what json.Marshal gives,
+// except that <, > and & are not escaped for HTML.
+func (a *SetStatusArgs) AppendJSON(b []byte) []byte {
+	if a == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"resource":`...)
+	b = appendString(b, a.Resource)
+	if a.Group != "" {
+		b = append(b, `,"group":`...)
+		b = appendString(b, a.Group)
+	}
+	b = append(b, `,"status":`...)
+	b = appendString(b, a.Status)
+	if a.Message != nil {
+		b = append(b, `,"msg":`...)
+		b = appendString(b, *a.Message)
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends a's JSON encoding to b: what json.Marshal gives,
+// except that <, > and & are not escaped for HTML.
+func (a *ControlArgs) AppendJSON(b []byte) []byte {
+	if a == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"tag":`...)
+	b = appendString(b, a.Tag)
+	b = append(b, `,"resource":`...)
+	b = appendString(b, a.Resource)
+	b = append(b, `,"group":`...)
+	b = appendString(b, a.Group)
+	return append(b, '}')
+}
+
 func appendStrings(b []byte, ss []string) []byte {
 	if ss == nil {
 		return append(b, "null"...)
@@ -164,7 +204,7 @@ func decodeFast(data []byte, out any) bool {
 // into runs fast on a zero T and stores the result in out if it succeeds.
 func into[T any](data []byte, out *T, fast func([]byte, *T) bool) bool {
 	var v T
-	if !json.Valid(data) || !fast(data, &v) {
+	if !Valid(data) || !fast(data, &v) {
 		return false
 	}
 	*out = v

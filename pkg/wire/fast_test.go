@@ -27,7 +27,11 @@ func TestAppendJSON(t *testing.T) {
 	}
 	msgs = append(msgs, &LifecycleArgs{}, &LifecycleArgs{Name: "web-rg"}, &LifecycleArgs{Name: "g\"<é>", Node: "n1"},
 		&WaitArgs{}, &WaitArgs{Groups: []string{}}, &WaitArgs{Groups: []string{"a", "b\\"}, TimeoutMs: 10000}, &WaitArgs{TimeoutMs: -1})
-	msgs = append(msgs, (*GetArgs)(nil), (*GetReply)(nil), (*LifecycleArgs)(nil), (*WaitArgs)(nil))
+	msg, empty := "slow \"replies\" <é>\n", ""
+	msgs = append(msgs, &SetStatusArgs{}, &SetStatusArgs{Resource: "r", Group: "g", Status: "OK"},
+		&SetStatusArgs{Resource: "r", Status: "DEGRADED", Message: &msg}, &SetStatusArgs{Resource: "r", Group: "g", Status: "OK", Message: &empty},
+		&ControlArgs{}, &ControlArgs{Tag: "RESOURCE_RESTART", Resource: "r\x01", Group: "g"})
+	msgs = append(msgs, (*GetArgs)(nil), (*GetReply)(nil), (*LifecycleArgs)(nil), (*WaitArgs)(nil), (*SetStatusArgs)(nil), (*ControlArgs)(nil))
 	for _, m := range msgs {
 		var want strings.Builder
 		enc := json.NewEncoder(&want)
