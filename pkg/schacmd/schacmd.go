@@ -145,11 +145,8 @@ func oneLine(s string) string {
 // checkZone applies client.CheckZone to -Z.
 func (inv *invocation) checkZone() error {
 	z, _ := inv.args.get('Z')
-	if z == "" || z == "global" {
-		// CheckZone's own answer for these, without converting the
-		// client to its Getter: that dynamic conversion costs a fresh
-		// process a page fault (see client.Get).
-		return nil
+	if client.LocalZone(z) {
+		return nil // without converting the client to a Getter
 	}
 	return client.CheckZone(inv.ctx, inv.client, z)
 }
