@@ -26,14 +26,42 @@ const (
 	CmdDeleteResource byte = 10
 	CmdSetStatus      byte = 11 // StatusCmd
 	CmdSetState       byte = 12 // StateCmd: a batch of engine state transitions
+	CmdGossipKey      byte = 13 // GossipKeyCmd: the cluster's gossip key, once
+	CmdJoinToken      byte = 14 // JoinTokenCmd: a join token issued
+	CmdJoinNode       byte = 15 // JoinNodeCmd: a node joins with a token
+	CmdRemoveNode     byte = 16 // NameCmd: a node leaves the cluster
 
 	cmdIgnorable byte = 0x80
 )
 
-// InitCmd names the cluster and adds a node if it is new.
+// InitCmd names the cluster and adds a node if it is new. Addr, when
+// set, is the node's cluster address (rgmd --cluster-addr).
 type InitCmd struct {
 	Cluster string `json:"cluster"`
 	Node    string `json:"node"`
+	Addr    string `json:"addr,omitempty"`
+}
+
+// GossipKeyCmd sets the cluster's gossip key if none is set yet.
+type GossipKeyCmd struct {
+	Key []byte `json:"key"`
+}
+
+// JoinTokenCmd records a join token; Now (Unix seconds, chosen by the
+// proposer) prunes expired ones.
+type JoinTokenCmd struct {
+	Token model.JoinToken `json:"token"`
+	Now   int64           `json:"now"`
+}
+
+// JoinNodeCmd adds a node that proved it holds a join token. Now (Unix
+// seconds) is the proposer's clock, against which the token's expiry is
+// checked, so every node applies it alike.
+type JoinNodeCmd struct {
+	Node      string `json:"node"`
+	Addr      string `json:"addr"`
+	TokenHash string `json:"token_hash"`
+	Now       int64  `json:"now"`
 }
 
 // NameCmd names one object.
@@ -143,13 +171,39 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 			c.ClusterName = cmd.Cluster
 		}
 		if cmd.Node != "" && !c.HasNode(cmd.Node) {
-			if err := model.CheckName("node", cmd.Node, scha.ErrNode); err != nil {
+			if err := c.AddNode(cmd.Node); err != nil {
 				return nil, err
 			}
-			c.Nodes = append(c.Nodes, model.Node{Name: cmd.Node, ID: len(c.Nodes) + 1})
-			c.Seq++
+		}
+		if cmd.Node != "" && cmd.Addr != "" {
+			return nil, c.SetNodeAddr(cmd.Node, cmd.Addr)
 		}
 		return nil, nil
+	case CmdGossipKey:
+		cmd, err := decode[GossipKeyCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.SetGossipKey(cmd.Key)
+	case CmdJoinToken:
+		cmd, err := decode[JoinTokenCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.AddToken(cmd.Token, cmd.Now)
+	case CmdJoinNode:
+		cmd, err := decode[JoinNodeCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		_, err = c.JoinNode(cmd.Node, cmd.Addr, cmd.TokenHash, cmd.Now)
+		return nil, err
+	case CmdRemoveNode:
+		cmd, err := decode[NameCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.RemoveNode(cmd.Name)
 	case CmdRegisterType:
 		rt, err := decode[model.ResourceType](body)
 		if err != nil {

@@ -26,10 +26,12 @@ type applied struct {
 // fsm adapts a Machine to raft.FSM. raft calls Apply, Snapshot and Restore
 // from one goroutine, so the Machine never sees them concurrently.
 type fsm struct {
-	m Machine
+	m     Machine
+	index appliedIndex
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
+	defer f.index.set(l.Index)
 	if len(l.Data) == 0 {
 		// Propose never writes this; an empty entry is not the Machine's.
 		return applied{err: errors.New("store: empty log entry")}

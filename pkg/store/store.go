@@ -61,6 +61,22 @@ type Config struct {
 	Bind      string
 	Advertise string
 
+	// Stream, when set, is the network the node's raft talks over
+	// (pkg/cluster's mutual-TLS stream layer); it takes the place of
+	// Bind. Advertise is then this node's address in the configuration.
+	Stream raft.StreamLayer
+	// Join says this node joins an existing cluster: with no raft state
+	// in Dir it does not bootstrap a cluster of its own but waits for a
+	// leader to add it.
+	Join bool
+	// Forward sends a proposal made on a follower to the leader; nil
+	// means a follower refuses proposals (ErrUnavailable).
+	Forward ForwardFunc
+	// Raft timings with a network transport; 0 means the Default*.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+
 	Machine Machine
 	// Logger receives raft's own log at warn and above, or at info and
 	// above when it has debug enabled. nil means slog.Default().
@@ -105,6 +121,8 @@ type Store struct {
 	latch     *latchLog
 	early     *early // nil unless a single voter
 	transport raft.Transport
+	fsm       *fsm
+	forwardTo ForwardFunc
 	lock      *os.File
 
 	closeOnce sync.Once
@@ -128,7 +146,7 @@ func Open(cfg Config) (s *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Store{lock: lock}
+	st := &Store{lock: lock, forwardTo: cfg.Forward}
 	defer func() {
 		// Every error return sets s to nil, so release through st.
 		if err != nil {
@@ -141,7 +159,8 @@ func Open(cfg Config) (s *Store, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	hl := newHclog(logger, cfg.Bind == "")
+	single := cfg.Bind == "" && cfg.Stream == nil
+	hl := newHclog(logger, single)
 
 	if err := migrateBolt(cfg.Dir, logger); err != nil {
 		return nil, err
@@ -153,7 +172,7 @@ func Open(cfg Config) (s *Store, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, walDir), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if cfg.Bind == "" {
+	if single {
 		s.early = &early{}
 	}
 	s.logs, s.meta, err = openWAL(filepath.Join(cfg.Dir, walDir), hl, s.early)
@@ -180,14 +199,27 @@ func Open(cfg Config) (s *Store, err error) {
 		rc.SnapshotThreshold = DefaultSnapshotThreshold
 	}
 	var addr raft.ServerAddress
-	if cfg.Bind == "" {
+	switch {
+	case cfg.Stream != nil:
+		rc.HeartbeatTimeout = orDefault(cfg.HeartbeatTimeout, DefaultHeartbeatTimeout)
+		rc.ElectionTimeout = orDefault(cfg.ElectionTimeout, DefaultElectionTimeout)
+		rc.LeaderLeaseTimeout = orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
+		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
+		})
+		s.transport = t
+		addr = raft.ServerAddress(cfg.Advertise)
+		if addr == "" {
+			addr = t.LocalAddr()
+		}
+	case single:
 		rc.HeartbeatTimeout = singleHeartbeatTimeout
 		rc.ElectionTimeout = singleElectionTimeout
 		rc.LeaderLeaseTimeout = singleLeaderLeaseTimeout
 		var t *raft.InmemTransport
 		addr, t = raft.NewInmemTransport(raft.ServerAddress(cfg.NodeID))
 		s.transport = t
-	} else {
+	default:
 		t, err := newTCPTransport(cfg.Bind, cfg.Advertise, hl)
 		if err != nil {
 			return nil, err
@@ -203,7 +235,7 @@ func Open(cfg Config) (s *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if !existing {
+	if !existing && !cfg.Join {
 		// The configuration lives in the log, so on later starts it is read
 		// back from there (a changed TCP address included: this node still
 		// elects itself by ID).
@@ -217,7 +249,8 @@ func Open(cfg Config) (s *Store, err error) {
 
 	// NewRaft restores the newest snapshot; the log tail is replayed once
 	// this node leads and commits, which WaitReady waits for.
-	s.raft, err = raft.NewRaft(rc, &fsm{m: cfg.Machine}, logs, s.logs, snaps, s.transport)
+	s.fsm = &fsm{m: cfg.Machine}
+	s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.logs, snaps, s.transport)
 	if err != nil {
 		return nil, fmt.Errorf("store: start raft: %w", err)
 	}
@@ -226,7 +259,9 @@ func Open(cfg Config) (s *Store, err error) {
 
 // WaitReady returns once this node is the leader and the Machine has
 // applied every entry in the log, so after a restart its state is fully
-// rebuilt. The error wraps ErrUnavailable.
+// rebuilt; in a cluster (Config.Forward set), also once it follows a
+// known leader and has applied what that leader committed. The error
+// wraps ErrUnavailable.
 func (s *Store) WaitReady(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -245,6 +280,17 @@ func (s *Store) WaitReady(ctx context.Context) error {
 				return fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 			// Otherwise leadership moved during the barrier; wait again.
+		case raft.Follower:
+			// In a cluster, a follower is ready once it knows a leader
+			// and has applied everything the leader told it is
+			// committed.
+			if s.forwardTo != nil {
+				if a, _ := s.raft.LeaderWithID(); a != "" {
+					if ci := s.raft.CommitIndex(); ci > 0 && s.raft.AppliedIndex() >= ci {
+						return nil
+					}
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -274,22 +320,21 @@ func (s *Store) propose(ctx context.Context, data []byte) (any, error) {
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	f := s.raft.Apply(data, timeoutOf(ctx))
-	var err error
-	if ctx.Done() == nil {
-		err = f.Error()
-	} else {
-		// raft's futures don't take a context; wait for it aside.
-		done := make(chan error, 1)
-		go func() { done <- f.Error() }()
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: outcome unknown: %w", ErrUnavailable, ctx.Err())
-		}
+	if s.forwardTo != nil && s.raft.State() != raft.Leader {
+		// A follower: the leader proposes it (cluster.go).
+		return s.forward(ctx, data)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	return s.proposeLocal(ctx, data)
+}
+
+func (s *Store) proposeLocal(ctx context.Context, data []byte) (any, error) {
+	f := s.raft.Apply(data, timeoutOf(ctx))
+	if err := waitFuture(ctx, f); err != nil {
+		if s.forwardTo != nil && errors.Is(err, raft.ErrNotLeader) {
+			// Lost leadership before raft took it: nothing was written.
+			return s.forward(ctx, data)
+		}
+		return nil, err
 	}
 	r, ok := f.Response().(applied)
 	if !ok {
@@ -350,6 +395,13 @@ func (s *Store) release() error {
 		errs = append(errs, s.lock.Close()) // closing the fd drops the flock
 	}
 	return errors.Join(errs...)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // timeoutOf turns ctx's deadline into raft's enqueue timeout; 0 is none.
