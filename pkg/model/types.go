@@ -163,6 +163,9 @@ type RNode struct {
 type Node struct {
 	Name string `json:"name"`
 	ID   int    `json:"id"` // 1-based, as Solaris Cluster numbers nodes
+	// Addr is the node's cluster address (host:port), "" for a node that
+	// was never opened to peers (rgmd without --cluster-addr).
+	Addr string `json:"addr,omitempty"`
 }
 
 // Config is the whole replicated configuration.
@@ -175,4 +178,9 @@ type Config struct {
 	// Seq is the last sequence number handed out; each object whose
 	// configuration changes gets the next one.
 	Seq uint64 `json:"seq"`
+	// LastNodeID is the highest node ID ever given out, so a removed
+	// node's ID is not given to another.
+	LastNodeID int `json:"last_node_id,omitempty"`
+	// Trust holds what lets nodes join (nodes.go); never shown to clients.
+	Trust *Trust `json:"trust,omitempty"`
 }
