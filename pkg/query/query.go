@@ -23,10 +23,12 @@
 //     name, "global" meaning the local node; ALL_ZONES lists the node names,
 //     ALL_ZONES_NODEID the node's name, ZONE_LOCAL the local node name, and
 //     ALL_NONGLOBAL_ZONES[_NODEID] is empty.
-//   - There is no private interconnect: a node's private-link hostname is
-//     its node name.
-//   - The local node is UP; other configured nodes are DOWN until cluster
-//     membership exists.
+//   - There is no private interconnect of its own: a node's private-link
+//     hostname is its node name (the cluster traffic goes over the
+//     address it was started with, --cluster-addr).
+//   - The local node is UP; another configured node is UP when the
+//     cluster's membership (memberlist, as the answering node sees it)
+//     says so, and DOWN otherwise.
 //   - Load limits and ALL_PSTRINGS are empty: HARD_LOADLIMIT,
 //     SOFT_LOADLIMIT and LOADLIMIT_PROPS print nothing for any limit name.
 //   - Per-node extension properties are not stored per node yet:
@@ -58,6 +60,9 @@ type Env struct {
 	Facility int
 	// Now is the time NUM_*_RESTARTS count back from.
 	Now time.Time
+	// Up, optional, says whether another node is up (cluster
+	// membership); nil means only the local node is.
+	Up func(node string) bool
 }
 
 // DefaultFacility is LOG_DAEMON (3<<3), the facility a Solaris Cluster
@@ -509,7 +514,7 @@ func (q *querier) cluster() (*wire.GetReply, error) {
 		if err := q.checkNode(node); err != nil {
 			return nil, err
 		}
-		if node == q.env.Node {
+		if node == q.env.Node || (q.env.Up != nil && q.env.Up(node)) {
 			return q.reply(seq, scha.NodeUp), nil
 		}
 		return q.reply(seq, scha.NodeDown), nil

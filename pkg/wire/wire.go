@@ -94,7 +94,8 @@ const (
 // IsRead reports whether op only reads, so any local user may call it.
 func IsRead(op string) bool {
 	switch op {
-	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList:
+	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList,
+		OpClusterStatus, OpNodeList:
 		return true
 	}
 	return false
@@ -267,6 +268,7 @@ const (
 	EventState  = "state"  // a resource's or group's state changed on a node
 	EventStatus = "status" // a resource's Status or Status_msg changed on a node
 	EventLost   = "lost"   // the subscriber was too slow; Count events were dropped
+	EventNode   = "node"   // a node went UP or DOWN (State), as this node sees it
 )
 
 // Event is one change seen by the daemon.

@@ -1,0 +1,44 @@
+package wire
+
+// Cluster and node ops (rgmadm cluster ..., rgmadm node ...).
+const (
+	OpClusterToken  = "cluster.token"  // TokenArgs → TokenReply: a join token (admin)
+	OpClusterStatus = "cluster.status" // no args → ClusterStatus
+	OpNodeList      = "node.list"      // no args → []NodeInfo
+	OpNodeRemove    = "node.remove"    // NameArgs: take a node out of the cluster
+)
+
+// TokenArgs asks for a join token valid for TTL seconds (0: the default).
+type TokenArgs struct {
+	TTL int64 `json:"ttl,omitempty"`
+}
+
+// TokenReply is a join token: Token is the word to give `rgmd --token`.
+type TokenReply struct {
+	Token   string `json:"token"`
+	ID      string `json:"id"`
+	Expires int64  `json:"expires"` // Unix seconds
+}
+
+// NodeInfo is one node as this rgmd sees it.
+type NodeInfo struct {
+	Name   string `json:"name"`
+	ID     int    `json:"id"`
+	Addr   string `json:"addr,omitempty"`
+	State  string `json:"state"`            // UP or DOWN, as scha_cluster_get -O NODESTATE_NODE
+	Role   string `json:"role,omitempty"`   // voter, nonvoter, or "" when not in raft's configuration
+	Leader bool   `json:"leader,omitempty"` // leads the cluster now
+	Local  bool   `json:"local,omitempty"`  // the node that answered
+}
+
+// ClusterStatus is the cluster as this rgmd sees it.
+type ClusterStatus struct {
+	Cluster   string     `json:"cluster"`
+	Node      string     `json:"node"`             // the node that answered
+	Clustered bool       `json:"clustered"`        // rgmd has a cluster port
+	Addr      string     `json:"addr,omitempty"`   // this node's cluster address
+	Leader    string     `json:"leader,omitempty"` // the leader's node name, "" if none is known
+	Term      string     `json:"term,omitempty"`
+	Applied   string     `json:"applied,omitempty"` // raft's last applied index here
+	Nodes     []NodeInfo `json:"nodes"`
+}
