@@ -39,7 +39,14 @@ func (d *Daemon) applied(typ byte, body []byte) {
 		return
 	}
 	switch typ {
+	case store.CmdJoinNode, store.CmdRemoveNode:
+		d.pokeReconcile()
+		if typ == store.CmdRemoveNode {
+			d.nodeRemoved(n.Name)
+		}
+		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node + n.Name, Change: "changed"})
 	case store.CmdInit:
+		d.pokeReconcile()
 		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
 	case store.CmdSetStatus:
 		d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: n.Resource, Group: n.Group, Node: n.Node, Status: n.Status, StatusMsg: n.Msg})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/openrgm/openrgm/pkg/cluster"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/paths"
@@ -32,7 +33,15 @@ type Options struct {
 	ClusterName string // "" keeps the stored name (DefaultClusterName on first start)
 	Version     string
 	Facility    int    // syslog facility number for SYSLOG_FACILITY; 0 means 24 (daemon)
-	RaftBind    string // "" for a single voter; host:port for raft's TCP transport
+	// ClusterAddr, when set, opens the cluster port (host:port, TCP and
+	// UDP) so that other nodes can join and this node's raft log has
+	// peers; "" is a single node with no network port at all.
+	ClusterAddr      string
+	ClusterAdvertise string // the address peers dial, when not ClusterAddr
+	Join             string // a cluster node's cluster address, to join through
+	Token            string // the join token (rgmadm cluster token)
+	Gossip           cluster.GossipTiming
+	RaftTimeout      time.Duration // raft's heartbeat and election timeouts; 0: store's default
 	Logger      *slog.Logger
 	// Ready, when set, is called once the configuration is replayed and
 	// the socket accepts connections.
@@ -72,6 +81,8 @@ type Daemon struct {
 	tracker *methods.Tracker
 	events  *Events
 	lc      atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
+	cs      *clusterSide                   // nil without --cluster-addr (cluster.go)
+	stop    context.CancelCauseFunc        // ends Run with a cause (a removed node)
 	reads   readBarrier                    // held while started methods' changes are unapplied
 	seq     atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
 
@@ -90,15 +101,32 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if opts.Facility == 0 {
 		opts.Facility = 24
 	}
+	if err := clusterFlagsError(opts); err != nil {
+		return err
+	}
 	log := opts.Logger
-	d := &Daemon{opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	d := &Daemon{stop: stop, opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
 	d.machine.Applied = d.applied
 	d.machine.Changed = func() {
 		if w := d.seq.Load(); w != nil {
 			w.Bump()
 		}
 	}
-	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: log})
+	scfg := store.Config{}
+	if opts.ClusterAddr != "" {
+		var err error
+		if scfg, err = d.openCluster(ctx); err != nil {
+			if d.cs != nil && d.cs.cl != nil {
+				d.cs.cl.Close()
+			}
+			return err
+		}
+		defer d.cs.cl.Close()
+	}
+	scfg.Dir, scfg.NodeID, scfg.Machine, scfg.Logger = opts.StateDir, opts.NodeName, d.machine, log
+	st, err := store.Open(scfg)
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {
 			return fmt.Errorf("another rgmd is using state directory %s", opts.StateDir)
@@ -112,10 +140,16 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	err = st.WaitReady(readyCtx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("replaying the configuration log: %w", err)
+		return d.notReady(err)
 	}
 	if err := d.init(ctx); err != nil {
 		return err
+	}
+	if d.clustered() {
+		if err := d.finishCluster(ctx); err != nil {
+			return err
+		}
+		defer d.cs.cl.Leave(time.Second)
 	}
 	// pmf.go: re-attach to the process monitor's trees before crash
 	// recovery runs methods that call pmfadm on them; detach at exit,
@@ -145,7 +179,21 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	err = srv.Serve(ctx, ln)
 	stopSystemd()
 	log.Info("rgmd stopping")
+	if cause := context.Cause(ctx); errors.Is(cause, errRemoved) {
+		return cause
+	}
 	return err
+}
+
+// notReady explains a log that could not be replayed: a node of a cluster
+// started without its cluster port cannot reach the others.
+func (d *Daemon) notReady(err error) error {
+	if !d.clustered() {
+		if servers, serr := d.store.Servers(); serr == nil && len(servers) > 1 {
+			return fmt.Errorf("this node is one of %d nodes of a cluster: start it with its --cluster-addr", len(servers))
+		}
+	}
+	return fmt.Errorf("replaying the configuration log: %w", err)
 }
 
 // init records the cluster name and this node in the log the first time,
@@ -182,7 +230,14 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.StringVar(&opts.NodeName, "node-name", host, "this node's name")
 	fs.StringVar(&opts.ClusterName, "cluster-name", "", "the cluster's name (default: the stored name, or \""+DefaultClusterName+"\" on first start)")
 	fs.IntVar(&opts.Facility, "syslog-facility", 24, "syslog facility number reported by scha_cluster_get -O SYSLOG_FACILITY")
-	fs.StringVar(&opts.RaftBind, "raft-bind", "", "host:port for raft's TCP transport (default: single voter, no network)")
+	fs.StringVar(&opts.ClusterAddr, "cluster-addr", "", "open the cluster port on `HOST:PORT` (TCP and UDP) so nodes can join (default: a single node, no network port)")
+	fs.StringVar(&opts.ClusterAdvertise, "cluster-advertise", "", "the `HOST:PORT` other nodes reach this one at (default: --cluster-addr)")
+	fs.StringVar(&opts.Join, "join", "", "join the cluster through the node at `HOST:PORT` (its --cluster-addr); needs --token")
+	fs.StringVar(&opts.Token, "token", "", "the join `TOKEN` printed by `rgmadm cluster token` on a node of the cluster")
+	fs.DurationVar(&opts.Gossip.ProbeInterval, "gossip-probe-interval", cluster.DefaultProbeInterval, "how often each node probes another")
+	fs.DurationVar(&opts.Gossip.ProbeTimeout, "gossip-probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer")
+	fs.IntVar(&opts.Gossip.SuspicionMult, "gossip-suspicion-mult", cluster.DefaultSuspicionMult, "probe intervals a suspected node has to refute before it is DOWN")
+	fs.DurationVar(&opts.RaftTimeout, "raft-timeout", store.DefaultHeartbeatTimeout, "raft's heartbeat and election timeout: how long followers wait for a leader before electing another")
 	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
 	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
 	fs.StringVar(&opts.BootID, "boot-id", "", "boot ID to use instead of the kernel's (for tests)")

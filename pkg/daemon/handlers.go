@@ -115,7 +115,7 @@ func (d *Daemon) get(_ context.Context, _ Peer, raw json.RawMessage) (any, error
 	if err != nil {
 		return nil, err
 	}
-	env := query.Env{Node: d.opts.NodeName, Facility: d.opts.Facility, Now: time.Now()}
+	env := query.Env{Node: d.opts.NodeName, Facility: d.opts.Facility, Now: time.Now(), Up: d.nodeUp}
 	var reply *wire.GetReply
 	d.machine.Read(func(c *model.Config) { reply, err = query.Get(c, env, a) })
 	return reply, err
