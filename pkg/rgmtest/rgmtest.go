@@ -88,10 +88,13 @@ type Daemon struct {
 	Socket   string
 	StateDir string
 	Node     string
-	cmd      *exec.Cmd
-	log      *bytes.Buffer
-	logMu    *sync.Mutex
-	done     chan struct{}
+	// ClusterAddr is the node's cluster port, for a node of a Cluster.
+	ClusterAddr string
+	frozen      bool
+	cmd         *exec.Cmd
+	log         *bytes.Buffer
+	logMu       *sync.Mutex
+	done        chan struct{}
 	// shims are the process monitor supervisors seen in the state
 	// directory's records, to stop at the end (stopSupervisors).
 	shims map[int]bool

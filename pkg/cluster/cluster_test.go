@@ -1,0 +1,198 @@
+package cluster_test
+
+import (
+	"crypto/tls"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/rgmtest"
+	"github.com/openrgm/openrgm/pkg/scha"
+)
+
+// Three real rgmd on loopback: join by token, one replicated
+// configuration written from any node, every node answering per-node
+// queries about every other, liveness, and removal.
+func TestThreeNodes(t *testing.T) {
+	start := time.Now()
+	c := rgmtest.StartCluster(t, 3)
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	t.Logf("3 nodes up in %v", time.Since(start))
+
+	for _, d := range c.Nodes {
+		if got := d.MustRun("scha_cluster_get", "-O", "ALL_NODENAMES"); got != "n1\nn2\nn3\n" {
+			t.Fatalf("%s: ALL_NODENAMES = %q", d.Node, got)
+		}
+		if got := d.MustRun("scha_cluster_get", "-O", "ALL_NODEIDS"); got != "1\n2\n3\n" {
+			t.Fatalf("%s: ALL_NODEIDS = %q", d.Node, got)
+		}
+		if got := strings.TrimSpace(d.MustRun("scha_cluster_get", "-O", "NODENAME_LOCAL")); got != d.Node {
+			t.Fatalf("NODENAME_LOCAL on %s = %q", d.Node, got)
+		}
+	}
+	if got := strings.TrimSpace(n3.MustRun("scha_cluster_get", "-O", "NODEID_NODENAME", "n2")); got != "2" {
+		t.Fatalf("NODEID_NODENAME n2 = %q", got)
+	}
+
+	// A change made on a follower is forwarded to the leader, committed,
+	// and readable at once on the follower that made it and soon on all.
+	n2.MustRun("rgmadm", "rt", "register", helloRTR())
+	n3.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=n1,n2,n3")
+	n2.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port=8080")
+	n3.MustRun("rgmadm", "rs", "set", "web-rs", "-x", "Port=8081")
+	if got := n3.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "web-rs", "-G", "web-rg", "Port"); got != "INT\n8081\n" {
+		t.Fatalf("on the follower that wrote it: %q", got)
+	}
+	for _, d := range c.Nodes {
+		waitOutput(t, d, "INT\n8081\n", "scha_resource_get", "-O", "EXTENSION", "-R", "web-rs", "-G", "web-rg", "Port")
+		// Per-node state of any node, from any node.
+		waitOutput(t, d, "OFFLINE\n", "scha_resource_get", "-O", "RESOURCE_STATE_NODE", "-R", "web-rs", "-G", "web-rg", "n3")
+	}
+	// A refusal on the leader comes back with its code through a follower.
+	r := n2.Run("rgmadm", "rg", "create", "web-rg")
+	if r.Code == 0 {
+		t.Fatalf("a second web-rg was created: %s", r.Stdout)
+	}
+
+	// Node list: three voters, one leader.
+	out := n1.MustRun("rgmadm", "-o", "table", "node", "list")
+	if strings.Count(out, "voter") != 3 || strings.Count(out, "leader") != 1 || strings.Count(out, " UP ") != 3 {
+		t.Fatalf("node list:\n%s", out)
+	}
+
+	// kill -9 of a node: DOWN on the others.
+	n3.Kill()
+	c.WaitState(n1, "n3", "DOWN")
+	c.WaitState(n2, "n3", "DOWN")
+
+	// Removing a node: out of the configuration and of raft. n3 must
+	// first leave web-rg's Nodelist... which removal does itself, as
+	// web-rg is offline there.
+	leader := leaderOf(t, n1)
+	other := n1
+	if leader == "n1" {
+		other = n2
+	}
+	other.MustRun("rgmadm", "node", "remove", "n3")
+	waitOutput(t, n1, "n1\nn2\n", "scha_cluster_get", "-O", "ALL_NODENAMES")
+	waitOutput(t, n2, "n1,n2", "rgmadm", "-o", "json", "rg", "show", "web-rg") // Nodelist lost n3
+	if r := n1.Run("scha_cluster_get", "-O", "NODESTATE_NODE", "n3"); r.Code != int(scha.ErrNode) {
+		t.Fatalf("NODESTATE_NODE of a removed node: exit %d %s", r.Code, r.Stdout)
+	}
+	// Removing the leader is refused with a reason.
+	r = other.Run("rgmadm", "node", "remove", leader)
+	if r.Code != int(scha.ErrState) || !strings.Contains(r.Stderr, "leads the cluster") {
+		t.Fatalf("removing the leader: exit %d %s", r.Code, r.Stderr)
+	}
+}
+
+// Joining with a bad token changes nothing, and the cluster keeps
+// serving.
+func TestJoinRefusals(t *testing.T) {
+	c := rgmtest.StartCluster(t, 1)
+	n1 := c.Nodes[0]
+	tok := strings.TrimSpace(n1.MustRun("rgmadm", "cluster", "token"))
+
+	// A token with a secret the cluster never issued.
+	bad := tok[:len(tok)-4] + "AAAA"
+	if bad == tok {
+		bad = tok[:len(tok)-4] + "BBBB"
+	}
+	x := rgmtest.NewNode(t, "x1")
+	r := x.RunDaemon("--cluster-addr", x.ClusterAddr, "--join", n1.ClusterAddr, "--token", bad)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "unknown join token") {
+		t.Fatalf("bad secret: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// A token for another cluster (another CA's fingerprint): the joiner
+	// refuses the server.
+	other := rgmtest.StartCluster(t, 1)
+	otok := strings.TrimSpace(other.Nodes[0].MustRun("rgmadm", "cluster", "token"))
+	r = x.RunDaemon("--cluster-addr", x.ClusterAddr, "--join", n1.ClusterAddr, "--token", otok)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "joining through") {
+		t.Fatalf("other cluster's token: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// A duplicate node name.
+	dup := rgmtest.NewNode(t, "n1")
+	r = dup.RunDaemon("--cluster-addr", dup.ClusterAddr, "--join", n1.ClusterAddr, "--token", tok)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "taken") {
+		t.Fatalf("duplicate name: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// The good token works once, then never again.
+	c.Join("y1", tok)
+	c.WaitState(n1, "y1", "UP")
+	r = rgmtest.NewNode(t, "w1").RunDaemon("--cluster-addr", rgmtest.FreeAddr(t), "--join", n1.ClusterAddr, "--token", tok)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "already used") {
+		t.Fatalf("reused token: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// The cluster still serves and lists only the nodes that joined.
+	out := n1.MustRun("scha_cluster_get", "-O", "ALL_NODENAMES")
+	if strings.Contains(out, "x1") || strings.Contains(out, "w1") {
+		t.Fatalf("refused nodes were added: %q", out)
+	}
+}
+
+// Garbage and TLS without a node certificate on the cluster port get
+// nothing; the port keeps serving its nodes.
+func TestClusterPortHostile(t *testing.T) {
+	c := rgmtest.StartCluster(t, 2)
+	n1 := c.Nodes[0]
+	for i := 0; i < 20; i++ {
+		conn, err := net.DialTimeout("tcp", n1.ClusterAddr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte("GET / HTTP/1.0\r\n\r\n\x00\x01\x02garbage"))
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 64)
+		n, _ := conn.Read(buf)
+		conn.Close()
+		if n > 0 && strings.Contains(string(buf[:n]), "n1") {
+			t.Fatalf("garbage got an answer: %q", buf[:n])
+		}
+	}
+	// TLS, but no client certificate, asking for raft.
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", n1.ClusterAddr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
+	if err == nil {
+		conn.Write([]byte{'R'})
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 1)
+		if _, err := conn.Read(buf); err == nil {
+			t.Fatal("a raft stream without a node certificate was served")
+		}
+		conn.Close()
+	}
+	// Still one cluster: a change on n2 reaches n1.
+	c.Nodes[1].MustRun("rgmadm", "rt", "register", helloRTR())
+	waitOutput(t, n1, "ORGM.hello", "scha_cluster_get", "-O", "ALL_RESOURCETYPES")
+}
+
+func helloRTR() string { return rgmtest.RepoRoot() + "/examples/hello/hello.rtr" }
+
+// waitOutput runs the command on d until its stdout contains want.
+func waitOutput(t *testing.T, d *rgmtest.Daemon, want string, name string, args ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := d.Run(name, args...)
+		if r.Code == 0 && strings.Contains(r.Stdout, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s %v never printed %q (last: exit %d %q %q)", d.Node, name, args, want, r.Code, r.Stdout, r.Stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func leaderOf(t *testing.T, d *rgmtest.Daemon) string {
+	t.Helper()
+	for _, line := range strings.Split(d.MustRun("rgmadm", "cluster", "status"), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "Leader" {
+			return f[1]
+		}
+	}
+	t.Fatal("no leader in cluster status")
+	return ""
+}
