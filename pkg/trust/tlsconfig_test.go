@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -211,8 +212,13 @@ func TestAllowSeesThePeer(t *testing.T) {
 	ca := newTestCA(t, "prod", t0.AddDate(-1, 0, 0))
 	n1 := issue(t, ca, "n1", 1, 0, t0)
 	n2 := issue(t, ca, "n2", 2, 0, t0)
-	var seen []string
+	var (
+		mu   sync.Mutex // the client's check and the server's run in two goroutines
+		seen []string
+	)
 	record := func(peer string, cert *x509.Certificate) error {
+		mu.Lock()
+		defer mu.Unlock()
 		name, id, ok := CertNode(cert)
 		if !ok || name != peer {
 			t.Errorf("allow(%q) got a certificate of %q (node %v)", peer, name, ok)
