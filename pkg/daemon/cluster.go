@@ -40,7 +40,10 @@ const (
 )
 
 // Cluster ops between nodes (pkg/cluster's requests).
-const opPropose = "propose"
+const (
+	opPropose = "propose"
+	opIndex   = "index" // → the leader's commit index (store.CatchUp)
+)
 
 type proposeArgs struct {
 	Data []byte `json:"data"`
@@ -104,7 +107,7 @@ func (d *Daemon) openCluster(ctx context.Context) (store.Config, error) {
 	if err != nil {
 		return store.Config{}, err
 	}
-	return store.Config{Stream: cs.cl.Stream(), Advertise: cs.cl.Addr(), Join: cs.joining, Forward: d.forward,
+	return store.Config{Stream: cs.cl.Stream(), Advertise: cs.cl.Addr(), Join: cs.joining, Forward: d.forward, LeaderIndex: d.leaderIndex,
 		HeartbeatTimeout: o.RaftTimeout, ElectionTimeout: o.RaftTimeout}, nil
 }
 
@@ -256,6 +259,13 @@ func (d *Daemon) forward(ctx context.Context, leader raft.ServerAddress, data []
 	return rep.Index, applyErr, nil
 }
 
+// leaderIndex is the store's IndexFunc.
+func (d *Daemon) leaderIndex(ctx context.Context, leader raft.ServerAddress) (uint64, error) {
+	var idx uint64
+	err := d.cs.cl.Call(ctx, string(leader), opIndex, nil, &idx)
+	return idx, err
+}
+
 // peerRequest answers other nodes (and joining ones).
 func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.RawMessage) (any, error) {
 	switch op {
@@ -277,6 +287,11 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
 		}
 		return proposeReply{Index: idx, Code: scha.CodeOf(applyErr), Message: scha.DetailOf(applyErr)}, nil
+	case opIndex:
+		if !d.store.IsLeader() {
+			return nil, scha.Errorf(scha.ErrReconf, "not the leader")
+		}
+		return d.store.CommitIndex(), nil
 	case cluster.OpJoin:
 		var a cluster.JoinRequest
 		if err := json.Unmarshal(body, &a); err != nil {

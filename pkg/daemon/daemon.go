@@ -167,6 +167,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	d.publishSeq(ln.Addr().String())
 	defer d.closeSeq()
 	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads}
+	if d.clustered() {
+		srv.BeforeWrite = d.store.CatchUp
+	}
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })
 	log.Info("rgmd ready", "node", opts.NodeName, "cluster", cluster, "socket", ln.Addr().String(), "state_dir", opts.StateDir)

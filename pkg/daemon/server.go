@@ -54,6 +54,10 @@ type Server struct {
 	// Authorize decides whether p may call op; its error is sent as the
 	// reply. Optional: nil means DefaultAuthorize.
 	Authorize func(p Peer, op string) error
+	// BeforeWrite, optional, runs before every op that is not a read: a
+	// follower catches up with the cluster's log there, so the change is
+	// checked against what the cluster acknowledged.
+	BeforeWrite func(ctx context.Context) error
 
 	// Logger receives connection and handler trouble. Optional: nil means
 	// slog.Default().
@@ -299,6 +303,11 @@ func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.R
 	}
 	if err := s.admit(log, p, req); err != nil {
 		return nil, err
+	}
+	if s.BeforeWrite != nil && !wire.IsRead(req.Op) {
+		if err := s.BeforeWrite(ctx); err != nil {
+			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
+		}
 	}
 	v, err := runHandler(ctx, log, h, p, req)
 	if err != nil {

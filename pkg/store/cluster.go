@@ -37,6 +37,32 @@ const forwardRetry = 10 * time.Second
 // not be reached, or is no longer the leader.
 type ForwardFunc func(ctx context.Context, leader raft.ServerAddress, data []byte) (index uint64, applyErr error, err error)
 
+// IndexFunc asks the leader for its commit index (CatchUp).
+type IndexFunc func(ctx context.Context, leader raft.ServerAddress) (uint64, error)
+
+// CatchUp returns once this node has applied everything the leader had
+// committed when CatchUp was called, so that a write checked here, or a
+// read after another node's write, sees what the cluster acknowledged.
+// On the leader, or a single node, it returns at once.
+func (s *Store) CatchUp(ctx context.Context) error {
+	if s.leaderIndex == nil || s.raft.State() == raft.Leader {
+		return nil
+	}
+	leader, _ := s.raft.LeaderWithID()
+	if leader == "" {
+		// An election: nothing newer can be committed until it ends.
+		return nil
+	}
+	idx, err := s.leaderIndex(ctx, leader)
+	if err != nil {
+		return fmt.Errorf("%w: asking the leader at %s how far the log is: %w", ErrUnavailable, leader, err)
+	}
+	return s.WaitApplied(ctx, idx)
+}
+
+// CommitIndex is this node's commit index, for a follower's CatchUp.
+func (s *Store) CommitIndex() uint64 { return s.raft.CommitIndex() }
+
 // Server is one member of the raft configuration.
 type Server struct {
 	ID      string

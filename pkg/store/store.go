@@ -72,6 +72,9 @@ type Config struct {
 	// Forward sends a proposal made on a follower to the leader; nil
 	// means a follower refuses proposals (ErrUnavailable).
 	Forward ForwardFunc
+	// LeaderIndex asks the leader for its commit index (CatchUp); nil
+	// makes CatchUp a no-op.
+	LeaderIndex IndexFunc
 	// Raft timings with a network transport; 0 means the Default*.
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
@@ -122,7 +125,8 @@ type Store struct {
 	early     *early // nil unless a single voter
 	transport raft.Transport
 	fsm       *fsm
-	forwardTo ForwardFunc
+	forwardTo   ForwardFunc
+	leaderIndex IndexFunc
 	lock      *os.File
 
 	closeOnce sync.Once
@@ -146,7 +150,7 @@ func Open(cfg Config) (s *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Store{lock: lock, forwardTo: cfg.Forward}
+	st := &Store{lock: lock, forwardTo: cfg.Forward, leaderIndex: cfg.LeaderIndex}
 	defer func() {
 		// Every error return sets s to nil, so release through st.
 		if err != nil {

@@ -1,0 +1,84 @@
+#!/bin/sh
+# A cluster of several rgmd on this machine, for trying it: node n1
+# opens the cluster on 127.0.0.1:7601, n2, n3, ... join it with a token
+# n1 issues, each on the next port. Every node has its own socket, state
+# directory and log under DIR (default /tmp/openrgm-cluster-$USER).
+#
+#   scripts/cluster.sh start [N]   start N nodes (default 3)
+#   scripts/cluster.sh stop        stop them (their state stays in DIR)
+#   scripts/cluster.sh env NODE    print the RGM_SOCKET=... line for NODE
+#
+# Then, for instance:
+#   eval $(scripts/cluster.sh env n2); bin/rgmadm node list
+set -eu
+cd "$(dirname "$0")/.."
+bin=$(pwd)/bin
+dir=${RGM_CLUSTER_DIR:-/tmp/openrgm-cluster-$(id -un)}
+base=${RGM_CLUSTER_PORT:-7601}
+
+wait_ready() { # node pid
+	tries=0
+	while ! RGM_SOCKET="$dir/$1/rgmd.sock" "$bin/rgmadm" cluster status >/dev/null 2>&1; do
+		tries=$((tries + 1))
+		if ! kill -0 "$2" 2>/dev/null || [ "$tries" -gt 300 ]; then
+			echo "rgmd $1 did not start; its log ($dir/$1/rgmd.log) says:" >&2
+			tail -n 20 "$dir/$1/rgmd.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+start_node() { # index [join-args...]
+	n=n$1
+	shift
+	mkdir -p "$dir/$n"
+	nohup "$bin/rgmd" --node-name "$n" --socket "$dir/$n/rgmd.sock" --state-dir "$dir/$n/state" \
+		--cluster-addr "127.0.0.1:$((base + ${n#n} - 1))" "$@" >>"$dir/$n/rgmd.log" 2>&1 </dev/null &
+	echo $! >"$dir/$n/rgmd.pid"
+	wait_ready "$n" "$(cat "$dir/$n/rgmd.pid")"
+}
+
+case ${1:-} in
+start)
+	count=${2:-3}
+	mkdir -p "$dir"
+	start_node 1
+	k=2
+	while [ "$k" -le "$count" ]; do
+		if [ -d "$dir/n$k/state/trust" ]; then
+			start_node "$k" # a member already: no token needed
+		else
+			tok=$(RGM_SOCKET="$dir/n1/rgmd.sock" "$bin/rgmadm" cluster token 2>/dev/null)
+			start_node "$k" --join "127.0.0.1:$base" --token "$tok"
+		fi
+		k=$((k + 1))
+	done
+	RGM_SOCKET="$dir/n1/rgmd.sock" "$bin/rgmadm" -o table node list
+	echo
+	echo "each node's socket, state and log are under $dir/NODE/"
+	echo "try: eval \$($0 env n2); $bin/rgmadm cluster status"
+	;;
+stop)
+	pids=
+	for p in "$dir"/n*/rgmd.pid; do
+		[ -f "$p" ] || continue
+		pids="$pids $(cat "$p")"
+		rm -f "$p"
+	done
+	[ -n "$pids" ] || exit 0
+	kill $pids 2>/dev/null || true
+	i=0
+	while kill -0 $pids 2>/dev/null && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	;;
+env)
+	echo "RGM_SOCKET=$dir/${2:?node name}/rgmd.sock; export RGM_SOCKET"
+	;;
+*)
+	echo "usage: $0 start [N] | stop | env NODE" >&2
+	exit 2
+	;;
+esac
