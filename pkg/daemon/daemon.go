@@ -32,7 +32,7 @@ type Options struct {
 	NodeName    string // required
 	ClusterName string // "" keeps the stored name (DefaultClusterName on first start)
 	Version     string
-	Facility    int    // syslog facility number for SYSLOG_FACILITY; 0 means 24 (daemon)
+	Facility    int // syslog facility number for SYSLOG_FACILITY; 0 means 24 (daemon)
 	// ClusterAddr, when set, opens the cluster port (host:port, TCP and
 	// UDP) so that other nodes can join and this node's raft log has
 	// peers; "" is a single node with no network port at all.
@@ -42,7 +42,7 @@ type Options struct {
 	Token            string // the join token (rgmadm cluster token)
 	Gossip           cluster.GossipTiming
 	RaftTimeout      time.Duration // raft's heartbeat and election timeouts; 0: store's default
-	Logger      *slog.Logger
+	Logger           *slog.Logger
 	// Ready, when set, is called once the configuration is replayed and
 	// the socket accepts connections.
 	Ready func()

@@ -118,16 +118,16 @@ var (
 
 // Store is an open replicated log driving one Machine.
 type Store struct {
-	raft      *raft.Raft
-	logs      *wal.WAL
-	meta      *metadb.BoltMetaDB // the log's metadata; its Close does not close it
-	latch     *latchLog
-	early     *early // nil unless a single voter
-	transport raft.Transport
-	fsm       *fsm
+	raft        *raft.Raft
+	logs        *wal.WAL
+	meta        *metadb.BoltMetaDB // the log's metadata; its Close does not close it
+	latch       *latchLog
+	early       *early // nil unless a single voter
+	transport   raft.Transport
+	fsm         *fsm
 	forwardTo   ForwardFunc
 	leaderIndex IndexFunc
-	lock      *os.File
+	lock        *os.File
 
 	closeOnce sync.Once
 	closeErr  error
