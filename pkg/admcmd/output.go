@@ -396,12 +396,30 @@ func status(inv *invocation, o *opts, _ []string) error {
 	// so columns line up across the whole picture.
 	// DESIRED is what the operator asked (ONLINE or OFFLINE), STATE what
 	// the methods achieved; a difference means work in progress or a fault.
+	if len(st.Nodes) > 1 {
+		// A cluster: the nodes, and where each group is.
+		nt := &table{paintCols: map[int]bool{2: true}}
+		nt.add("NODE", "ID", "STATE")
+		for _, n := range st.Nodes {
+			nt.add(n.Name, strconv.Itoa(n.ID), orDash(n.State))
+		}
+		inv.printTable(inv.env.Stdout, nt)
+		fmt.Fprintln(inv.env.Stdout)
+	}
 	t := &table{paintCols: map[int]bool{1: true, 3: true}}
-	t.add("GROUP/RESOURCE", "STATE", "DESIRED", "STATUS", "MESSAGE")
+	head := []string{"GROUP/RESOURCE", "STATE", "DESIRED", "STATUS", "MESSAGE"}
+	if len(st.Nodes) > 1 {
+		head = append(head, "ELSEWHERE")
+	}
+	t.add(head...)
 	for _, g := range st.Groups {
 		desired := orDash(g.Desired)
 		if g.Suspended {
 			desired += " (suspended)"
+		}
+		if len(st.Nodes) > 1 {
+			t.add(g.Name, orDash(g.State), desired, "", "", elsewhere(g.Nodes, st.Node))
+			continue
 		}
 		t.add(g.Name, orDash(g.State), desired)
 		for _, r := range g.Resources {
@@ -419,4 +437,19 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// elsewhere says where else a group is not OFFLINE: "n2 ONLINE, n3
+// PENDING_OFFLINE", or "-".
+func elsewhere(states map[string]string, local string) string {
+	var parts []string
+	for _, n := range sortedKeys(states) {
+		if n != local && states[n] != model.RGStateOffline && states[n] != model.RGStateUnmanaged {
+			parts = append(parts, n+" "+states[n])
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
 }

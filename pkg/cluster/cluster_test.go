@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"crypto/tls"
 	"net"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +197,150 @@ func leaderOf(t *testing.T, d *rgmtest.Daemon) string {
 	}
 	t.Fatal("no leader in cluster status")
 	return ""
+}
+
+// Faults: a node killed is DOWN on the others and UP again when its rgmd
+// restarts on the same state; a frozen node is DOWN while frozen and
+// comes back by itself; the leader killed, the two others elect another
+// and keep taking changes; every acknowledged change survives.
+func TestFaults(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3)
+	n1 := c.Nodes[0]
+	n1.MustRun("rgmadm", "rt", "register", helloRTR())
+	acked := 0
+	write := func(on *rgmtest.Daemon) {
+		t.Helper()
+		name := "g" + strconv.Itoa(acked+1)
+		// SCHA_ERR_RECONF means "the cluster is reconfiguring: try
+		// again", as Solaris agents do; anything else is a failure.
+		for try := 0; ; try++ {
+			r := on.Run("rgmadm", "rg", "create", name)
+			if r.Code == 0 {
+				break
+			}
+			if r.Code != int(scha.ErrReconf) || try == 100 {
+				t.Fatalf("rgmadm rg create %s on %s: exit %d: %s", name, on.Node, r.Code, r.Stderr)
+			}
+			t.Logf("rg create %s on %s: %s", name, on.Node, strings.TrimSpace(r.Stderr))
+			time.Sleep(100 * time.Millisecond)
+		}
+		acked++
+	}
+	write(n1)
+
+	// kill -9 of a follower.
+	leader := leaderOf(t, n1)
+	var victim *rgmtest.Daemon
+	for _, d := range c.Nodes {
+		if d.Node != leader {
+			victim = d
+			break
+		}
+	}
+	victim.Kill()
+	for _, d := range c.Nodes {
+		if d != victim {
+			c.WaitState(d, victim.Node, "DOWN")
+			write(d) // a majority is left: changes go on
+		}
+	}
+	victim.Start("--cluster-addr", victim.ClusterAddr) // a member: no token
+	c.WaitState(n1, victim.Node, "UP")
+	waitOutput(t, victim, "g"+strconv.Itoa(acked)+"\n", "scha_cluster_get", "-O", "ALL_RESOURCEGROUPS")
+
+	// A whole rgmd frozen for long: DOWN, then UP once it runs again.
+	victim.Freeze()
+	c.WaitState(n1, victim.Node, "DOWN")
+	victim.Thaw()
+	c.WaitState(n1, victim.Node, "UP")
+	write(victim)
+
+	// kill -9 of the leader: another is elected, changes go on through
+	// every survivor, and the old leader catches up when it returns.
+	old := c.Node(leaderOf(t, n1))
+	old.Kill()
+	var survivors []*rgmtest.Daemon
+	for _, d := range c.Nodes {
+		if d != old {
+			survivors = append(survivors, d)
+		}
+	}
+	for _, d := range survivors {
+		write(d)
+	}
+	if l := leaderOf(t, survivors[0]); l == old.Node || l == "-" {
+		t.Fatalf("leader after %s was killed: %q", old.Node, l)
+	}
+	old.Start("--cluster-addr", old.ClusterAddr)
+	want := ""
+	for i := 1; i <= acked; i++ {
+		want += "g" + strconv.Itoa(i) + "\n"
+	}
+	for _, d := range c.Nodes {
+		got := ""
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			got = sortedLines(d.MustRun("scha_cluster_get", "-O", "ALL_RESOURCEGROUPS"))
+			if got == sortedLines(want) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got != sortedLines(want) {
+			t.Fatalf("%s lost acknowledged changes: has %q, want %q", d.Node, got, want)
+		}
+	}
+}
+
+// A removed node is refused by the others and stops; the same machine
+// with a wiped state directory is refused under its old name until
+// removed, then joins again with a new node ID.
+func TestRemovedNode(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3)
+	n1, n3 := c.Nodes[0], c.Nodes[2]
+	if leaderOf(t, n1) == "n3" {
+		n3.Kill() // another leads then; start over from a follower
+		c.WaitState(n1, "n3", "DOWN")
+		n3.Start("--cluster-addr", n3.ClusterAddr)
+	}
+	target := n3
+	if leaderOf(t, n1) == "n3" {
+		target = c.Nodes[1]
+	}
+	n1.MustRun("rgmadm", "node", "remove", target.Node)
+	// It learns of its removal and stops, or is cut off: either way it
+	// takes no more changes.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if done, _ := target.Exited(); done {
+			break
+		}
+		if r := target.Run("rgmadm", "rg", "create", "late"); r.Code != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("removed node %s still takes changes:\n%s", target.Node, target.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitOutput(t, n1, "n1\n", "scha_cluster_get", "-O", "ALL_NODENAMES")
+	if out := n1.MustRun("scha_cluster_get", "-O", "ALL_NODENAMES"); strings.Contains(out, target.Node) {
+		t.Fatalf("removed node still listed: %q", out)
+	}
+	n1.MustRun("rgmadm", "rg", "create", "after-removal")
+
+	// The machine comes back with a wiped state directory under another
+	// name: it joins with a new ID.
+	target.Stop()
+	back := c.Add("n9")
+	c.WaitState(n1, "n9", "UP")
+	if id := strings.TrimSpace(back.MustRun("scha_cluster_get", "-O", "NODEID_LOCAL")); id != "4" {
+		t.Fatalf("a new node after a removal got ID %s, want 4 (IDs are never reused)", id)
+	}
+}
+
+func sortedLines(s string) string {
+	lines := strings.Fields(s)
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }

@@ -294,7 +294,11 @@ func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error
 	d.machine.Read(func(c *model.Config) {
 		reply = wire.StatusReply{Cluster: c.ClusterName, Node: d.opts.NodeName, Groups: []wire.GroupStatus{}}
 		for _, n := range c.Nodes {
-			reply.Nodes = append(reply.Nodes, wire.Node{Name: n.Name, ID: n.ID})
+			state := scha.NodeDown
+			if d.nodeUp(n.Name) {
+				state = scha.NodeUp
+			}
+			reply.Nodes = append(reply.Nodes, wire.Node{Name: n.Name, ID: n.ID, State: state})
 		}
 		byGroup := map[string][]wire.ResourceStatus{}
 		groupDesired := func(name string) string {
@@ -325,6 +329,10 @@ func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error
 			gs := wire.GroupStatus{Name: g.Name, Resources: byGroup[g.Name], Desired: groupDesired(g.Name), Suspended: g.Props["Suspend_automatic_recovery"] == "TRUE"}
 			if st, ok := g.Nodes[d.opts.NodeName]; ok {
 				gs.State = st.State
+			}
+			gs.Nodes = make(map[string]string, len(g.Nodes))
+			for n, st := range g.Nodes {
+				gs.Nodes[n] = st.State
 			}
 			if gs.Resources == nil {
 				gs.Resources = []wire.ResourceStatus{}

@@ -45,19 +45,38 @@ type IndexFunc func(ctx context.Context, leader raft.ServerAddress) (uint64, err
 // read after another node's write, sees what the cluster acknowledged.
 // On the leader, or a single node, it returns at once.
 func (s *Store) CatchUp(ctx context.Context) error {
-	if s.leaderIndex == nil || s.raft.State() == raft.Leader {
+	if s.leaderIndex == nil {
 		return nil
 	}
-	leader, _ := s.raft.LeaderWithID()
-	if leader == "" {
-		// An election: nothing newer can be committed until it ends.
-		return nil
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, forwardRetry)
+		defer cancel()
 	}
-	idx, err := s.leaderIndex(ctx, leader)
-	if err != nil {
-		return fmt.Errorf("%w: asking the leader at %s how far the log is: %w", ErrUnavailable, leader, err)
+	for {
+		if s.raft.State() == raft.Leader {
+			return nil
+		}
+		leader, _ := s.raft.LeaderWithID()
+		var err error
+		if leader != "" {
+			var idx uint64
+			if idx, err = s.leaderIndex(ctx, leader); err == nil {
+				return s.WaitApplied(ctx, idx)
+			}
+		}
+		// No leader known, or it does not answer (it may have died and
+		// this node not noticed yet): wait for the election, as a
+		// forwarded proposal does.
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New("no leader")
+			}
+			return fmt.Errorf("%w: asking the leader how far the log is: %w", ErrUnavailable, err)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return s.WaitApplied(ctx, idx)
 }
 
 // CommitIndex is this node's commit index, for a follower's CatchUp.

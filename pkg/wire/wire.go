@@ -180,8 +180,9 @@ type StatusReply struct {
 // Node is a cluster node. It mirrors model.Node so that the scha_*
 // commands, which start once per query, don't link the model.
 type Node struct {
-	Name string `json:"name"`
-	ID   int    `json:"id"`
+	Name  string `json:"name"`
+	ID    int    `json:"id"`
+	State string `json:"state,omitempty"` // UP or DOWN, as the answering node sees it
 }
 
 // GroupStatus is one group in a StatusReply, with its resources.
@@ -193,6 +194,8 @@ type GroupStatus struct {
 	// (ONLINE or OFFLINE); State is what the methods achieved.
 	Desired   string `json:"desired,omitempty"`
 	Suspended bool   `json:"suspended,omitempty"` // Suspend_automatic_recovery
+	// Nodes is the group's state on every node of its Nodelist.
+	Nodes map[string]string `json:"nodes,omitempty"`
 }
 
 // ResourceStatus is one resource in a GroupStatus.
