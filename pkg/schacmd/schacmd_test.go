@@ -180,6 +180,8 @@ var forbiddenDeps = []string{
 	"github.com/openrgm/openrgm/pkg/store",
 	"github.com/openrgm/openrgm/pkg/engine",
 	"github.com/openrgm/openrgm/pkg/methods",
+	"github.com/openrgm/openrgm/pkg/cluster",
+	"github.com/openrgm/openrgm/pkg/trust",
 	"github.com/hashicorp/",
 	"go.etcd.io/bbolt",
 	"github.com/boltdb/",

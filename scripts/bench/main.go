@@ -31,7 +31,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery,cluster")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -70,6 +70,9 @@ func main() {
 	}
 	if want("recovery") {
 		recovery()
+	}
+	if want("cluster") {
+		clusterBench(rtr)
 	}
 	if want("durability") {
 		durability(rtr)

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+var (
+	clusterNodes = flag.Int("cluster-nodes", 16, "nodes in the cluster scale test")
+	clusterRes   = flag.Int("cluster-resources", 1000, "resources in the cluster scale test (10 per group)")
+	faultRuns    = flag.Int("fault-runs", 20, "kill -9 (and freeze) samples in the cluster test")
+)
+
+// node is an rgmd of a cluster in this run.
+type node struct {
+	*daemon
+	name, addr string
+}
+
+func freeAddr() string {
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		check(err)
+		a := ln.Addr().(*net.TCPAddr)
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: a.IP, Port: a.Port})
+		ln.Close()
+		if err == nil {
+			u.Close()
+			return a.String()
+		}
+	}
+}
+
+func newNode(parent, name string) *node {
+	dir := filepath.Join(parent, name)
+	check(os.MkdirAll(dir, 0o755))
+	n := &node{daemon: &daemon{dir: dir, socket: filepath.Join(dir, "rgmd.sock"), state: filepath.Join(dir, "state")}, name: name, addr: freeAddr()}
+	started.Lock()
+	started.list = append(started.list, n.daemon)
+	started.Unlock()
+	return n
+}
+
+// run starts the node's rgmd with the cluster flags and extra, and
+// returns the time from exec to its first answer.
+func (n *node) run(extra ...string) time.Duration {
+	t0 := time.Now()
+	args := append([]string{"--socket", n.socket, "--state-dir", n.state, "--node-name", n.name, "--log-level", "warn", "--cluster-addr", n.addr}, extra...)
+	n.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), args...)
+	log, err := os.OpenFile(filepath.Join(n.dir, "rgmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	check(err)
+	n.cmd.Stdout, n.cmd.Stderr = log, log
+	check(n.cmd.Start())
+	c := n.client()
+	defer c.Close()
+	for i := 0; ; i++ {
+		if _, err := c.Ping(context.Background()); err == nil {
+			return time.Since(t0)
+		}
+		if i > 15000 {
+			fail("rgmd %s did not start; see %s/rgmd.log", n.name, n.dir)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (n *node) token() string {
+	var rep wire.TokenReply
+	c := n.client()
+	defer c.Close()
+	if err := c.Call(context.Background(), wire.OpClusterToken, wire.TokenArgs{}, &rep); err != nil {
+		fail("token: %v", err)
+	}
+	return rep.Token
+}
+
+func (n *node) nodes(c *client.Client) []wire.NodeInfo {
+	var out []wire.NodeInfo
+	if err := c.Call(context.Background(), wire.OpNodeList, nil, &out); err != nil {
+		return nil
+	}
+	return out
+}
+
+// sees reports whether n sees node in state (and, with voter, as a voter).
+func (n *node) sees(c *client.Client, node, state string, voter bool) bool {
+	for _, i := range n.nodes(c) {
+		if i.Name == node {
+			return i.State == state && (!voter || i.Role == "voter")
+		}
+	}
+	return false
+}
+
+func (n *node) leader(c *client.Client) string {
+	for _, i := range n.nodes(c) {
+		if i.Leader {
+			return i.Name
+		}
+	}
+	return ""
+}
+
+// startCluster starts count nodes: the first opens the cluster, the
+// others join it; it returns them and each join's time from exec to UP
+// and voter on the first node.
+func startCluster(parent string, count int) ([]*node, []time.Duration) {
+	first := newNode(parent, "n1")
+	first.run()
+	nodes := []*node{first}
+	c := first.client()
+	defer c.Close()
+	var joins []time.Duration
+	for i := 2; i <= count; i++ {
+		n := newNode(parent, "n"+strconv.Itoa(i))
+		tok := first.token()
+		t0 := time.Now()
+		n.run("--join", first.addr, "--token", tok)
+		voter := i <= 5
+		waitUntil(30*time.Second, n.name+" UP on n1", func() bool { return first.sees(c, n.name, "UP", voter) })
+		joins = append(joins, time.Since(t0))
+		nodes = append(nodes, n)
+	}
+	return nodes, joins
+}
+
+func stopAll(nodes []*node) {
+	for _, n := range nodes {
+		if n.cmd != nil && n.cmd.ProcessState == nil {
+			n.cmd.Process.Signal(syscall.SIGKILL)
+			n.cmd.Wait()
+		}
+	}
+}
+
+// clusterBench measures the cluster issue's numbers on a three-node
+// cluster on loopback, each beside a baseline from the same run.
+func clusterBench(rtr string) {
+	parent := tempDir()
+	defer os.RemoveAll(parent)
+
+	// Baseline: a single node, as every rgmd was before clusters.
+	single, _ := startDaemon(filepath.Join(parent, "single"))
+	single.populate(rtr, 1, 1, 1)
+	nodes, joins := startCluster(parent, 3)
+	defer stopAll(nodes)
+	n1 := nodes[0]
+	c1 := n1.client()
+	defer c1.Close()
+	text, err := os.ReadFile(rtr)
+	check(err)
+	n1.call(c1, wire.OpRTRegister, wire.RTRegisterArgs{Path: rtr, Text: string(text)})
+	n1.createGroups("rg", "ORGM.hello", map[string]string{"Port": "8080"}, 1, 1, 1)
+	leaderName := n1.leader(c1)
+	var leader, follower *node
+	for _, n := range nodes {
+		if n.name == leaderName {
+			leader = n
+		} else if follower == nil {
+			follower = n
+		}
+	}
+	if leader == nil || follower == nil {
+		fail("no leader among the nodes")
+	}
+
+	const n = 300
+	set := func(d *daemon) (time.Duration, time.Duration) {
+		c := d.client()
+		defer c.Close()
+		lat := make([]time.Duration, n)
+		for i := range lat {
+			t0 := time.Now()
+			d.call(c, wire.OpRSSet, wire.RSArgs{Name: "rg0000-rs00", Ext: map[string]string{"Port": strconv.Itoa(1024 + i%1000)}})
+			lat[i] = time.Since(t0)
+		}
+		return pct(lat, 50), pct(lat, 99)
+	}
+	sm, sp := set(single)
+	lm, lp := set(leader.daemon)
+	fm, fp := set(follower.daemon)
+	fmt.Printf("cluster rs set commit, 3 nodes: on the leader median %v p99 %v; on a follower median %v p99 %v (goal median <= 5ms, p99 <= 20ms); single node, same run: median %v p99 %v\n", lm, lp, fm, fp, sm, sp)
+
+	// scha_resource_get on a follower against on a single node, each
+	// against /bin/true, interleaved so that all see the same noise.
+	get := func(d *daemon) []string {
+		return []string{filepath.Join(*binDir, "scha_resource_get"), "-O", "RESOURCE_STATE", "-R", "rg0000-rs00", "-G", "rg0000"}
+	}
+	run := func(d *daemon, argv []string) time.Duration {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if d != nil {
+			cmd.Env = d.env()
+		}
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			fail("%s: %v", argv[0], err)
+		}
+		return time.Since(t0)
+	}
+	var tt, gs, gf []time.Duration
+	for i := 0; i < 500; i++ {
+		tt = append(tt, run(nil, []string{"/bin/true"}))
+		gs = append(gs, run(single, get(single)))
+		gf = append(gf, run(follower.daemon, get(follower.daemon)))
+	}
+	rs, rf := float64(pct(gs, 50))/float64(pct(tt, 50)), float64(pct(gf, 50))/float64(pct(tt, 50))
+	fmt.Printf("cluster scha_resource_get on a follower: %.2fx /bin/true; on a single node %.2fx; difference %+.0f%% (goal within 10%%)\n", rf, rs, 100*(rf-rs)/rs)
+	single.kill(syscall.SIGTERM)
+
+	fmt.Printf("cluster join, from exec of rgmd --join to UP and a voter on n1: %v and %v (goal <= 2s)\n", joins[0].Round(time.Millisecond), joins[1].Round(time.Millisecond))
+
+	// kill -9 of a follower: DOWN on the leader.
+	var downs []time.Duration
+	for i := 0; i < *faultRuns; i++ {
+		v := follower
+		vc := leader.client()
+		v.cmd.Process.Signal(syscall.SIGKILL)
+		t0 := time.Now()
+		v.cmd.Wait()
+		waitUntil(30*time.Second, v.name+" DOWN", func() bool { return leader.sees(vc, v.name, "DOWN", false) })
+		downs = append(downs, time.Since(t0))
+		v.run()
+		waitUntil(30*time.Second, v.name+" UP again", func() bool { return leader.sees(vc, v.name, "UP", false) })
+		vc.Close()
+	}
+	fmt.Printf("cluster kill -9 of a node to DOWN on the others: median %v, max %v over %d (goal median <= 1s)\n", pct(downs, 50), pct(downs, 100), len(downs))
+
+	// A follower frozen for 0.5 s: never DOWN.
+	falseDowns := 0
+	for i := 0; i < *faultRuns; i++ {
+		v := follower
+		vc := leader.client()
+		v.cmd.Process.Signal(syscall.SIGSTOP)
+		end := time.Now().Add(500 * time.Millisecond)
+		down := false
+		for time.Now().Before(end) {
+			down = down || leader.sees(vc, v.name, "DOWN", false)
+			time.Sleep(10 * time.Millisecond)
+		}
+		v.cmd.Process.Signal(syscall.SIGCONT)
+		end = time.Now().Add(1500 * time.Millisecond)
+		for time.Now().Before(end) {
+			down = down || leader.sees(vc, v.name, "DOWN", false)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if down {
+			falseDowns++
+			waitUntil(30*time.Second, v.name+" UP again", func() bool { return leader.sees(vc, v.name, "UP", false) })
+		}
+		vc.Close()
+	}
+	fmt.Printf("cluster a node frozen for 0.5s: DOWN %d times of %d (goal 0)\n", falseDowns, *faultRuns)
+
+	// kill -9 of the leader: a new leader.
+	var elections []time.Duration
+	for i := 0; i < 5; i++ {
+		cs := make(map[*node]*client.Client)
+		var lead *node
+		for _, nd := range nodes {
+			cs[nd] = nd.client()
+			if nd.name == nd.leader(cs[nd]) {
+				lead = nd
+			}
+		}
+		if lead == nil {
+			fail("no leader")
+		}
+		var other *node
+		for _, nd := range nodes {
+			if nd != lead {
+				other = nd
+				break
+			}
+		}
+		lead.cmd.Process.Signal(syscall.SIGKILL)
+		t0 := time.Now()
+		lead.cmd.Wait()
+		waitUntil(30*time.Second, "a new leader", func() bool {
+			l := other.leader(cs[other])
+			return l != "" && l != lead.name
+		})
+		elections = append(elections, time.Since(t0))
+		for _, c := range cs {
+			c.Close()
+		}
+		lead.run()
+		time.Sleep(500 * time.Millisecond)
+	}
+	fmt.Printf("cluster kill -9 of the leader to a new leader: median %v, max %v over %d (goal <= 1s)\n", pct(elections, 50), pct(elections, 100), len(elections))
+	stopAll(nodes)
+	clusterScale(parent, rtr)
+}
+
+// clusterScale: many nodes on this machine with resources, each rgmd's
+// memory and the idle cluster's CPU.
+func clusterScale(parent, rtr string) {
+	dir := filepath.Join(parent, "scale")
+	nodes, _ := startCluster(dir, *clusterNodes)
+	defer stopAll(nodes)
+	nodes[0].populate(rtr, *clusterRes/10, 10, 4)
+	c := nodes[len(nodes)-1].client()
+	waitUntil(60*time.Second, "the last node to have every group", func() bool {
+		var groups []json.RawMessage
+		c.Call(context.Background(), wire.OpRGList, nil, &groups)
+		return len(groups) >= *clusterRes/10
+	})
+	c.Close()
+	time.Sleep(2 * time.Second)
+	maxRSS, sum := 0, 0
+	ticks0 := int64(0)
+	for _, n := range nodes {
+		r := n.rss()
+		maxRSS, sum = max(maxRSS, r), sum+r
+		ticks0 += cpuTicks(n.cmd.Process.Pid)
+	}
+	const idle = 10 * time.Second
+	time.Sleep(idle)
+	ticks := int64(0)
+	for _, n := range nodes {
+		ticks += cpuTicks(n.cmd.Process.Pid)
+	}
+	cpu := float64(ticks-ticks0) / 100 / idle.Seconds() // clock ticks are 1/100 s
+	fmt.Printf("cluster %d nodes, %d resources: RSS max %d MB, mean %d MB per rgmd (goal <= 40 MB); the idle cluster used %.1f%% of one core (goal <= 3%%)\n",
+		len(nodes), *clusterRes, maxRSS, sum/len(nodes), 100*cpu)
+}
