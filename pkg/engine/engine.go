@@ -148,6 +148,12 @@ type Group struct {
 	// group waits for it to stop there before starting here, and it
 	// satisfies the RG_dependencies of groups on other nodes.
 	OnlineElsewhere bool
+	// ActiveElsewhere says the group is neither OFFLINE nor UNMANAGED on
+	// another node (starting, online, stopping, or stuck after a failed
+	// stop there): a failover group does not start here until that
+	// node has taken it all the way offline, so that it is never online
+	// on two nodes at once.
+	ActiveElsewhere bool
 	Pingpong        int64            // Pingpong_interval, seconds
 	Restarts        []int64          // restart times on this node (Unix seconds)
 	GiveoverAt      map[string]int64 // node → last giveover away from it
@@ -280,12 +286,15 @@ func (s *State) syncGroup(c *model.Config, name string) {
 	if st, ok := cg.Nodes[s.Node]; ok {
 		g.State, g.Desired = st.State, st.Desired
 	}
-	g.OnlineElsewhere = false
+	g.OnlineElsewhere, g.ActiveElsewhere = false, false
 	g.Restarts = nil
 	g.GiveoverAt, g.StartFailedAt = map[string]int64{}, map[string]int64{}
 	for n, st := range cg.Nodes {
 		if n != s.Node && isGroupOnline(st.State) {
 			g.OnlineElsewhere = true
+		}
+		if n != s.Node && st.State != model.RGStateOffline && st.State != model.RGStateUnmanaged && st.State != "" {
+			g.ActiveElsewhere = true
 		}
 		if n == s.Node {
 			g.Restarts = slices.Clone(st.Restarts)

@@ -607,3 +607,40 @@ func TestOnlineRecordedWithMonitorStart(t *testing.T) {
 		t.Error("rg2 not settled at the end")
 	}
 }
+
+// A failover group switched to this node does not start here while it
+// is still stopping on the other one: never online on two nodes at once.
+func TestSwitchWaitsForTheOtherNodeToStop(t *testing.T) {
+	h := newHarness(t, []string{"n1", "n2"}, allMethods())
+	h.group("rg", map[string]string{"Nodelist": "n1,n2"})
+	h.resource("rs", "rg", nil)
+	h.start(false)
+	h.request(OpManage, "rg", "")
+	h.drain(nil)
+	// n2's rgmd has it online, then begins to stop it.
+	other := func(rgState, rsState string) {
+		if err := h.c.ApplyStates([]model.StateChange{
+			{Group: "rg", Node: "n2", State: rgState},
+			{Resource: "rs", Node: "n2", State: rsState},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		h.s.Sync(h.c, []string{"rg"})
+		h.handle(Tick{})
+	}
+	other(model.RGStateOnline, model.RStateOnline)
+	h.handle(Request{Op: OpSwitch, Group: "rg", Node: "n1"})
+	h.drain(nil) // Monitor_check on n1
+	for _, st := range []string{model.RGStatePendingOffline, model.RGStateErrorStopFailed} {
+		other(st, model.RStateStopping)
+		h.drain(nil)
+		if i := index(h.log, "Start rs"); i >= 0 {
+			t.Fatalf("Start ran on n1 while rg is %s on n2 (log %v)", st, h.log)
+		}
+	}
+	other(model.RGStateOffline, model.RStateOffline)
+	h.drain(nil)
+	if index(h.log, "Start rs") < 0 {
+		t.Fatalf("rg never started on n1 once n2 had stopped it (log %v)", h.log)
+	}
+}

@@ -323,7 +323,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		}
 		return blocked
 	}
-	if !g.Scalable && g.OnlineElsewhere {
+	if !g.Scalable && g.ActiveElsewhere {
 		return busy // a switch: the other node stops it first
 	}
 	if r.startStep == 0 {

@@ -152,6 +152,7 @@ func clusterBench(rtr string) {
 	defer os.RemoveAll(parent)
 
 	// Baseline: a single node, as every rgmd was before clusters.
+	check(os.MkdirAll(filepath.Join(parent, "single"), 0o755))
 	single, _ := startDaemon(filepath.Join(parent, "single"))
 	single.populate(rtr, 1, 1, 1)
 	nodes, joins := startCluster(parent, 3)
