@@ -140,10 +140,13 @@ func (c *Cluster) Call(ctx context.Context, addr, op string, in, out any) error 
 	return c.rpc.call(ctx, addr, op, in, out)
 }
 
-// StartGossip starts memberlist with the cluster's gossip key and joins
-// whichever of peers (cluster addresses) answer. With no peer answering
-// it still runs, and others find it when they join.
-func (c *Cluster) StartGossip(key []byte, peers []string) error {
+// StartGossip starts memberlist with the cluster's gossip key. peers
+// gives the other nodes' cluster addresses by name, as the configuration
+// has them now; a node that memberlist does not see alive is asked to
+// join again every second, since memberlist itself never probes a node it
+// declared dead: without it, two sides of a healed network cut would stay
+// DOWN to each other for ever.
+func (c *Cluster) StartGossip(key []byte, peers func() map[string]string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ml != nil {
@@ -169,31 +172,32 @@ func (c *Cluster) StartGossip(key []byte, peers []string) error {
 	}
 	c.ml = ml
 	c.live.set(c.cfg.Node, true)
-	if others := without(peers, c.adv); len(others) > 0 {
-		go c.joinGossip(others)
-	}
+	go c.rejoin(ml, peers)
 	return nil
 }
 
-// joinGossip retries joining the other nodes until one answers: at a
-// whole cluster's start, the others may not listen yet.
-func (c *Cluster) joinGossip(peers []string) {
-	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		c.mu.Lock()
-		ml := c.ml
-		c.mu.Unlock()
-		if ml == nil {
-			return
+// rejoin asks every configured node that memberlist does not see alive to
+// join, at once and then every second.
+func (c *Cluster) rejoin(ml *memberlist.Memberlist, peers func() map[string]string) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		var addrs []string
+		for name, addr := range peers() {
+			if name != c.cfg.Node && addr != "" && !c.Up(name) {
+				addrs = append(addrs, addr)
+			}
 		}
-		if n, err := ml.Join(peers); n > 0 {
-			return
-		} else {
-			c.cfg.Logger.Debug("gossip: no peer answered yet", "peers", peers, "err", err)
+		if len(addrs) > 0 {
+			sort.Strings(addrs)
+			if _, err := ml.Join(addrs); err != nil {
+				c.cfg.Logger.Debug("gossip: nodes not reached yet", "peers", addrs, "err", err)
+			}
 		}
 		select {
 		case <-c.ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-t.C:
 		}
 	}
 }
@@ -252,15 +256,4 @@ func (c *Cluster) Close() error {
 	errs = append(errs, c.mux.close())
 	c.rpc.close()
 	return errors.Join(errs...)
-}
-
-func without(list []string, x string) []string {
-	var out []string
-	for _, s := range list {
-		if s != x && s != "" {
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

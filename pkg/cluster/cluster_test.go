@@ -344,3 +344,55 @@ func sortedLines(s string) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// A node cut off from the network (its processes running on): the
+// others see it DOWN and, when it was the leader, elect another; changes
+// go on through the majority and are refused by the cut node with
+// SCHA_ERR_RECONF; healed, it is UP again and has every change. Root
+// only: each node lives in a network namespace of its own.
+func TestNetworkCut(t *testing.T) {
+	c := rgmtest.StartClusterNetNS(t, 3)
+	n1 := c.Nodes[0]
+	n1.MustRun("rgmadm", "rt", "register", helloRTR())
+	cut := c.Node(leaderOf(t, n1))
+	var rest []*rgmtest.Daemon
+	for _, d := range c.Nodes {
+		if d != cut {
+			rest = append(rest, d)
+		}
+	}
+	c.NS.Cut(cut)
+	for _, d := range rest {
+		c.WaitState(d, cut.Node, "DOWN")
+	}
+	waitOutput(t, rest[0], "Leader", "rgmadm", "cluster", "status")
+	for i, d := range rest {
+		name := "during-cut-" + strconv.Itoa(i)
+		waitOK(t, d, "rgmadm", "rg", "create", name)
+	}
+	if r := cut.Run("rgmadm", "rg", "create", "on-the-cut-node"); r.Code != int(scha.ErrReconf) {
+		t.Fatalf("a change on the cut-off node: exit %d %s (want SCHA_ERR_RECONF)", r.Code, r.Stderr)
+	}
+	c.NS.Heal(cut)
+	c.WaitState(rest[0], cut.Node, "UP")
+	waitOutput(t, cut, "during-cut-1", "scha_cluster_get", "-O", "ALL_RESOURCEGROUPS")
+	if out := cut.MustRun("scha_cluster_get", "-O", "ALL_RESOURCEGROUPS"); strings.Contains(out, "on-the-cut-node") {
+		t.Fatalf("a refused change was applied: %q", out)
+	}
+}
+
+// waitOK runs the command until it succeeds, retrying only
+// SCHA_ERR_RECONF (an election in progress), as agents do.
+func waitOK(t *testing.T, d *rgmtest.Daemon, name string, args ...string) {
+	t.Helper()
+	for try := 0; ; try++ {
+		r := d.Run(name, args...)
+		if r.Code == 0 {
+			return
+		}
+		if r.Code != int(scha.ErrReconf) || try == 100 {
+			t.Fatalf("%s %v on %s: exit %d %s", name, args, d.Node, r.Code, r.Stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

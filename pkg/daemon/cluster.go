@@ -42,7 +42,7 @@ const (
 // Cluster ops between nodes (pkg/cluster's requests).
 const (
 	opPropose = "propose"
-	opIndex   = "index" // → the leader's commit index (store.CatchUp)
+	opIndex   = "index" // → the leader's last applied command (store.CatchUp)
 )
 
 type proposeArgs struct {
@@ -208,20 +208,19 @@ func (d *Daemon) finishCluster(ctx context.Context) error {
 	cs.mu.Lock()
 	cs.caughtUp = true
 	cs.mu.Unlock()
-	if err := cs.cl.StartGossip(key, d.peerAddrs()); err != nil {
+	if err := cs.cl.StartGossip(key, d.peerAddrs); err != nil {
 		return err
 	}
 	go d.reconcileLoop(ctx)
 	return nil
 }
 
-func (d *Daemon) peerAddrs() []string {
-	var addrs []string
+// peerAddrs is every node's cluster address, by name.
+func (d *Daemon) peerAddrs() map[string]string {
+	addrs := map[string]string{}
 	d.machine.Read(func(c *model.Config) {
 		for _, n := range c.Nodes {
-			if n.Addr != "" {
-				addrs = append(addrs, n.Addr)
-			}
+			addrs[n.Name] = n.Addr
 		}
 	})
 	return addrs
@@ -291,7 +290,7 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 		if !d.store.IsLeader() {
 			return nil, scha.Errorf(scha.ErrReconf, "not the leader")
 		}
-		return d.store.CommitIndex(), nil
+		return d.store.LastApplied(), nil
 	case cluster.OpJoin:
 		var a cluster.JoinRequest
 		if err := json.Unmarshal(body, &a); err != nil {

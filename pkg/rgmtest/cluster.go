@@ -19,6 +19,9 @@ import (
 type Cluster struct {
 	t     testing.TB
 	Nodes []*Daemon
+	// NS, when set, holds each node in a network namespace of its own
+	// (StartClusterNetNS): a node's network can then be cut.
+	NS *NetNS
 }
 
 // NewNode prepares (does not start) an rgmd named name with a fresh state
@@ -46,8 +49,20 @@ func NewNode(t testing.TB, name string) *Daemon {
 // rgmd.
 func StartCluster(t testing.TB, n int, extra ...string) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
-	first := NewNode(t, "n1")
+	return startCluster(&Cluster{t: t}, n, extra)
+}
+
+// StartClusterNetNS is StartCluster with each node in a network namespace
+// of its own (root only: the test is skipped otherwise).
+func StartClusterNetNS(t testing.TB, n int, extra ...string) *Cluster {
+	t.Helper()
+	return startCluster(&Cluster{t: t, NS: NewNetNS(t)}, n, extra)
+}
+
+func startCluster(c *Cluster, n int, extra []string) *Cluster {
+	t := c.t
+	t.Helper()
+	first := c.newNode("n1")
 	first.Start(append([]string{"--cluster-addr", first.ClusterAddr}, extra...)...)
 	c.Nodes = append(c.Nodes, first)
 	for i := 2; i <= n; i++ {
@@ -70,7 +85,7 @@ func (c *Cluster) Add(name string, extra ...string) *Daemon {
 // Join starts a new node that joins through the first node with tok.
 func (c *Cluster) Join(name, tok string, extra ...string) *Daemon {
 	c.t.Helper()
-	d := NewNode(c.t, name)
+	d := c.newNode(name)
 	d.Start(append([]string{"--cluster-addr", d.ClusterAddr, "--join", c.Nodes[0].ClusterAddr, "--token", tok}, extra...)...)
 	c.Nodes = append(c.Nodes, d)
 	return d
@@ -99,6 +114,15 @@ func (d *Daemon) RunDaemon(args ...string) Result {
 		d.t.Fatalf("rgmd %v still ran after 60s:\n%s", args, errb.String())
 	}
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+}
+
+// newNode prepares a node: on loopback, or in a namespace of its own.
+func (c *Cluster) newNode(name string) *Daemon {
+	d := NewNode(c.t, name)
+	if c.NS != nil {
+		d.netns, d.ClusterAddr, d.netnsIndex = c.NS.add()
+	}
+	return d
 }
 
 // Node returns the node named name.

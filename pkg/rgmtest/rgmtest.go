@@ -91,6 +91,8 @@ type Daemon struct {
 	// ClusterAddr is the node's cluster port, for a node of a Cluster.
 	ClusterAddr string
 	frozen      bool
+	netns       string // the node's network namespace, if any (netns.go)
+	netnsIndex  int
 	cmd         *exec.Cmd
 	log         *bytes.Buffer
 	logMu       *sync.Mutex
@@ -207,6 +209,10 @@ func (d *Daemon) Start(extra ...string) {
 	d.noteSupervisors() // a new rgmd may discard records (--boot-id)
 	args := append([]string{"--socket", d.Socket, "--state-dir", d.StateDir, "--node-name", d.Node, "--log-level", "debug"}, extra...)
 	d.cmd = exec.Command(filepath.Join(d.Bin, "rgmd"), args...)
+	if d.netns != "" {
+		// ip execs rgmd in the namespace: the process is rgmd's.
+		d.cmd = exec.Command("ip", append([]string{"netns", "exec", d.netns, filepath.Join(d.Bin, "rgmd")}, args...)...)
+	}
 	d.log, d.logMu = &bytes.Buffer{}, &sync.Mutex{}
 	w := &lockedWriter{mu: d.logMu, b: d.log}
 	d.cmd.Stdout, d.cmd.Stderr = w, w

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -127,6 +128,7 @@ type Store struct {
 	fsm         *fsm
 	forwardTo   ForwardFunc
 	leaderIndex IndexFunc
+	nudging     atomic.Bool // a barrier is on its way to the followers (nudge)
 	lock        *os.File
 
 	closeOnce sync.Once
@@ -208,6 +210,7 @@ func Open(cfg Config) (s *Store, err error) {
 		rc.HeartbeatTimeout = orDefault(cfg.HeartbeatTimeout, DefaultHeartbeatTimeout)
 		rc.ElectionTimeout = orDefault(cfg.ElectionTimeout, DefaultElectionTimeout)
 		rc.LeaderLeaseTimeout = orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
+		rc.CommitTimeout = commitTimeout
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
 		})
@@ -340,6 +343,7 @@ func (s *Store) proposeLocal(ctx context.Context, data []byte) (any, error) {
 		}
 		return nil, err
 	}
+	s.nudge()
 	r, ok := f.Response().(applied)
 	if !ok {
 		return nil, fmt.Errorf("store: unexpected FSM response %T", f.Response())

@@ -301,12 +301,13 @@ func clusterBench(rtr string) {
 	}
 	fmt.Printf("cluster kill -9 of the leader to a new leader: median %v, max %v over %d (goal <= 1s)\n", pct(elections, 50), pct(elections, 100), len(elections))
 	stopAll(nodes)
-	clusterScale(parent, rtr)
 }
 
 // clusterScale: many nodes on this machine with resources, each rgmd's
 // memory and the idle cluster's CPU.
-func clusterScale(parent, rtr string) {
+func clusterScale(rtr string) {
+	parent := tempDir()
+	defer os.RemoveAll(parent)
 	dir := filepath.Join(parent, "scale")
 	nodes, _ := startCluster(dir, *clusterNodes)
 	defer stopAll(nodes)

@@ -26,12 +26,13 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery,cluster")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery,cluster,clusterscale")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -73,6 +74,9 @@ func main() {
 	}
 	if want("cluster") {
 		clusterBench(rtr)
+	}
+	if want("clusterscale") {
+		clusterScale(rtr)
 	}
 	if want("durability") {
 		durability(rtr)
@@ -179,8 +183,22 @@ func (d *daemon) env() []string {
 	return append(os.Environ(), "RGM_SOCKET="+d.socket, "PATH="+*binDir+":"+os.Getenv("PATH"))
 }
 
+// call makes one request, retrying SCHA_ERR_RECONF (an election in a
+// cluster) for up to a minute as agents do; a create that was committed
+// before its answer was lost then finds its object there.
 func (d *daemon) call(c *client.Client, op string, args any) {
-	if err := c.Call(context.Background(), op, args, nil); err != nil {
+	reconf := false
+	for end := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		err := c.Call(context.Background(), op, args, nil)
+		switch {
+		case err == nil:
+			return
+		case scha.CodeOf(err) == scha.ErrReconf && time.Now().Before(end):
+			reconf = true
+			continue
+		case reconf && strings.Contains(err.Error(), "exists"):
+			return
+		}
 		fail("%s: %v", op, err)
 	}
 }
