@@ -39,10 +39,10 @@ func TestThreeNodes(t *testing.T) {
 
 	// A change made on a follower is forwarded to the leader, committed,
 	// and readable at once on the follower that made it and soon on all.
-	n2.MustRun("rgmadm", "rt", "register", helloRTR())
-	n3.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=n1,n2,n3")
-	n2.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port=8080")
-	n3.MustRun("rgmadm", "rs", "set", "web-rs", "-x", "Port=8081")
+	waitOK(t, n2, "rgmadm", "rt", "register", helloRTR())
+	waitOK(t, n3, "rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=n1,n2,n3")
+	waitOK(t, n2, "rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port=8080")
+	waitOK(t, n3, "rgmadm", "rs", "set", "web-rs", "-x", "Port=8081")
 	if got := n3.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "web-rs", "-G", "web-rg", "Port"); got != "INT\n8081\n" {
 		t.Fatalf("on the follower that wrote it: %q", got)
 	}
@@ -76,7 +76,7 @@ func TestThreeNodes(t *testing.T) {
 	if leader == "n1" {
 		other = n2
 	}
-	other.MustRun("rgmadm", "node", "remove", "n3")
+	waitOK(t, other, "rgmadm", "node", "remove", "n3")
 	waitOutput(t, n1, "n1\nn2\n", "scha_cluster_get", "-O", "ALL_NODENAMES")
 	waitOutput(t, n2, "n1,n2", "rgmadm", "-o", "json", "rg", "show", "web-rg") // Nodelist lost n3
 	if r := n1.Run("scha_cluster_get", "-O", "NODESTATE_NODE", "n3"); r.Code != int(scha.ErrNode) {
@@ -165,7 +165,7 @@ func TestClusterPortHostile(t *testing.T) {
 		conn.Close()
 	}
 	// Still one cluster: a change on n2 reaches n1.
-	c.Nodes[1].MustRun("rgmadm", "rt", "register", helloRTR())
+	waitOK(t, c.Nodes[1], "rgmadm", "rt", "register", helloRTR())
 	waitOutput(t, n1, "ORGM.hello", "scha_cluster_get", "-O", "ALL_RESOURCETYPES")
 }
 
@@ -206,7 +206,7 @@ func leaderOf(t *testing.T, d *rgmtest.Daemon) string {
 func TestFaults(t *testing.T) {
 	c := rgmtest.StartCluster(t, 3)
 	n1 := c.Nodes[0]
-	n1.MustRun("rgmadm", "rt", "register", helloRTR())
+	waitOK(t, n1, "rgmadm", "rt", "register", helloRTR())
 	acked := 0
 	write := func(on *rgmtest.Daemon) {
 		t.Helper()
@@ -307,7 +307,7 @@ func TestRemovedNode(t *testing.T) {
 	if leaderOf(t, n1) == "n3" {
 		target = c.Nodes[1]
 	}
-	n1.MustRun("rgmadm", "node", "remove", target.Node)
+	waitOK(t, n1, "rgmadm", "node", "remove", target.Node)
 	// It learns of its removal and stops, or is cut off: either way it
 	// takes no more changes.
 	deadline := time.Now().Add(30 * time.Second)
@@ -327,7 +327,7 @@ func TestRemovedNode(t *testing.T) {
 	if out := n1.MustRun("scha_cluster_get", "-O", "ALL_NODENAMES"); strings.Contains(out, target.Node) {
 		t.Fatalf("removed node still listed: %q", out)
 	}
-	n1.MustRun("rgmadm", "rg", "create", "after-removal")
+	waitOK(t, n1, "rgmadm", "rg", "create", "after-removal")
 
 	// The machine comes back with a wiped state directory under another
 	// name: it joins with a new ID.
@@ -353,7 +353,7 @@ func sortedLines(s string) string {
 func TestNetworkCut(t *testing.T) {
 	c := rgmtest.StartClusterNetNS(t, 3)
 	n1 := c.Nodes[0]
-	n1.MustRun("rgmadm", "rt", "register", helloRTR())
+	waitOK(t, n1, "rgmadm", "rt", "register", helloRTR())
 	cut := c.Node(leaderOf(t, n1))
 	var rest []*rgmtest.Daemon
 	for _, d := range c.Nodes {
@@ -385,11 +385,16 @@ func TestNetworkCut(t *testing.T) {
 // SCHA_ERR_RECONF (an election in progress), as agents do.
 func waitOK(t *testing.T, d *rgmtest.Daemon, name string, args ...string) {
 	t.Helper()
+	reconf := false
 	for try := 0; ; try++ {
 		r := d.Run(name, args...)
 		if r.Code == 0 {
 			return
 		}
+		if reconf && strings.Contains(r.Stderr, "exist") {
+			return // committed before the answer was lost
+		}
+		reconf = r.Code == int(scha.ErrReconf)
 		if r.Code != int(scha.ErrReconf) || try == 100 {
 			t.Fatalf("%s %v on %s: exit %d %s", name, args, d.Node, r.Code, r.Stderr)
 		}

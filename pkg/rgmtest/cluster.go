@@ -78,8 +78,23 @@ func startCluster(c *Cluster, n int, extra []string) *Cluster {
 // with a token the first node issues.
 func (c *Cluster) Add(name string, extra ...string) *Daemon {
 	c.t.Helper()
-	tok := strings.TrimSpace(c.Nodes[0].MustRun("rgmadm", "cluster", "token"))
-	return c.Join(name, tok, extra...)
+	return c.Join(name, c.Token(), extra...)
+}
+
+// Token issues a join token on the first node, retrying while the
+// cluster elects a leader (SCHA_ERR_RECONF, 5).
+func (c *Cluster) Token() string {
+	c.t.Helper()
+	for try := 0; ; try++ {
+		r := c.Nodes[0].Run("rgmadm", "cluster", "token")
+		if r.Code == 0 {
+			return strings.TrimSpace(r.Stdout)
+		}
+		if r.Code != 5 || try == 100 {
+			c.t.Fatalf("rgmadm cluster token: exit %d: %s", r.Code, r.Stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Join starts a new node that joins through the first node with tok.
