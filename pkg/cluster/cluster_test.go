@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"crypto/tls"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -400,4 +401,56 @@ func waitOK(t *testing.T, d *rgmtest.Daemon, name string, args ...string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// An existing single node's state becomes node 1 of a cluster by
+// restarting rgmd with --cluster-addr: nothing to migrate, nothing lost,
+// and without the flag rgmd listens on no port.
+func TestSingleNodeBecomesCluster(t *testing.T) {
+	d := rgmtest.NewNode(t, "solo")
+	d.Start()
+	if ports := listeningPorts(t, d.PID()); len(ports) > 0 {
+		t.Fatalf("a single-node rgmd listens on %v", ports)
+	}
+	waitOK(t, d, "rgmadm", "rt", "register", helloRTR())
+	waitOK(t, d, "rgmadm", "rg", "create", "kept-rg")
+	d.Stop()
+	d.Start("--cluster-addr", d.ClusterAddr)
+	if ports := listeningPorts(t, d.PID()); len(ports) < 2 {
+		t.Fatalf("with --cluster-addr rgmd listens on %v, want the TCP and UDP cluster port", ports)
+	}
+	c := rgmtest.AdoptCluster(t, d)
+	n2 := c.Add("n2")
+	c.WaitState(d, "n2", "UP")
+	waitOutput(t, n2, "kept-rg", "scha_cluster_get", "-O", "ALL_RESOURCEGROUPS")
+	if id := strings.TrimSpace(d.MustRun("scha_cluster_get", "-O", "NODEID_LOCAL")); id != "1" {
+		t.Fatalf("the old single node is node %s, want 1", id)
+	}
+}
+
+// listeningPorts lists the TCP and UDP ports pid has open for listening.
+func listeningPorts(t *testing.T, pid int) []string {
+	t.Helper()
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	for _, fd := range fds {
+		l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + fd.Name())
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var ports []string
+	for _, f := range []string{"tcp", "tcp6", "udp", "udp6"} {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/" + f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) > 9 && inodes[fs[9]] {
+				ports = append(ports, f+" "+fs[1])
+			}
+		}
+	}
+	return ports
 }

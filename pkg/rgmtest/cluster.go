@@ -140,6 +140,11 @@ func (c *Cluster) newNode(name string) *Daemon {
 	return d
 }
 
+// AdoptCluster makes a Cluster of a first node started by the test.
+func AdoptCluster(t testing.TB, first *Daemon) *Cluster {
+	return &Cluster{t: t, Nodes: []*Daemon{first}}
+}
+
 // Node returns the node named name.
 func (c *Cluster) Node(name string) *Daemon {
 	for _, d := range c.Nodes {
