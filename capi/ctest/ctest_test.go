@@ -302,6 +302,15 @@ func TestSignals(t *testing.T) {
 	mustPass(t, d, compile(t, "signals", "capi/test/signals.c"), "r1", "rg1")
 }
 
+// TestPassBack: a program that hands libscha its own strings back, and
+// strings in blocks that end at their NUL, must be valgrind-clean (the
+// library once scanned them with Go's 32-byte IndexByte, which valgrind
+// reports as an invalid read past the block).
+func TestPassBack(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "passback", "capi/test/passback.c"), "r1", "rg1")
+}
+
 // TestValgrindCatchesLeak proves that go.supp hides only the Go runtime:
 // a program that leaks in C must still fail under valgrind, with the leak
 // reported as definitely lost in its own code.
