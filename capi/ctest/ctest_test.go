@@ -103,7 +103,7 @@ func valgrind(t *testing.T) []string {
 		return nil
 	}
 	return []string{vg, "-q", "--leak-check=full", "--error-exitcode=1",
-		"--suppressions=" + filepath.Join(capiD, "test", "go.supp")}
+		"--suppressions=" + filepath.Join(capiD, "libscha.supp")}
 }
 
 // valgrindEnv returns env for a program that valgrind runs: with
@@ -311,7 +311,7 @@ func TestPassBack(t *testing.T) {
 	mustPass(t, d, compile(t, "passback", "capi/test/passback.c"), "r1", "rg1")
 }
 
-// TestValgrindCatchesLeak proves that go.supp hides only the Go runtime:
+// TestValgrindCatchesLeak proves that libscha.supp hides only the Go runtime:
 // a program that leaks in C must still fail under valgrind, with the leak
 // reported as definitely lost in its own code.
 func TestValgrindCatchesLeak(t *testing.T) {
