@@ -159,3 +159,9 @@ func orgm_strerror(code C.int) (s *C.char) {
 //
 //export orgm_live_allocs
 func orgm_live_allocs() C.int { return C.int(liveAllocs.Load()) }
+
+// orgm_quarantined_allocs returns the number of C blocks that closed
+// handles' values still hold in the quarantine, for the C tests.
+//
+//export orgm_quarantined_allocs
+func orgm_quarantined_allocs() C.int { return C.int(quarantinedAllocs.Load()) }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -300,6 +301,30 @@ func TestSignals(t *testing.T) {
 	// signal stacks, then reports the Go heap as unaddressable stack.
 	t.Setenv("RGM_CACHE", "off")
 	mustPass(t, d, compile(t, "signals", "capi/test/signals.c"), "r1", "rg1")
+}
+
+// keptHandles returns how many closed handles keep their values, as
+// scha_calls(3) states it.
+func keptHandles(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "man", "man3", "scha_calls.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`the values of the\s+(\d+)\s+handles closed last`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal(`scha_calls(3) does not say "the values of the N handles closed last"`)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// TestAfterClose reads what closed handles returned, as old agents do;
+// before the quarantine, close freed it at once and valgrind reported
+// every such read as a read of freed memory.
+func TestAfterClose(t *testing.T) {
+	d := fixture(t)
+	mustPass(t, d, compile(t, "afterclose", "capi/test/afterclose.c"), "r1", "rg1", d.Node, strconv.Itoa(keptHandles(t)))
 }
 
 // TestPassBack: a program that hands libscha its own strings back, and
