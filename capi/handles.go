@@ -40,7 +40,7 @@ type handle struct {
 	seq   uint64         // the object's Seq at open, for SCHA_ERR_SEQID
 
 	// mu serializes gets and close: a get holds it while it asks rgmd and
-	// fills in C memory, so a concurrent close waits for it and frees
+	// fills in C memory, so a concurrent close waits for it and retires
 	// everything, and a get that comes after close sees closed.
 	mu     sync.Mutex
 	closed bool
