@@ -74,7 +74,7 @@ test-go:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /capi/ctest)
 
 # The C tests of libscha and examples/hello_c against a real rgmd, every
-# program under valgrind --leak-check=full (capi/test/go.supp).
+# program under valgrind --leak-check=full (capi/libscha.supp).
 test-c: capi
 	RGM_REQUIRE_VALGRIND=1 $(GO) test -count=1 ./capi/ctest/
 
@@ -94,6 +94,9 @@ install: build install-systemd install-callbacks install-links
 	ln -sf libscha.so.1 $(DESTDIR)$(LIBDIR)/libscha.so
 	install -m 0644 capi/scha.h $(DESTDIR)$(INCLUDEDIR)/scha.h
 	install -m 0644 bin/lib/pkgconfig/libscha.pc $(DESTDIR)$(PKGCONFIGDIR)/libscha.pc
+	# valgrind suppressions for programs linked with libscha (scha_calls(3)).
+	install -d $(DESTDIR)$(PREFIX)/share/openrgm/valgrind
+	install -m 0644 capi/libscha.supp $(DESTDIR)$(PREFIX)/share/openrgm/valgrind/libscha.supp
 	for s in 1 3 5 8; do \
 	  if ls man/man$$s/*.$$s >/dev/null 2>&1; then \
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 man/man$$s/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \

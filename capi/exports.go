@@ -20,13 +20,6 @@ func guard(rc *C.int) {
 	}
 }
 
-func goString(s *C.char) string {
-	if s == nil {
-		return ""
-	}
-	return C.GoString(s)
-}
-
 //export orgm_open
 func orgm_open(kind C.int, zone, name, group *C.char, out *unsafe.Pointer) (rc C.int) {
 	defer guard(&rc)
@@ -58,7 +51,7 @@ func orgm_taginfo(kind C.int, h unsafe.Pointer, tag *C.char, operands, uintMask 
 	if tag == nil {
 		return C.int(scha.ErrTag)
 	}
-	t, _, ok := lookupTag(int(kind), C.GoString(tag))
+	t, _, ok := lookupTag(int(kind), goString(tag))
 	if !ok {
 		return C.int(scha.ErrTag)
 	}
@@ -77,7 +70,7 @@ func orgm_get(kind C.int, zone *C.char, h unsafe.Pointer, tag *C.char, nops C.in
 	if tag == nil {
 		return C.int(scha.ErrTag)
 	}
-	t, qualified, ok := lookupTag(int(kind), C.GoString(tag))
+	t, qualified, ok := lookupTag(int(kind), goString(tag))
 	if !ok {
 		return C.int(scha.ErrTag)
 	}
@@ -90,7 +83,7 @@ func orgm_get(kind C.int, zone *C.char, h unsafe.Pointer, tag *C.char, nops C.in
 			if o == nil {
 				return C.int(scha.ErrInval)
 			}
-			operands = append(operands, C.GoString(o))
+			operands = append(operands, goString(o))
 		}
 	}
 	return C.int(get(hd, goString(zone), t, qualified, operands, out))
@@ -104,10 +97,10 @@ func orgm_setstatus(zone, resource, group *C.char, status C.int, msg *C.char) (r
 	}
 	var m *string
 	if msg != nil {
-		s := C.GoString(msg)
+		s := goString(msg)
 		m = &s
 	}
-	return C.int(setStatus(goString(zone), C.GoString(resource), C.GoString(group), int(status), m))
+	return C.int(setStatus(goString(zone), goString(resource), goString(group), int(status), m))
 }
 
 //export orgm_control
@@ -119,7 +112,7 @@ func orgm_control(zone, tag, group, resource *C.char) (rc C.int) {
 	if group == nil || resource == nil {
 		return C.int(scha.ErrInval)
 	}
-	return C.int(control(goString(zone), C.GoString(tag), C.GoString(group), C.GoString(resource)))
+	return C.int(control(goString(zone), goString(tag), goString(group), goString(resource)))
 }
 
 // orgm_cluster_string answers scha_cluster_getnodename (NODENAME_LOCAL)
@@ -131,7 +124,7 @@ func orgm_cluster_string(optag *C.char, out **C.char) (rc C.int) {
 	if out == nil {
 		return C.int(scha.ErrInval)
 	}
-	v, code := clusterValue(C.GoString(optag))
+	v, code := clusterValue(goString(optag))
 	if code == scha.ErrNoErr {
 		*out = cString(v)
 	}
@@ -166,3 +159,9 @@ func orgm_strerror(code C.int) (s *C.char) {
 //
 //export orgm_live_allocs
 func orgm_live_allocs() C.int { return C.int(liveAllocs.Load()) }
+
+// orgm_quarantined_allocs returns the number of C blocks that closed
+// handles' values still hold in the quarantine, for the C tests.
+//
+//export orgm_quarantined_allocs
+func orgm_quarantined_allocs() C.int { return C.int(quarantinedAllocs.Load()) }

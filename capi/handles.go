@@ -40,11 +40,11 @@ type handle struct {
 	seq   uint64         // the object's Seq at open, for SCHA_ERR_SEQID
 
 	// mu serializes gets and close: a get holds it while it asks rgmd and
-	// fills in C memory, so a concurrent close waits for it and frees
+	// fills in C memory, so a concurrent close waits for it and retires
 	// everything, and a get that comes after close sees closed.
 	mu     sync.Mutex
 	closed bool
-	allocs []unsafe.Pointer // C memory returned by gets, freed by close
+	allocs []unsafe.Pointer // C memory returned by gets; close retires it
 }
 
 // registry holds the live handles, keyed by the address of their C
@@ -103,7 +103,8 @@ func lookup(p unsafe.Pointer, kind int) *handle {
 }
 
 // unregister closes the handle of kind at p: it leaves the registry at
-// once, then waits for a get in progress and frees its memory.
+// once, then waits for a get in progress, frees the handle's C struct
+// and hands the values its gets returned to the quarantine.
 func unregister(p unsafe.Pointer, kind int) scha.ErrCode {
 	h := lookup(p, kind)
 	if h == nil {
@@ -121,15 +122,53 @@ func unregister(p unsafe.Pointer, kind int) scha.ErrCode {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	for _, a := range h.allocs {
-		C.free(a)
-	}
 	liveAllocs.Add(-int64(len(h.allocs)) - 1)
+	retire(h.allocs)
 	h.allocs = nil
 	ch := (*C.struct_orgm_handle)(h.cptr)
 	ch.magic, ch.key = 0, 0
 	C.free(h.cptr)
 	return scha.ErrNoErr
+}
+
+// keptHandles is how many closed handles keep the values their gets
+// returned: scha_calls(3) promises the number (MEMORY), and a test reads
+// it there.
+const keptHandles = 32
+
+// quarantine keeps the values of the last keptHandles closed handles that
+// returned any. Agents written for Solaris read a value after closing its
+// handle (walk the group list after scha_cluster_close), which worked
+// there because its free left the block's contents alone; glibc's free
+// writes its list pointers over a block's first words at once, and the
+// walk crashes. A closed handle's values are freed when keptHandles more
+// handles with values have been closed after it, by any thread.
+var quarantine struct {
+	sync.Mutex
+	ring [keptHandles][]unsafe.Pointer
+	next int // the slot of the oldest values, freed by the next retire
+}
+
+// quarantinedAllocs counts the C blocks in the quarantine, for the C
+// tests (orgm_quarantined_allocs).
+var quarantinedAllocs atomic.Int64
+
+// retire puts the values of a closed handle in the quarantine and frees
+// the oldest it held. A handle that returned no memory keeps its place
+// for the others.
+func retire(allocs []unsafe.Pointer) {
+	if len(allocs) == 0 {
+		return
+	}
+	quarantine.Lock()
+	defer quarantine.Unlock()
+	old := quarantine.ring[quarantine.next]
+	quarantine.ring[quarantine.next] = allocs
+	quarantine.next = (quarantine.next + 1) % keptHandles
+	for _, a := range old {
+		C.free(a)
+	}
+	quarantinedAllocs.Add(int64(len(allocs) - len(old)))
 }
 
 // alloc returns n bytes of C memory owned by h (h.mu held).

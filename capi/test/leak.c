@@ -1,5 +1,5 @@
 /*
- * leak: deliberately leaks, to prove that valgrind with go.supp still
+ * leak: deliberately leaks, to prove that valgrind with libscha.supp still
  * reports a leak in C code (capi/ctest's TestValgrindCatchesLeak expects
  * this program to fail under valgrind). It drops the node name
  * scha_cluster_getnodename() returned, which the caller must free, and a
