@@ -146,8 +146,8 @@ func newMemberlist(node string, key []byte, t *gossipTransport, timing GossipTim
 		mc.SuspicionMult = timing.SuspicionMult
 	}
 	mc.SuspicionMaxTimeoutMult = 2
-	mc.GossipInterval = 100 * time.Millisecond
-	mc.PushPullInterval = 15 * time.Second
+	mc.GossipInterval = 200 * time.Millisecond // memberlist's default; news spreads in a few rounds
+	mc.PushPullInterval = 30 * time.Second
 	mc.TCPTimeout = 2 * time.Second
 	mc.Events = live
 	mc.Logger = log.New(slogLineWriter{logger}, "", 0)
