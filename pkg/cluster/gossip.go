@@ -146,7 +146,7 @@ func newMemberlist(node string, key []byte, t *gossipTransport, timing GossipTim
 		mc.SuspicionMult = timing.SuspicionMult
 	}
 	mc.SuspicionMaxTimeoutMult = 2
-	mc.GossipInterval = 200 * time.Millisecond // memberlist's default; news spreads in a few rounds
+	mc.GossipInterval = 100 * time.Millisecond // a suspicion and a death spread within the detection budget
 	mc.PushPullInterval = 30 * time.Second
 	mc.TCPTimeout = 2 * time.Second
 	mc.Events = live
