@@ -53,27 +53,10 @@ func newNode(parent, name string) *node {
 	return n
 }
 
-// run starts the node's rgmd with the cluster flags and extra, and
+// run starts the node's rgmd with its cluster port and extra, and
 // returns the time from exec to its first answer.
 func (n *node) run(extra ...string) time.Duration {
-	t0 := time.Now()
-	args := append([]string{"--socket", n.socket, "--state-dir", n.state, "--node-name", n.name, "--log-level", "warn", "--cluster-addr", n.addr}, extra...)
-	n.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), args...)
-	log, err := os.OpenFile(filepath.Join(n.dir, "rgmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	check(err)
-	n.cmd.Stdout, n.cmd.Stderr = log, log
-	check(n.cmd.Start())
-	c := n.client()
-	defer c.Close()
-	for i := 0; ; i++ {
-		if _, err := c.Ping(context.Background()); err == nil {
-			return time.Since(t0)
-		}
-		if i > 15000 {
-			fail("rgmd %s did not start; see %s/rgmd.log", n.name, n.dir)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	return n.startAs(n.name, append([]string{"--cluster-addr", n.addr}, extra...)...)
 }
 
 func (n *node) token() string {

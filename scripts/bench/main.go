@@ -105,9 +105,14 @@ func startDaemon(dir string) (*daemon, time.Duration) {
 }
 
 // start runs rgmd and returns the time from exec to its first answer.
-func (d *daemon) start() time.Duration {
+func (d *daemon) start() time.Duration { return d.startAs("n1") }
+
+// startAs runs rgmd as node name with extra arguments and returns the
+// time from exec to its first answer.
+func (d *daemon) startAs(name string, extra ...string) time.Duration {
 	t0 := time.Now()
-	d.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), "--socket", d.socket, "--state-dir", d.state, "--node-name", "n1", "--log-level", "warn")
+	args := append([]string{"--socket", d.socket, "--state-dir", d.state, "--node-name", name, "--log-level", "warn"}, extra...)
+	d.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), args...)
 	log, err := os.OpenFile(filepath.Join(d.dir, "rgmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	check(err)
 	d.cmd.Stdout, d.cmd.Stderr = log, log
@@ -118,8 +123,9 @@ func (d *daemon) start() time.Duration {
 		if _, err := c.Ping(context.Background()); err == nil {
 			return time.Since(t0)
 		}
-		if i > 3000 {
-			fail("rgmd did not start; see %s/rgmd.log", d.dir)
+		// A joining node answers once the leader has added it.
+		if i > 15000 {
+			fail("rgmd %s did not start; see %s/rgmd.log", name, d.dir)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
