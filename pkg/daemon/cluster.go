@@ -317,6 +317,18 @@ func (d *Daemon) admit(ctx context.Context, a cluster.JoinRequest) (*cluster.Joi
 		return nil, scha.Errorf(scha.ErrInval, "certificate request: %v", err)
 	}
 	cmd := store.JoinNodeCmd{Node: a.Node, Addr: a.Addr, TokenHash: trust.HashSecret(a.Secret), Now: time.Now().Unix()}
+	// A token this node does not know is refused here, so that a peer
+	// without one cannot fill the log with refused joins; the log's own
+	// check (CmdJoinNode) is the one that counts.
+	if err := d.store.CatchUp(ctx); err != nil {
+		return nil, scha.Errorf(scha.ErrReconf, "%v", err)
+	}
+	var known error
+	d.machine.Read(func(c *model.Config) { _, known = c.Token(cmd.TokenHash, cmd.Now) })
+	if known != nil {
+		d.opts.Logger.Warn("refused a node's join", "node", a.Node, "addr", a.Addr, "err", known)
+		return nil, known
+	}
 	if err := d.propose(ctx, store.CmdJoinNode, cmd); err != nil {
 		d.opts.Logger.Warn("refused a node's join", "node", a.Node, "addr", a.Addr, "err", err)
 		return nil, err
