@@ -454,3 +454,62 @@ func listeningPorts(t *testing.T, pid int) []string {
 	}
 	return ports
 }
+
+// Validate runs on every node of the group's Nodelist that is UP, each
+// against its own copy of the configuration; one refusal refuses the
+// change, and a node that is DOWN is not asked.
+func TestValidateOnEveryNode(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	dir := t.TempDir()
+	script := `#!/bin/sh
+node=$(scha_cluster_get -O NODENAME_LOCAL)
+echo "$node $*" >>` + dir + `/ran
+if [ -f ` + dir + `/refuse-$node ]; then echo "no data directory on $node"; exit 1; fi
+exit 0
+`
+	if err := os.WriteFile(dir+"/validate", []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rtr := `Resource_type = vt; Vendor_id = TEST; RT_version = "1"; RT_basedir = "` + dir + `";
+Start = /bin/true; Stop = /bin/true; Validate = validate;
+{ PROPERTY = Val; EXTENSION; STRING; DEFAULT = "x"; TUNABLE = ANYTIME; }
+`
+	if err := os.WriteFile(dir+"/vt.rtr", []byte(rtr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(t, n1, "rgmadm", "rt", "register", dir+"/vt.rtr")
+	waitOK(t, n1, "rgmadm", "rg", "create", "vg", "-p", "Nodelist=n1,n2,n3")
+	touch := func(name string) {
+		if err := os.WriteFile(dir+"/"+name, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch("refuse-n3")
+	r := n1.Run("rgmadm", "rs", "create", "vr", "-g", "vg", "-t", "vt")
+	if r.Code != int(scha.ErrChecks) || !strings.Contains(r.Stderr, "no data directory on n3") {
+		t.Fatalf("create refused by n3's Validate: exit %d %s", r.Code, r.Stderr)
+	}
+	if out := n2.MustRun("scha_cluster_get", "-O", "ALL_RESOURCEGROUPS"); !strings.Contains(out, "vg") {
+		t.Fatalf("groups: %q", out)
+	}
+	if r := n2.Run("scha_resource_get", "-O", "TYPE", "-R", "vr", "-G", "vg"); r.Code == 0 {
+		t.Fatal("a resource refused by Validate was created")
+	}
+	os.Remove(dir + "/refuse-n3")
+	waitOK(t, n1, "rgmadm", "rs", "create", "vr", "-g", "vg", "-t", "vt")
+	ran, _ := os.ReadFile(dir + "/ran")
+	for _, n := range []string{"n1", "n2", "n3"} {
+		if !strings.Contains(string(ran), n+" -c") {
+			t.Fatalf("Validate did not run on %s at creation:\n%s", n, ran)
+		}
+	}
+	// A change refused by n2; then n2 down: not asked.
+	touch("refuse-n2")
+	if r := n1.Run("rgmadm", "rs", "set", "vr", "-x", "Val=y"); r.Code != int(scha.ErrChecks) {
+		t.Fatalf("set refused by n2's Validate: exit %d %s", r.Code, r.Stderr)
+	}
+	n2.Kill()
+	c.WaitState(n1, "n2", "DOWN")
+	waitOK(t, n1, "rgmadm", "rs", "set", "vr", "-x", "Val=y")
+}

@@ -291,6 +291,15 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 			return nil, scha.Errorf(scha.ErrReconf, "not the leader")
 		}
 		return d.store.LastApplied(), nil
+	case opValidate:
+		var a validateArgs
+		if err := json.Unmarshal(body, &a); err != nil {
+			return nil, scha.Errorf(scha.ErrInval, "bad validate request: %v", err)
+		}
+		if err := d.store.CatchUp(ctx); err != nil {
+			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
+		}
+		return nil, d.validateHere(ctx, a)
 	case cluster.OpJoin:
 		var a cluster.JoinRequest
 		if err := json.Unmarshal(body, &a); err != nil {
@@ -617,4 +626,80 @@ func init() {
 			wire.OpNodeRemove:    d.nodeRemove,
 		}
 	})
+}
+
+// Validate on every node. Solaris runs a type's Validate on each node of
+// the resource's Init_nodes (the group's Nodelist) and refuses the change
+// if any refuses: a file or device the service needs may exist on one
+// node and not another. This node runs it as before; in a cluster every
+// other node of the Nodelist that is UP runs it too, against its own copy
+// of the configuration (caught up first), at the same time. A DOWN node
+// is not asked: it checks nothing, as Solaris skips nodes out of the
+// membership.
+
+const opValidate = "validate"
+
+type validateArgs struct {
+	RS     *wire.RSArgs `json:"rs,omitempty"`
+	RG     *wire.RGArgs `json:"rg,omitempty"`
+	Create bool         `json:"create,omitempty"`
+}
+
+// validateHere runs what a validateArgs asks for on this node.
+func (d *Daemon) validateHere(ctx context.Context, a validateArgs) error {
+	switch {
+	case a.RS != nil:
+		return d.validateResource(ctx, *a.RS, a.Create)
+	case a.RG != nil:
+		return d.validateGroup(ctx, *a.RG)
+	}
+	return scha.Errorf(scha.ErrInval, "validate: nothing to validate")
+}
+
+// validateEverywhere runs Validate here and on the other nodes of group's
+// Nodelist that are UP; the first refusal is the answer.
+func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group string) error {
+	if err := d.validateHere(ctx, a); err != nil || !d.clustered() {
+		return err
+	}
+	if a.RS != nil && !a.Create {
+		d.machine.Read(func(c *model.Config) {
+			if r, ok := c.Resources[a.RS.Name]; ok {
+				group = r.Group
+			}
+		})
+	}
+	var peers []model.Node
+	d.machine.Read(func(c *model.Config) {
+		g, ok := c.Groups[group]
+		if !ok {
+			return
+		}
+		for _, name := range model.SplitArray(g.Props["Nodelist"]) {
+			if n, ok := c.Node(name); ok && name != d.opts.NodeName && n.Addr != "" && d.nodeUp(name) {
+				peers = append(peers, n)
+			}
+		}
+	})
+	errs := make(chan error, len(peers))
+	for _, n := range peers {
+		go func(n model.Node) {
+			err := d.cs.cl.Call(ctx, n.Addr, opValidate, a, nil)
+			if err != nil && !cluster.IsRemote(err) {
+				err = scha.Errorf(scha.ErrCluster, "Validate could not be run on node %s: %v", n.Name, err)
+			}
+			errs <- err
+		}(n)
+	}
+	var first error
+	for range peers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	var re *cluster.RemoteError
+	if errors.As(first, &re) {
+		return re.Err
+	}
+	return first
 }

@@ -194,7 +194,7 @@ func (d *Daemon) rgChange(ctx context.Context, raw json.RawMessage, typ byte) (a
 		return nil, err
 	}
 	if typ == store.CmdSetGroup {
-		if err := d.validateGroup(ctx, a); err != nil {
+		if err := d.validateEverywhere(ctx, validateArgs{RG: &a}, a.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -242,7 +242,7 @@ func (d *Daemon) rsChange(ctx context.Context, raw json.RawMessage, typ byte) (a
 	if err != nil {
 		return nil, err
 	}
-	if err := d.validateResource(ctx, a, typ == store.CmdCreateResource); err != nil {
+	if err := d.validateEverywhere(ctx, validateArgs{RS: &a, Create: typ == store.CmdCreateResource}, a.Group); err != nil {
 		return nil, err
 	}
 	cmd := store.ResourceCmd{Name: a.Name, Group: a.Group, Type: a.Type, Props: a.Props, Ext: a.Ext}
