@@ -513,3 +513,59 @@ Start = /bin/true; Stop = /bin/true; Validate = validate;
 	c.WaitState(n1, "n2", "DOWN")
 	waitOK(t, n1, "rgmadm", "rs", "set", "vr", "-x", "Val=y")
 }
+
+// Init and Fini run on every node of the group's Nodelist (the default
+// Init_nodes) whichever node the operator asked, each by its own rgmd;
+// Start runs only where the group goes online.
+func TestMethodsRunOnTheirNodes(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	dir := t.TempDir()
+	rtr := `Resource_type = lt; Vendor_id = TEST; RT_version = "1"; RT_basedir = "` + dir + `";
+`
+	for _, m := range []string{"Start", "Stop", "Init", "Fini"} {
+		script := "#!/bin/sh\necho \"" + m + " $(scha_cluster_get -O NODENAME_LOCAL)\" >>" + dir + "/log\n"
+		if err := os.WriteFile(dir+"/"+m, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rtr += m + " = " + m + ";\n"
+	}
+	if err := os.WriteFile(dir+"/lt.rtr", []byte(rtr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(t, n1, "rgmadm", "rt", "register", dir+"/lt.rtr")
+	waitOK(t, n1, "rgmadm", "rg", "create", "lg", "-p", "Nodelist=n1,n2,n3")
+	waitOK(t, n1, "rgmadm", "rs", "create", "lr", "-g", "lg", "-t", "lt")
+	waitOK(t, n2, "rgmadm", "rg", "manage", "lg", "--wait")
+	waitLog := func(want ...string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			b, _ := os.ReadFile(dir + "/log")
+			missing := ""
+			for _, w := range want {
+				if !strings.Contains(string(b), w+"\n") {
+					missing = w
+				}
+			}
+			if missing == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%q never ran; log:\n%s", missing, b)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLog("Init n1", "Init n2", "Init n3")
+	waitOK(t, n2, "rgmadm", "rg", "online", "lg", "--wait")
+	waitLog("Start n2")
+	waitOK(t, n2, "rgmadm", "rg", "offline", "lg", "--wait")
+	waitLog("Stop n2")
+	waitOK(t, n1, "rgmadm", "rg", "unmanage", "lg", "--wait")
+	waitLog("Fini n1", "Fini n2", "Fini n3")
+	b, _ := os.ReadFile(dir + "/log")
+	if strings.Contains(string(b), "Start n1") || strings.Contains(string(b), "Start n3") {
+		t.Fatalf("Start ran where the group was not brought online:\n%s", b)
+	}
+}

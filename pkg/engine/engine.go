@@ -280,6 +280,7 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		g = &Group{Name: name}
 		s.Groups[name] = g
 	}
+	prev := g.State
 	g.Nodelist = model.SplitArray(cg.Props["Nodelist"])
 	g.Local = slices.Contains(g.Nodelist, s.Node)
 	g.State, g.Desired = "", ""
@@ -329,6 +330,37 @@ func (s *State) syncGroup(c *model.Config, name string) {
 	}
 	for _, dep := range s.rgDependents[name] {
 		s.dirty[dep] = true
+	}
+	if old != nil && s.begun {
+		s.managedElsewhere(g, prev)
+	}
+}
+
+// managedElsewhere runs Init or Fini here when another node's rgmd
+// managed or unmanaged the group: they run on every node of the type's
+// Init_nodes, not only where the operator asked (the node that was asked
+// has already moved its own view, so this does not run twice there).
+func (s *State) managedElsewhere(g *Group, prev string) {
+	var method string
+	switch {
+	case prev == model.RGStateUnmanaged && g.State == model.RGStateOffline:
+		method = Init
+	case prev != "" && prev != model.RGStateUnmanaged && g.State == model.RGStateUnmanaged:
+		method = Fini
+	default:
+		return
+	}
+	for _, rn := range g.Resources {
+		r := s.Resources[rn]
+		if r == nil || !r.InitHere || !r.Has(method) {
+			continue
+		}
+		if method == Init {
+			r.needInit = true
+		} else {
+			r.needFini = true
+		}
+		s.markResource(r)
 	}
 }
 

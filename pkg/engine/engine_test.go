@@ -644,3 +644,35 @@ func TestSwitchWaitsForTheOtherNodeToStop(t *testing.T) {
 		t.Fatalf("rg never started on n1 once n2 had stopped it (log %v)", h.log)
 	}
 }
+
+// A group managed, then unmanaged, by another node's rgmd: Init and
+// Fini run here too (Init_nodes is the whole Nodelist).
+func TestManagedByAnotherNode(t *testing.T) {
+	h := newHarness(t, []string{"n1", "n2"}, allMethods())
+	h.group("rg", map[string]string{"Nodelist": "n1,n2"})
+	h.resource("rs", "rg", nil)
+	h.start(false)
+	byOther := func(state string) {
+		var ch []model.StateChange
+		for _, n := range []string{"n1", "n2"} {
+			ch = append(ch, model.StateChange{Group: "rg", Node: n, State: state, Desired: model.RGStateOffline})
+		}
+		if err := h.c.ApplyStates(ch); err != nil {
+			t.Fatal(err)
+		}
+		h.s.Sync(h.c, []string{"rg"})
+		h.handle(Tick{})
+		h.drain(nil)
+	}
+	byOther(model.RGStateOffline)
+	if index(h.log, "Init rs") < 0 {
+		t.Fatalf("Init did not run when n2 managed the group (log %v)", h.log)
+	}
+	byOther(model.RGStateUnmanaged)
+	if index(h.log, "Fini rs") < 0 {
+		t.Fatalf("Fini did not run when n2 unmanaged the group (log %v)", h.log)
+	}
+	if n := strings.Count(strings.Join(h.log, ","), "Init rs"); n != 1 {
+		t.Fatalf("Init ran %d times (log %v)", n, h.log)
+	}
+}
