@@ -283,7 +283,7 @@ func (s *State) changeState(e Control, r *Resource, out *Output) error {
 	if e.Tag == scha.ControlChangeStateOffline {
 		r.proxyDown = true
 		r.startStep, r.stopStep = 0, 0
-		s.setRes(out, r, model.RStateOffline, "OFFLINE", "")
+		s.setResDefault(out, r, model.RStateOffline, "OFFLINE", "")
 		return nil
 	}
 	r.proxyDown = false
@@ -294,7 +294,7 @@ func (s *State) changeState(e Control, r *Resource, out *Output) error {
 	if !r.Monitored {
 		final = model.RStateOnlineNotMonitored
 	}
-	s.setRes(out, r, final, "OK", "")
+	s.setResDefault(out, r, final, "OK", "")
 	s.bounceRestartDependents(r)
 	return nil
 }

@@ -554,15 +554,15 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 		r.keepFailed, r.cleaned = false, true
 		status := ""
 		if r.failMsg != "" {
-			// Restarts exhausted: Stop has set its own status; the
-			// operator must see why the resource is down.
+			// Restarts exhausted: the operator must see why the
+			// resource is down, unless its Stop said something itself.
 			status = "FAULTED"
 		}
-		s.setRes(out, r, model.RStateStartFailed, status, r.failMsg)
+		s.setResDefault(out, r, model.RStateStartFailed, status, r.failMsg)
 		r.failMsg = ""
 		return settled
 	}
-	s.setRes(out, r, model.RStateOffline, "OFFLINE", "")
+	s.setResDefault(out, r, model.RStateOffline, "OFFLINE", "")
 	return settled
 }
 

@@ -723,7 +723,7 @@ func (c *Config) SetStatus(name, group, node, status, msg string) error {
 	next := *r
 	next.Nodes = copyNodes(r.Nodes)
 	ns := *st
-	ns.Status, ns.StatusMsg = canon, msg
+	ns.Status, ns.StatusMsg, ns.StatusSet = canon, msg, true
 	next.Nodes[node] = &ns
 	// Status is not configuration: Seq stays (see ResourceType.Seq).
 	c.Resources[name] = &next

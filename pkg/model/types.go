@@ -157,6 +157,11 @@ type RNode struct {
 	// Restarts holds the Unix times (seconds) of the resource's restarts on
 	// this node, for NUM_RESOURCE_RESTARTS within Retry_interval.
 	Restarts []int64 `json:"restarts,omitempty"`
+	// StatusSet says scha_resource_setstatus set Status since rgmd last
+	// changed State: a StateChange with StatusIfUnset then leaves Status
+	// alone (r_properties(5): the RGM sets Status on online or offline
+	// only if the resource's monitor or methods have not set it).
+	StatusSet bool `json:"status_set,omitempty"`
 }
 
 // Node is a cluster node.

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"testing"
+)
+
+// statusOf is the resource's Status and Status_msg on the harness's node.
+func (h *harness) statusOf(r string) string {
+	st := h.c.Resources[r].Nodes[h.s.Node]
+	return st.Status + " " + st.StatusMsg
+}
+
+// setStatus is scha_resource_setstatus from a running method or monitor.
+func (h *harness) setStatus(r, status, msg string) {
+	h.t.Helper()
+	if err := h.c.SetStatus(r, "", h.s.Node, status, msg); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// runUntil completes running methods (all succeed) until res runs method.
+func (h *harness) runUntil(res, method string) {
+	h.t.Helper()
+	for i := 0; h.running[res] != method; i++ {
+		if i > 1000 || len(h.running) == 0 {
+			h.t.Fatalf("%s of %s never runs (log %v)", method, res, h.log)
+		}
+		for _, r := range sortedNames(h.running) {
+			if r != res || h.running[r] != method {
+				h.finish(r, true)
+			}
+		}
+	}
+}
+
+// TestStatusSetByMethodsIsKept: the RGM sets Status on a state change only
+// if the resource's methods or monitor have not set it (r_properties(5)).
+func TestStatusSetByMethodsIsKept(t *testing.T) {
+	tests := []struct {
+		name       string
+		method     string // the method that sets Status ("" none)
+		status     string // what it sets
+		fail       bool   // the method then fails
+		op         string // what makes the method run: online or offline
+		wantState  string
+		wantStatus string
+	}{
+		{"Stop sets OFFLINE", Stop, "OFFLINE", false, OpOffline, "OFFLINE", "OFFLINE server stopped cleanly"},
+		{"Stop sets nothing", "", "", false, OpOffline, "OFFLINE", "OFFLINE "},
+		{"monitor's status before Stop is replaced", MonitorStart, "DEGRADED", false, OpOffline, "OFFLINE", "OFFLINE "},
+		{"failed Stop sets FAULTED", Stop, "FAULTED", true, OpOffline, "STOP_FAILED", "FAULTED server stopped cleanly"},
+		{"failed Stop sets nothing", "", "", true, OpOffline, "STOP_FAILED", "FAULTED Stop failed: exited 1"},
+		{"Start sets OK", Start, "OK", false, OpOnline, "ONLINE", "OK server stopped cleanly"},
+		{"failed Start sets FAULTED", Start, "FAULTED", true, OpOnline, "START_FAILED", "FAULTED server stopped cleanly"},
+		{"failed Start sets nothing", "", "", true, OpOnline, "START_FAILED", "FAULTED Start failed: exited 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, []string{"n1"}, allMethods())
+			h.group("rg", nil)
+			h.resource("a", "rg", nil)
+			h.start(false)
+			h.request(OpEnable, "", "a")
+			h.request(OpMonitor, "", "a")
+			h.request(OpManage, "rg", "")
+			h.drain(nil)
+			failing := Stop
+			if tt.op == OpOnline {
+				failing = Start
+			} else {
+				h.request(OpOnline, "rg", "")
+				if tt.method == MonitorStart {
+					h.runUntil("a", MonitorStart)
+					h.setStatus("a", tt.status, "server stopped cleanly")
+				}
+				h.drain(nil)
+			}
+			h.request(tt.op, "rg", "")
+			h.runUntil("a", failing)
+			if tt.method == failing {
+				h.setStatus("a", tt.status, "server stopped cleanly")
+			}
+			h.finish("a", !tt.fail)
+			h.drain(nil)
+			if got := h.rstate("a"); got != tt.wantState {
+				t.Errorf("state %s, want %s (log %v)", got, tt.wantState, h.log)
+			}
+			if got := h.statusOf("a"); got != tt.wantStatus {
+				t.Errorf("status %q, want %q", got, tt.wantStatus)
+			}
+		})
+	}
+}
