@@ -91,3 +91,53 @@ func TestStatusSetByMethodsIsKept(t *testing.T) {
 		})
 	}
 }
+
+// TestStopFailureWithDependentSettles: a stop method that fails in a group
+// whose other resource depends on the failed one leaves the group
+// ERROR_STOP_FAILED and settled (rgmadm rg offline --wait and rg restart
+// --wait return), with nothing left STARTING or STOPPING; the dependee of
+// a dependent that failed to stop stays online unless it was already on
+// its way.
+func TestStopFailureWithDependentSettles(t *testing.T) {
+	withNet := map[string]string{Start: "s", Stop: "s", PrenetStart: "s", PostnetStop: "s", MonitorStart: "s", MonitorStop: "s"}
+	tests := []struct {
+		name    string
+		methods map[string]string
+		op      string
+		before  int // methods of the online that complete before op
+		failing string
+		method  string
+		wantA   string
+		wantB   string
+	}{
+		{"dependee's Stop", allMethods(), OpOffline, 99, "a", Stop, "STOP_FAILED", "OFFLINE"},
+		{"dependent's Stop", allMethods(), OpOffline, 99, "b", Stop, "ONLINE", "STOP_FAILED"},
+		{"dependee's Stop, network methods", withNet, OpOffline, 99, "a", Stop, "STOP_FAILED", "OFFLINE"},
+		{"dependent's Postnet_stop", withNet, OpOffline, 99, "b", PostnetStop, "OFFLINE", "STOP_FAILED"},
+		{"dependent's Stop while the dependee starts", withNet, OpOffline, 2, "b", Stop, "OFFLINE", "STOP_FAILED"},
+		{"restart, dependee's Stop", allMethods(), OpRestart, 99, "a", Stop, "STOP_FAILED", "OFFLINE"},
+		{"restart, dependent's Stop", allMethods(), OpRestart, 99, "b", Stop, "ONLINE", "STOP_FAILED"},
+		{"restart, dependent's Postnet_stop", withNet, OpRestart, 99, "b", PostnetStop, "ONLINE", "STOP_FAILED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, []string{"n1"}, tt.methods)
+			h.group("rg", nil)
+			h.resource("a", "rg", nil)
+			h.resource("b", "rg", map[string]string{"Resource_dependencies": "a"})
+			h.start(false)
+			h.request(OpEnable, "", "a")
+			h.request(OpEnable, "", "b")
+			managedOnline(t, h, "rg")
+			for i := 0; i < tt.before && len(h.running) > 0; i++ {
+				h.finish(sortedNames(h.running)[0], true)
+			}
+			h.request(tt.op, "rg", "")
+			h.drain(map[string]string{tt.failing: tt.method})
+			h.wantStates(t, map[string]string{"a": tt.wantA, "b": tt.wantB, "rg": "ERROR_STOP_FAILED"})
+			if !h.s.Groups["rg"].Settled() {
+				t.Errorf("group not settled: --wait would wait its whole timeout (log %v)", h.log)
+			}
+		})
+	}
+}

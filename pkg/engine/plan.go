@@ -81,6 +81,13 @@ func (s *State) planGroup(name string, out *Output) {
 		s.dirty[g.Name] = true
 		anyBusy = true
 	}
+	if g.restarting && anyStopFailed && !anyBusy && !anyRunning {
+		// A stop method failed: the restart ends here, the group
+		// ERROR_STOP_FAILED until rgmadm rs clear.
+		g.restarting = false
+		s.dirty[g.Name] = true
+		anyBusy = true
+	}
 	g.settled = !anyBusy && !anyRunning
 	if g.State == model.RGStateUnmanaged || g.State == "" {
 		return
@@ -500,7 +507,11 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 		if d.running != "" || isOnline(d.State) || d.State == model.RStateStarting || (d.State == model.RStateStopping && d.stopStep < 2) {
 			return busy
 		}
-		if d.State == model.RStateStopFailed {
+		if d.State == model.RStateStopFailed && isOnline(r.State) && r.stopStep == 0 {
+			// A dependent that failed to stop may still use r: r stays
+			// online. One already on its way (STARTING, or STOPPING
+			// part-way) finishes its stop sequence, so that nothing is
+			// left STARTING or STOPPING and the group settles.
 			return blocked
 		}
 	}
