@@ -55,8 +55,8 @@ type StateChange struct {
 	// StatusIfUnset makes Status and StatusMsg a default: they apply only
 	// if no scha_resource_setstatus set them since the resource's State
 	// last changed (RNode.StatusSet).
-	StatusIfUnset bool `json:"status_if_unset,omitempty"`
-	Suspend   string  `json:"suspend,omitempty"`    // group: TRUE or FALSE (Suspend_automatic_recovery)
+	StatusIfUnset bool   `json:"status_if_unset,omitempty"`
+	Suspend       string `json:"suspend,omitempty"` // group: TRUE or FALSE (Suspend_automatic_recovery)
 	// RestartAt appends a restart time (Unix seconds) to the resource's or
 	// group's Restarts on Node (NUM_RESOURCE_RESTARTS, NUM_RG_RESTARTS).
 	RestartAt int64 `json:"restart_at,omitempty"`
