@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"slices"
 	"testing"
+
+	"github.com/openrgm/openrgm/pkg/scha"
 )
 
 // statusOf is the resource's Status and Status_msg on the harness's node.
@@ -139,5 +142,66 @@ func TestStopFailureWithDependentSettles(t *testing.T) {
 				t.Errorf("group not settled: --wait would wait its whole timeout (log %v)", h.log)
 			}
 		})
+	}
+}
+
+// TestResourceRestartMethods: RESOURCE_RESTART and a restart dependency run
+// Monitor_stop, Stop, Start, Monitor_start when the type has Start and Stop
+// (scha_control(1HA)); a type without them restarts through Postnet_stop
+// and Prenet_start.
+func TestResourceRestartMethods(t *testing.T) {
+	tests := []struct {
+		name    string
+		methods []string
+		want    string
+	}{
+		{"Start and Stop", []string{Start, Stop, MonitorStart, MonitorStop}, "Monitor_stop a,Stop a,Start a,Monitor_start a"},
+		{"Start, Stop and network methods", []string{Start, Stop, PrenetStart, PostnetStop, MonitorStart, MonitorStop}, "Monitor_stop a,Stop a,Start a,Monitor_start a"},
+		{"no monitor", []string{Start, Stop, PrenetStart, PostnetStop}, "Stop a,Start a"},
+		{"network methods only", []string{PrenetStart, PostnetStop, MonitorStart, MonitorStop}, "Monitor_stop a,Postnet_stop a,Prenet_start a,Monitor_start a"},
+		{"Start and Postnet_stop", []string{Start, PostnetStop}, "Postnet_stop a,Start a"},
+	}
+	for _, tt := range tests {
+		for _, how := range []string{"RESOURCE_RESTART", "restart dependency"} {
+			t.Run(tt.name+"/"+how, func(t *testing.T) {
+				m := map[string]string{}
+				for _, name := range tt.methods {
+					m[name] = "/bin/true"
+				}
+				h := newHarness(t, []string{"n1"}, m)
+				h.group("g", nil)
+				h.resource("b", "g", nil)
+				h.resource("a", "g", map[string]string{"Resource_dependencies_restart": "b"})
+				h.start(false)
+				h.request(OpEnable, "", "a")
+				h.request(OpEnable, "", "b")
+				managedOnline(t, h, "g")
+				h.drain(nil)
+				h.s.Now = 1000
+				if how == "RESOURCE_RESTART" {
+					h.log = nil
+					if out := h.control(scha.ControlResourceRestart); out.Err != nil {
+						t.Fatal(out.Err)
+					}
+				} else {
+					h.log = nil
+					if out := h.handle(Control{Tag: scha.ControlResourceIsRestarted, Resource: "b", Group: "g"}); out.Err != nil {
+						t.Fatal(out.Err)
+					}
+				}
+				h.drain(nil)
+				if join(h.log) != tt.want {
+					t.Errorf("methods %q, want %q", join(h.log), tt.want)
+				}
+				h.wantStates(t, map[string]string{"g": "ONLINE"})
+				// A later offline runs every stop method again.
+				h.log = nil
+				h.request(OpOffline, "g", "")
+				h.drain(nil)
+				if slices.Contains(tt.methods, PostnetStop) && !slices.Contains(h.log, "Postnet_stop a") {
+					t.Errorf("offline after the restart skipped Postnet_stop: %v (a %s, b %s, g %s)", h.log, h.rstate("a"), h.rstate("b"), h.gstate("g"))
+				}
+			})
+		}
 	}
 }

@@ -100,8 +100,7 @@ func (s *State) control(e Control, out *Output) error {
 		}
 		s.recordRestart(out, r)
 		if e.Tag == scha.ControlResourceRestart {
-			r.needStop = true
-			s.markResource(r)
+			s.restartResource(r)
 			s.note(out, r, false, "scha_control %s: restarting %s (%d of Retry_count %d within Retry_interval)", e.Tag, r.Name, s.count(r, r.Restarts), r.RetryCount)
 		} else {
 			s.bounceRestartDependents(r)
@@ -263,8 +262,7 @@ func (s *State) bounceRestartDependents(r *Resource) {
 		}
 		for _, d := range dr.Deps {
 			if d.On == r.Name && (d.Kind == Restart || d.Kind == OfflineRestart) {
-				dr.needStop = true
-				s.dirty[dr.Group] = true
+				s.restartResource(dr)
 			}
 		}
 	}

@@ -127,6 +127,24 @@ type Resource struct {
 	// proxyDown: CHANGE_STATE_OFFLINE marked this proxy offline; it stays
 	// so, without methods, until CHANGE_STATE_ONLINE.
 	proxyDown bool
+	// resRestart: the stop and start under way are a resource restart
+	// (scha_control RESOURCE_RESTART, a restart dependency), which skips
+	// Postnet_stop and Prenet_start when the type has Start and Stop
+	// (scha_control(1HA)).
+	resRestart bool
+}
+
+// restartResource schedules a resource restart of r: its stop methods,
+// then its start methods, the rest of its group untouched.
+func (s *State) restartResource(r *Resource) {
+	r.needStop, r.resRestart = true, true
+	s.markResource(r)
+}
+
+// skipNet reports whether r's current sequence leaves out Prenet_start
+// and Postnet_stop: a resource restart of a type with Start and Stop.
+func (r *Resource) skipNet() bool {
+	return r.resRestart && r.Has(Start) && r.Has(Stop)
 }
 
 // Has reports whether the resource's type declares method m.

@@ -223,7 +223,7 @@ func (s *State) done(e MethodDone, out *Output) {
 // nowhere to move it, and starting it again here would only fail again.
 // A suspended group (rgmadm rg suspend) is never moved.
 func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason string) {
-	r.startStep = 0
+	r.startStep, r.resRestart = 0, false
 	s.setResDefault(out, r, model.RStateStartFailed, "FAULTED", method+" failed: "+reason)
 	if g != nil && s.Now != 0 {
 		// For Pingpong_interval: this node is no giveover target for a while.
@@ -260,7 +260,7 @@ func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason s
 // chose it with --stop-failed-action.
 func (s *State) stopFailed(out *Output, r *Resource, method, reason string) {
 	r.stopStep, r.startStep, r.monStep = 0, 0, 0
-	r.needMonRestart = false
+	r.needMonRestart, r.resRestart = false, false
 	s.setResDefault(out, r, model.RStateStopFailed, "FAULTED", method+" failed: "+reason)
 	if r.FailoverMode != "HARD" {
 		return

@@ -337,7 +337,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		if st, ok := s.depsReady(r, r.State == model.RStateStarting, false); !ok {
 			return st
 		}
-		if r.Has(PrenetStart) {
+		if r.Has(PrenetStart) && !r.skipNet() {
 			for _, d := range r.Deps {
 				dr := s.Resources[d.On]
 				if dr != nil && dr.Group == r.Group && dr.Has(PrenetStart) && dr.startStep < 1 && !isOnline(dr.State) && s.coming(dr) {
@@ -380,7 +380,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 	if !r.Monitored {
 		final = model.RStateOnlineNotMonitored
 	}
-	r.startStep, r.checked = 0, false
+	r.startStep, r.checked, r.resRestart = 0, false, false
 	s.setRes(out, r, final, "", "")
 	if r.Monitored && r.Has(MonitorStart) {
 		s.dispatch(out, r, MonitorStart, "monitor")
@@ -395,8 +395,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		}
 		for _, d := range dr.Deps {
 			if d.On == r.Name && (d.Kind == Restart || d.Kind == OfflineRestart) {
-				dr.needStop = true
-				s.dirty[dr.Group] = true
+				s.restartResource(dr)
 			}
 		}
 	}
@@ -538,9 +537,14 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 			s.setStopping(out, r)
 			return s.dispatch(out, r, Stop, "offline")
 		}
+		// No Stop: its step is done now, which others of the group may
+		// be waiting for (a Postnet_stop waits for every Stop, a
+		// dependee for its dependents to leave ONLINE).
 		r.stopStep = 2
+		s.setStopping(out, r)
+		s.dirty[g.Name] = true
 	}
-	if r.stopStep == 2 && r.Has(PostnetStop) {
+	if r.stopStep == 2 && r.Has(PostnetStop) && !r.skipNet() {
 		// Postnet_stop runs after every Stop of the group: that is when its
 		// network addresses would go down; and after the Postnet_stop of
 		// its dependents.
