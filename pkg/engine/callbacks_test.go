@@ -205,3 +205,61 @@ func TestResourceRestartMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryCountByFailoverMode: rgmd limits restarts to Retry_count within
+// Retry_interval only under RESTART_ONLY; LOG_ONLY allows none; under NONE,
+// SOFT and HARD the monitor counts (NUM_RESOURCE_RESTARTS) and asks for
+// GIVEOVER itself (r_properties(5), scha_control(1HA)).
+func TestRetryCountByFailoverMode(t *testing.T) {
+	type want struct {
+		code  scha.ErrCode
+		state string // a's state after the request settles
+		group string
+	}
+	ok := want{scha.ErrNoErr, "ONLINE", "ONLINE"}
+	refused := want{scha.ErrChecks, "ONLINE", "ONLINE"}
+	faulted := want{scha.ErrChecks, "START_FAILED", "ONLINE_FAULTED"}
+	tests := []struct {
+		mode, tag string
+		within    want // a request within Retry_count
+		beyond    want // the request after Retry_count restarts
+	}{
+		{"NONE", scha.ControlResourceRestart, ok, ok},
+		{"SOFT", scha.ControlResourceRestart, ok, ok},
+		{"HARD", scha.ControlResourceRestart, ok, ok},
+		{"RESTART_ONLY", scha.ControlResourceRestart, ok, faulted},
+		{"LOG_ONLY", scha.ControlResourceRestart, refused, refused},
+		{"NONE", scha.ControlResourceIsRestarted, ok, ok},
+		{"SOFT", scha.ControlResourceIsRestarted, ok, ok},
+		{"RESTART_ONLY", scha.ControlResourceIsRestarted, ok, faulted},
+		{"LOG_ONLY", scha.ControlResourceIsRestarted, refused, refused},
+		{"NONE", scha.ControlRestart, ok, ok},
+		{"SOFT", scha.ControlRestart, ok, ok},
+		{"HARD", scha.ControlRestart, ok, ok},
+		{"RESTART_ONLY", scha.ControlRestart, refused, refused},
+		{"LOG_ONLY", scha.ControlRestart, refused, refused},
+		{"NONE", scha.ControlCheckRestart, ok, ok},
+		{"SOFT", scha.ControlCheckRestart, ok, ok},
+		{"RESTART_ONLY", scha.ControlCheckRestart, refused, refused},
+		{"LOG_ONLY", scha.ControlCheckRestart, refused, refused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode+"/"+tt.tag, func(t *testing.T) {
+			h := controlHarness(t, []string{"n1"})
+			a := h.s.Resources["a"]
+			a.FailoverMode, a.RetryCount, a.RetryInterval = tt.mode, 2, 60
+			for i, w := range []want{tt.within, tt.within, tt.beyond, tt.beyond} {
+				h.s.Now = int64(1000 + i)
+				out := h.control(tt.tag)
+				h.drain(nil)
+				if got := scha.CodeOf(out.Err); got != w.code {
+					t.Fatalf("request %d: code %d (%v), want %d", i+1, got, out.Err, w.code)
+				}
+				h.wantStates(t, map[string]string{"a": w.state, "g": w.group})
+				if w.state == "START_FAILED" {
+					return
+				}
+			}
+		})
+	}
+}
