@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 )
 
@@ -260,6 +261,76 @@ func TestRetryCountByFailoverMode(t *testing.T) {
 					return
 				}
 			}
+		})
+	}
+}
+
+// netType registers type LH, a network address type (Is_logical_hostname)
+// with Start and Stop, beside the harness's T.
+func (h *harness) netType() {
+	h.t.Helper()
+	props := map[string]string{"Resource_type": "LH", "RT_basedir": "/opt/lh", "Is_logical_hostname": "TRUE", Start: "s", Stop: "s"}
+	for _, d := range model.RTProps() {
+		if _, ok := props[d.Name]; !ok && d.Default != nil {
+			props[d.Name] = *d.Default
+		}
+	}
+	if err := h.c.RegisterType(&model.ResourceType{Name: "LH", Props: props}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestImplicitNetworkDependencies: with Implicit_network_dependencies TRUE
+// (the default) the group's other resources start after its network
+// address resources are online and stop before they go offline, as with a
+// strong dependency; FALSE, or a scalable group, leaves them independent.
+func TestImplicitNetworkDependencies(t *testing.T) {
+	tests := []struct {
+		name    string
+		props   map[string]string
+		ordered bool
+	}{
+		{"default", nil, true},
+		{"TRUE", map[string]string{"Implicit_network_dependencies": "TRUE"}, true},
+		{"FALSE", map[string]string{"Implicit_network_dependencies": "FALSE"}, false},
+		{"scalable", map[string]string{"RG_mode": "Scalable", "Maximum_primaries": "1", "Desired_primaries": "1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, []string{"n1"}, map[string]string{Start: "s", Stop: "s"})
+			h.netType()
+			h.group("rg", tt.props)
+			h.resource("app", "rg", nil)
+			if err := h.c.CreateResource("ip", "rg", "LH", nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			h.start(false)
+			h.request(OpEnable, "", "app")
+			h.request(OpEnable, "", "ip")
+			managedOnline(t, h, "rg")
+			// Both would start at once without the dependency.
+			started := join(h.log)
+			h.drain(nil)
+			h.wantStates(t, map[string]string{"rg": "ONLINE", "app": "ONLINE", "ip": "ONLINE"})
+			want := "Start app,Start ip"
+			if tt.ordered {
+				want = "Start ip"
+			}
+			if started != want {
+				t.Errorf("first dispatched %q, want %q", started, want)
+			}
+			h.log = nil
+			h.request(OpOffline, "rg", "")
+			stopping := join(h.log)
+			h.drain(nil)
+			want = "Stop app,Stop ip"
+			if tt.ordered {
+				want = "Stop app"
+			}
+			if stopping != want {
+				t.Errorf("first stops %q, want %q", stopping, want)
+			}
+			h.wantStates(t, map[string]string{"rg": "OFFLINE", "app": "OFFLINE", "ip": "OFFLINE"})
 		})
 	}
 }

@@ -171,9 +171,10 @@ type Group struct {
 	GiveoverAt      map[string]int64 // node → last giveover away from it
 	StartFailedAt   map[string]int64 // node → last failed start there
 
-	restarting bool // rg restart: offline first, then online again
-	check      bool // switch onto this node: run Monitor_check first
-	settled    bool // nothing in progress (after the last plan)
+	netAddrs   []string // its network address resources (Implicit_network_dependencies)
+	restarting bool     // rg restart: offline first, then online again
+	check      bool     // switch onto this node: run Monitor_check first
+	settled    bool     // nothing in progress (after the last plan)
 }
 
 // Settled reports whether nothing is in progress for the group on this
@@ -333,6 +334,12 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		}
 	}
 	g.Resources = members
+	g.netAddrs = g.netAddrs[:0]
+	for _, rn := range members {
+		if isNetworkAddress(c.Types[c.Resources[rn].Type]) {
+			g.netAddrs = append(g.netAddrs, rn)
+		}
+	}
 	for _, rn := range members {
 		s.syncResource(c, c.Resources[rn], g)
 	}
@@ -391,6 +398,7 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 			deps = append(deps, Dep{On: on, Kind: DepKind(i), Local: local})
 		}
 	}
+	deps = append(deps, implicitNetworkDeps(c, cr, g, deps)...)
 	s.setDeps(r.Name, r.Deps, deps)
 	r.Deps = deps
 	r.State, r.Enabled, r.Monitored, r.Restarts = model.RStateOffline, false, false, nil
@@ -411,6 +419,31 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 		r.needInit = true
 	}
 	s.markResource(r)
+}
+
+// isNetworkAddress reports whether t is a network address type
+// (Is_logical_hostname or Is_shared_address).
+func isNetworkAddress(t *model.ResourceType) bool {
+	return t != nil && (t.Props["Is_logical_hostname"] == "TRUE" || t.Props["Is_shared_address"] == "TRUE")
+}
+
+// implicitNetworkDeps are the strong dependencies Implicit_network_dependencies
+// (TRUE by default) gives a resource of a failover group that is not a
+// network address on each network address resource of its group
+// (g.netAddrs), beyond those in deps: the addresses come online first and
+// go offline last (rg_properties(5)). A scalable group has none.
+func implicitNetworkDeps(c *model.Config, cr *model.Resource, g *Group, deps []Dep) []Dep {
+	cg := c.Groups[cr.Group]
+	if len(g.netAddrs) == 0 || cg == nil || cg.Props["Implicit_network_dependencies"] == "FALSE" || g.Scalable || isNetworkAddress(c.Types[cr.Type]) {
+		return nil
+	}
+	var out []Dep
+	for _, name := range g.netAddrs {
+		if !slices.ContainsFunc(deps, func(d Dep) bool { return d.On == name && d.Kind == Strong }) {
+			out = append(out, Dep{On: name, Kind: Strong, Local: true})
+		}
+	}
+	return out
 }
 
 func (s *State) dropResource(name string) {
