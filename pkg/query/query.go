@@ -35,6 +35,12 @@
 //     order. ALL_NODENAMES, ALL_NODEIDS and ALL_PRIVATELINK_HOSTNAMES are in
 //     node-ID order; every list of objects is sorted by name.
 //   - SYSLOG_FACILITY is the facility number (24, daemon, by default).
+//   - TARGET_NODES lists the nodes of the group's Nodelist, in Nodelist
+//     order, on which the group is wanted online (its desired state):
+//     where it is, or is being brought, online.
+//   - RESOURCE_SECURITY is SECURE (rgmd as root runs only method files
+//     owned by root and not writable by others); RG_FAILOVER_TIMEOUT is 0:
+//     there is no cluster-wide bound on a failover.
 package query
 
 import (
@@ -393,6 +399,14 @@ func (q *querier) group(name string) (*wire.GetReply, error) {
 			state = gn.State
 		}
 		return q.reply(g.Seq, state), nil
+	case "TARGET_NODES":
+		var nodes []string
+		for _, n := range model.SplitArray(g.Props["Nodelist"]) {
+			if gn := g.Nodes[n]; gn != nil && gn.Desired == model.RGStateOnline {
+				nodes = append(nodes, n)
+			}
+		}
+		return q.list(g.Seq, nodes), nil
 	}
 	v, ok := prop(g.Props, q.tag.Prop)
 	if !ok {
@@ -520,6 +534,14 @@ func (q *querier) cluster() (*wire.GetReply, error) {
 	case "ALL_NONGLOBAL_ZONES", "ALL_LOADLIMITS", "ALL_PSTRINGS",
 		"HARD_LOADLIMIT", "SOFT_LOADLIMIT", "LOADLIMIT_PROPS":
 		return q.list(seq, nil), nil
+	case "RESOURCE_SECURITY":
+		// rgmd running as root refuses method files not owned by root
+		// or writable by others: Solaris Cluster's SECURE.
+		return q.reply(seq, "SECURE"), nil
+	case "RG_FAILOVER_TIMEOUT":
+		// No cluster-wide bound on a failover: each method has its own
+		// timeout.
+		return q.reply(seq, "0"), nil
 	case "SYSLOG_FACILITY":
 		f := q.env.Facility
 		if f == 0 {
