@@ -50,3 +50,70 @@ func TestLifecycleStopFailureWithDependent(t *testing.T) {
 		t.Errorf("after clear: g1 %s, a %s, b %s", g, a, b)
 	}
 }
+
+// TestPerNodeExtension: -x 'Prop{node}=v' sets a node's own value of a
+// PER_NODE extension property, EXTENSION_NODE and EXTENSION (on that
+// node) return it, other nodes have the default, Validate gets it as
+// -X Prop{nodeid}=v; a node that is not in the cluster is refused with
+// SCHA_ERR_NODE and changes nothing.
+func TestPerNodeExtension(t *testing.T) {
+	d := rgmtest.StartDaemon(t)
+	dir := t.TempDir()
+	touch(t, dir, "validate", "#!/bin/sh\necho \"$*\" >>"+dir+"/validate.log\n")
+	touch(t, dir, "start", "#!/bin/sh\nexit 0\n")
+	for _, f := range []string{"validate", "start"} {
+		if err := os.Chmod(filepath.Join(dir, f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch(t, dir, "pn.rtr", `Resource_type = pn; Vendor_id = TEST; RT_version = "1"; RT_basedir = `+dir+`;
+Start = start; Stop = start; Validate = validate;
+{ PROPERTY = Level; EXTENSION; INT; PER_NODE; DEFAULT = 1; MIN = 0; TUNABLE = ANYTIME; }
+{ PROPERTY = Port; EXTENSION; INT; DEFAULT = 80; TUNABLE = ANYTIME; }
+`)
+	d.MustRun("rgmadm", "rt", "register", filepath.Join(dir, "pn.rtr"))
+	d.MustRun("rgmadm", "rg", "create", "g")
+	node := strings.TrimSpace(d.MustRun("scha_cluster_get", "-O", "NODENAME_LOCAL"))
+	d.MustRun("rgmadm", "rs", "create", "p", "-g", "g", "-t", "pn")
+	ext := func(args ...string) string {
+		return strings.TrimSpace(d.MustRun("scha_resource_get", append([]string{"-R", "p", "-G", "g"}, args...)...))
+	}
+	if got := ext("-O", "EXTENSION_NODE", "Level", node); got != "INT\n1" {
+		t.Errorf("default: %q", got)
+	}
+	d.MustRun("rgmadm", "rs", "set", "p", "-x", "Level{"+node+"}=5")
+	if got := ext("-O", "EXTENSION_NODE", "Level", node); got != "INT\n5" {
+		t.Errorf("EXTENSION_NODE after set: %q", got)
+	}
+	if got := ext("-O", "EXTENSION", "Level"); got != "INT\n5" {
+		t.Errorf("EXTENSION on the node: %q", got)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "validate.log"))
+	if !strings.Contains(string(b), "-X Level{1}=5") {
+		t.Errorf("Validate did not get -X Level{1}=5:\n%s", b)
+	}
+	for _, tt := range []struct {
+		x    string
+		code int
+	}{
+		{"Level{nosuchnode}=6", 11},
+		{"Port{" + node + "}=81", 15},
+		{"Level{" + node + "}=-1", 15},
+		{"Level{}=2", 15},
+	} {
+		if r := d.Run("rgmadm", "rs", "set", "p", "-x", tt.x); r.Code != tt.code {
+			t.Errorf("rs set -x %s: exit %d, want %d: %s", tt.x, r.Code, tt.code, r.Stderr)
+		}
+	}
+	if got := ext("-O", "EXTENSION_NODE", "Level", node); got != "INT\n5" {
+		t.Errorf("after refused sets: %q", got)
+	}
+	if show := d.MustRun("rgmadm", "rs", "show", "p"); !strings.Contains(show, "Level{"+node+"}") {
+		t.Errorf("rs show does not list the node's value:\n%s", show)
+	}
+	// Without braces: every node's value.
+	d.MustRun("rgmadm", "rs", "set", "p", "-x", "Level=3")
+	if got := ext("-O", "EXTENSION_NODE", "Level", node); got != "INT\n3" {
+		t.Errorf("after -x Level=3: %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -211,9 +212,31 @@ func (d *Daemon) validateResource(ctx context.Context, a wire.RSArgs, create boo
 	}
 	g := c.Groups[res.Group]
 	if create {
-		return l.validate(ctx, c, res, true, res.Props, res.Ext, g.Props)
+		return l.validate(ctx, c, res, true, res.Props, res.Ext, g.Props, perNodeArgs(c, nil, res)...)
 	}
-	return l.validate(ctx, c, res, false, changed(old.Props, res.Props), changed(old.Ext, res.Ext), nil)
+	return l.validate(ctx, c, res, false, changed(old.Props, res.Props), changed(old.Ext, res.Ext), nil, perNodeArgs(c, old, res)...)
+}
+
+// perNodeArgs are Validate's -X operands, Prop{nodeid}=value: the nodes'
+// own values of per-node extension properties that res has and old
+// (nil at creation) had not, sorted.
+func perNodeArgs(c *model.Config, old, res *model.Resource) []string {
+	var out []string
+	for _, prop := range sortedKeys(res.ExtNode) {
+		for _, n := range c.Nodes {
+			v, ok := res.ExtNode[prop][n.Name]
+			if !ok {
+				continue
+			}
+			if old != nil {
+				if ov, had := old.ExtNode[prop][n.Name]; had && ov == v {
+					continue
+				}
+			}
+			out = append(out, fmt.Sprintf("%s{%d}=%s", prop, n.ID, v))
+		}
+	}
+	return out
 }
 
 // validateGroup runs Validate of every resource of a group whose

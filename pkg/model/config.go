@@ -518,7 +518,7 @@ func (c *Config) CreateResource(name, group, typ string, props, ext map[string]s
 		}
 	}
 	r.Props["Type_version"] = rt.Props["RT_version"]
-	if err := applyResourceProps(r, params, props, ext, true, false); err != nil {
+	if err := applyResourceProps(r, params, props, ext, true, false, c.NodeNames()); err != nil {
 		return err
 	}
 	for _, d := range params {
@@ -560,7 +560,7 @@ func (c *Config) SetResource(name string, props, ext map[string]string) error {
 			disabled = false
 		}
 	}
-	if err := applyResourceProps(&next, rt.EffectiveParams(), props, ext, false, disabled); err != nil {
+	if err := applyResourceProps(&next, rt.EffectiveParams(), props, ext, false, disabled, c.NodeNames()); err != nil {
 		return err
 	}
 	if err := c.checkResourceDeps(&next); err != nil {
@@ -571,8 +571,12 @@ func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	return nil
 }
 
-func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]string, creating, disabled bool) error {
-	apply := func(k, v string, wantExt bool) error {
+func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]string, creating, disabled bool, nodes []string) error {
+	apply := func(key, v string, wantExt bool) error {
+		k, perNode, err := SplitNodeKey(key)
+		if err != nil {
+			return err
+		}
 		d, ok := lookup(params, k)
 		if !ok {
 			if _, _, std := LookupResourceProp(k); std {
@@ -598,11 +602,21 @@ func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]st
 				return scha.Errorf(scha.ErrProp, "property %s can only be changed while the resource is disabled (TUNABLE = WHEN_DISABLED)", d.Name)
 			}
 		}
+		if perNode != nil {
+			if !d.Extension {
+				return scha.Errorf(scha.ErrProp, "property %s is a standard property: only per-node extension properties take {node}", d.Name)
+			}
+			if err := checkNodeKey(d, key, perNode, nodes); err != nil {
+				return err
+			}
+		}
 		nv, err := d.Normalize(v)
 		if err != nil {
 			return err
 		}
-		if d.Extension {
+		if d.PerNode {
+			r.setExtNode(d.Name, perNode, nv)
+		} else if d.Extension {
 			r.Ext[d.Name] = nv
 		} else {
 			r.Props[d.Name] = nv

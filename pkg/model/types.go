@@ -142,6 +142,10 @@ type Resource struct {
 	Type  string            `json:"type"`  // full name of the resource type
 	Props map[string]string `json:"props"` // standard resource properties the type has, canonical name → value
 	Ext   map[string]string `json:"ext"`   // extension properties, declared name → value
+	// ExtNode holds the nodes' own values of per-node (PER_NODE) extension
+	// properties: declared name → node name → value. A node without one
+	// has the value in Ext.
+	ExtNode map[string]map[string]string `json:"ext_node,omitempty"`
 	// Nodes holds the per-node state of the resource, keyed by node name.
 	Nodes map[string]*RNode `json:"nodes"`
 	Seq   uint64            `json:"seq"` // see ResourceType.Seq

@@ -29,8 +29,9 @@
 //     membership exists.
 //   - Load limits and ALL_PSTRINGS are empty: HARD_LOADLIMIT,
 //     SOFT_LOADLIMIT and LOADLIMIT_PROPS print nothing for any limit name.
-//   - Per-node extension properties are not stored per node yet:
-//     EXTENSION_NODE checks the node and answers the resource's value.
+//   - A per-node extension property answers EXTENSION with the value of
+//     the node asking, EXTENSION_NODE with the operand node's; a node
+//     without a value of its own has the resource's (the default).
 //   - ALL_EXTENSIONS lists the type's extension properties in RTR file
 //     order. ALL_NODENAMES, ALL_NODEIDS and ALL_PRIVATELINK_HOSTNAMES are in
 //     node-ID order; every list of objects is sorted by name.
@@ -208,12 +209,14 @@ func (q *querier) resource(name, group string) (*wire.GetReply, error) {
 		}
 		return q.list(r.Seq, names), nil
 	case "EXTENSION", "EXTENSION_NODE":
+		node := q.env.Node
 		if tag.Name == "EXTENSION_NODE" {
-			if err := q.checkNode(q.ops[1]); err != nil {
+			node = q.ops[1]
+			if err := q.checkNode(node); err != nil {
 				return nil, err
 			}
 		}
-		return q.extension(r)
+		return q.extension(r, node)
 	}
 
 	// Per-node values: of the local node, or of the operand node/zone.
@@ -270,7 +273,10 @@ func (q *querier) restarts(r *model.Resource, times []int64) int {
 	return n
 }
 
-func (q *querier) extension(r *model.Resource) (*wire.GetReply, error) {
+// extension answers EXTENSION and EXTENSION_NODE: a per-node property's
+// value on node (its own, else the resource's), any other property's
+// value.
+func (q *querier) extension(r *model.Resource, node string) (*wire.GetReply, error) {
 	rt, err := q.typeOf(r)
 	if err != nil {
 		return nil, err
@@ -286,7 +292,10 @@ func (q *querier) extension(r *model.Resource) (*wire.GetReply, error) {
 	if decl == nil {
 		return nil, scha.Errorf(scha.ErrProp, "resource type %q has no extension property %q", rt.Name, name)
 	}
-	v, ok := prop(r.Ext, decl.Name)
+	v, ok := r.ExtValue(decl.Name, node)
+	if !ok {
+		v, ok = prop(r.Ext, decl.Name)
+	}
 	if !ok && decl.Default != nil {
 		v = *decl.Default
 	}
