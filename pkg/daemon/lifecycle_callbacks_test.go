@@ -117,3 +117,67 @@ Start = start; Stop = start; Validate = validate;
 		t.Errorf("after -x Level=3: %q", got)
 	}
 }
+
+// TestTypeUpgrade: version 2 of a type registered beside version 1;
+// rs set -p Type_version=2 is refused while the #$upgrade_from condition
+// (WHEN_DISABLED) does not hold, refused when the new type's Validate
+// refuses, and otherwise moves the resource to the new type, whose
+// methods run from then on.
+func TestTypeUpgrade(t *testing.T) {
+	d := rgmtest.StartDaemon(t)
+	dir := t.TempDir()
+	for _, v := range []string{"1", "2"} {
+		touch(t, dir, "m"+v, "#!/bin/sh\necho \"v"+v+" $(basename $0) $*\" >>"+dir+"/log\n[ -f "+dir+"/fail-v"+v+" ] && exit 1\nexit 0\n")
+		if err := os.Chmod(filepath.Join(dir, "m"+v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rtr := func(v, extra string) string {
+		p := filepath.Join(dir, "up"+v+".rtr")
+		touch(t, dir, "up"+v+".rtr", `Resource_type = up; Vendor_id = TEST; RT_version = "`+v+`"; RT_basedir = `+dir+`;
+Start = m`+v+`; Stop = m`+v+`; Validate = m`+v+`;
+#$upgrade
+`+extra+`
+{ PROPERTY = Port; EXTENSION; INT; DEFAULT = 80; TUNABLE = ANYTIME; }
+`)
+		return p
+	}
+	d.MustRun("rgmadm", "rt", "register", rtr("1", ""))
+	d.MustRun("rgmadm", "rt", "register", rtr("2", `#$upgrade_from "1" WHEN_DISABLED`))
+	d.MustRun("rgmadm", "rg", "create", "g")
+	d.MustRun("rgmadm", "rs", "create", "u", "-g", "g", "-t", "TEST.up:1", "-x", "Port=81")
+	d.MustRun("rgmadm", "rg", "manage", "g", "--wait")
+	d.MustRun("rgmadm", "rg", "online", "g", "--wait")
+	get := func(optag string) string {
+		return strings.TrimSpace(d.MustRun("scha_resource_get", "-O", optag, "-R", "u", "-G", "g"))
+	}
+	if r := d.Run("rgmadm", "rs", "set", "u", "-p", "Type_version=2"); r.Code != 15 || !strings.Contains(r.Stderr, "disabled") {
+		t.Errorf("upgrade while enabled: exit %d, %s", r.Code, r.Stderr)
+	}
+	if r := d.Run("rgmadm", "rs", "set", "u", "-p", "Type_version=3"); r.Code != 13 {
+		t.Errorf("upgrade to an unregistered version: exit %d, %s", r.Code, r.Stderr)
+	}
+	d.MustRun("rgmadm", "rs", "disable", "u", "--wait")
+	touch(t, dir, "fail-v2", "")
+	if r := d.Run("rgmadm", "rs", "set", "u", "-p", "Type_version=2"); r.Code != 16 {
+		t.Errorf("upgrade the new Validate refuses: exit %d, %s", r.Code, r.Stderr)
+	}
+	if got := get("TYPE_VERSION"); got != "1" {
+		t.Errorf("after refused upgrades TYPE_VERSION = %s", got)
+	}
+	os.Remove(filepath.Join(dir, "fail-v2"))
+	d.MustRun("rgmadm", "rs", "set", "u", "-p", "Type_version=2")
+	port := strings.TrimSpace(d.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "u", "-G", "g", "Port"))
+	if v, typ := get("TYPE_VERSION"), get("TYPE"); v != "2" || typ != "TEST.up:2" || port != "INT\n81" {
+		t.Errorf("after the upgrade: TYPE_VERSION %s, TYPE %s, Port %s", v, typ, port)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "log"))
+	if !strings.Contains(string(b), "v2 m2 -u -R u -T TEST.up:2 -G g") {
+		t.Errorf("the new type's Validate did not run:\n%s", b)
+	}
+	d.MustRun("rgmadm", "rs", "enable", "u", "--wait")
+	b, _ = os.ReadFile(filepath.Join(dir, "log"))
+	if l := strings.Split(strings.TrimSpace(string(b)), "\n"); !strings.HasPrefix(l[len(l)-1], "v2 m2 -R u") {
+		t.Errorf("the new type's Start did not run:\n%s", b)
+	}
+}

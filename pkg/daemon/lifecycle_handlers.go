@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/engine"
@@ -192,7 +193,9 @@ func (d *Daemon) validateResource(ctx context.Context, a wire.RSArgs, create boo
 		}
 		if !create {
 			r, ok := cur.Resources[a.Name]
-			if !ok || cur.Types[r.Type] == nil || cur.Types[r.Type].Props[engine.Validate] == "" {
+			// An upgrade (Type_version) runs the new type's Validate,
+			// whether the old type had one or not.
+			if !ok || (!upgrades(a.Props) && (cur.Types[r.Type] == nil || cur.Types[r.Type].Props[engine.Validate] == "")) {
 				return
 			}
 			old = r
@@ -273,6 +276,16 @@ func (d *Daemon) validateGroup(ctx context.Context, a wire.RGArgs) error {
 		}
 	}
 	return nil
+}
+
+// upgrades reports whether props set Type_version (a type upgrade).
+func upgrades(props map[string]string) bool {
+	for k := range props {
+		if strings.EqualFold(k, "Type_version") {
+			return true
+		}
+	}
+	return false
 }
 
 func changed(old, cur map[string]string) map[string]string {

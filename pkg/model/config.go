@@ -542,6 +542,8 @@ func (c *Config) CreateResource(name, group, typ string, props, ext map[string]s
 }
 
 // SetResource changes properties of a resource, within their tunability.
+// Type_version among props upgrades the resource to that version of its
+// type (see upgradeType), before the other properties are applied.
 func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	r, err := c.Resource(name)
 	if err != nil {
@@ -554,6 +556,17 @@ func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	next := *r
 	next.Props = copyMap(r.Props)
 	next.Ext = copyMap(r.Ext)
+	version, upgrade, props := upgradeTarget(props)
+	if upgrade && version != r.Props["Type_version"] {
+		to, err := c.upgradeType(r, rt, version)
+		if err != nil {
+			return err
+		}
+		if err := moveToType(&next, to, props, ext); err != nil {
+			return err
+		}
+		rt = to
+	}
 	disabled := true
 	for _, st := range r.Nodes {
 		if st.OnOff != SwitchDisabled {
@@ -563,11 +576,26 @@ func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	if err := applyResourceProps(&next, rt.EffectiveParams(), props, ext, false, disabled, c.NodeNames()); err != nil {
 		return err
 	}
+	if next.Type != r.Type {
+		for _, d := range rt.EffectiveParams() {
+			have := next.Props
+			if d.Extension {
+				have = next.Ext
+			}
+			if _, ok := have[d.Name]; !ok && !d.QueryOnly {
+				return scha.Errorf(scha.ErrProp, "property %s of type %s has no default: give it a value with the upgrade", d.Name, rt.Name)
+			}
+		}
+	}
 	if err := c.checkResourceDeps(&next); err != nil {
 		return err
 	}
 	next.Seq = c.nextSeq()
 	c.Resources[name] = &next
+	if next.Type != r.Type {
+		c.touchType(r.Type)
+		c.touchType(next.Type)
+	}
 	return nil
 }
 

@@ -79,7 +79,7 @@ type PropDecl struct {
 // UpgradeFrom is one `#$upgrade_from "VERSION" WHEN` directive.
 type UpgradeFrom struct {
 	Version string `json:"version"` // "" means "no version"
-	When    string `json:"when"`    // ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED
+	When    string `json:"when"`    // ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED, AT_CREATION
 }
 
 // ResourceType is a registered resource type.

@@ -90,8 +90,8 @@ var resourceTags = [...]Tag{
 	{Name: "STOP_TIMEOUT", Type: ResultInt, Prop: "Stop_timeout"},
 	{Name: "THOROUGH_PROBE_INTERVAL", Type: ResultInt, Prop: "Thorough_probe_interval"},
 	{Name: "TYPE", Type: ResultString},
-	// Type_version is stored on the resource; when it is not, the type's
-	// RT_version answers (they are the same until type upgrades exist).
+	// Type_version is stored on the resource (an upgrade changes it with
+	// the resource's type); when it is not, the type's RT_version answers.
 	{Name: "TYPE_VERSION", Type: ResultString, Prop: "Type_version"},
 	{Name: "UDP_AFFINITY", Type: ResultBoolean, Prop: "UDP_affinity"},
 	{Name: "UPDATE_TIMEOUT", Type: ResultInt, Prop: "Update_timeout"},
