@@ -19,35 +19,25 @@ func TestLifecycleStopFailureWithDependent(t *testing.T) {
 	d.MustRun("rgmadm", "rs", "create", "a", "-g", "g1", "-t", "logt")
 	d.MustRun("rgmadm", "rs", "create", "b", "-g", "g1", "-t", "logt", "-p", "Resource_dependencies=a")
 	d.MustRun("rgmadm", "rg", "manage", "g1")
-	d.MustRun("rgmadm", "rg", "online", "g1", "--wait")
-	touch(t, dir, "fail-Stop-a", "")
-	r := d.Run("rgmadm", "rg", "offline", "g1", "--wait", "--timeout", "10m")
-	if r.Code != 9 || !strings.Contains(r.Stderr, "STOP_FAILED") {
-		t.Errorf("offline with a failing Stop: exit %d, %s", r.Code, r.Stderr)
+	want := func(when, g1, a, b string) {
+		t.Helper()
+		if gg, ga, gb := stateOf(t, d, "g1"), stateOf(t, d, "a"), stateOf(t, d, "b"); gg != g1 || ga != a || gb != b {
+			t.Errorf("%s: g1 %s, a %s, b %s; want %s, %s, %s", when, gg, ga, gb, g1, a, b)
+		}
 	}
-	if g, a, b := stateOf(t, d, "g1"), stateOf(t, d, "a"), stateOf(t, d, "b"); g != "ERROR_STOP_FAILED" || a != "STOP_FAILED" || b != "OFFLINE" {
-		t.Errorf("after the failed Stop: g1 %s, a %s, b %s", g, a, b)
-	}
-	os.Remove(filepath.Join(dir, "fail-Stop-a"))
-	d.MustRun("rgmadm", "rs", "clear", "a", "--wait")
-	if g, a, b := stateOf(t, d, "g1"), stateOf(t, d, "a"), stateOf(t, d, "b"); g != "OFFLINE" || a != "OFFLINE" || b != "OFFLINE" {
-		t.Errorf("after clear: g1 %s, a %s, b %s", g, a, b)
-	}
-
-	// rg restart: the same failure ends the restart at once.
-	d.MustRun("rgmadm", "rg", "online", "g1", "--wait")
-	touch(t, dir, "fail-Stop-a", "")
-	r = d.Run("rgmadm", "rg", "restart", "g1", "--wait", "--timeout", "10m")
-	if r.Code != 9 || !strings.Contains(r.Stderr, "STOP_FAILED") {
-		t.Errorf("restart with a failing Stop: exit %d, %s", r.Code, r.Stderr)
-	}
-	if g, a, b := stateOf(t, d, "g1"), stateOf(t, d, "a"), stateOf(t, d, "b"); g != "ERROR_STOP_FAILED" || a != "STOP_FAILED" || b != "OFFLINE" {
-		t.Errorf("after the failed restart: g1 %s, a %s, b %s", g, a, b)
-	}
-	os.Remove(filepath.Join(dir, "fail-Stop-a"))
-	d.MustRun("rgmadm", "rs", "clear", "a", "--wait")
-	if g, a, b := stateOf(t, d, "g1"), stateOf(t, d, "a"), stateOf(t, d, "b"); g != "ONLINE" || a != "ONLINE" || b != "ONLINE" {
-		t.Errorf("after clear: g1 %s, a %s, b %s", g, a, b)
+	// rg offline and rg restart: the failure ends them at once; rs clear
+	// then drives the group to what was asked.
+	for _, tt := range []struct{ op, after string }{{"offline", "OFFLINE"}, {"restart", "ONLINE"}} {
+		d.MustRun("rgmadm", "rg", "online", "g1", "--wait")
+		touch(t, dir, "fail-Stop-a", "")
+		r := d.Run("rgmadm", "rg", tt.op, "g1", "--wait", "--timeout", "10m")
+		if r.Code != 9 || !strings.Contains(r.Stderr, "STOP_FAILED") {
+			t.Errorf("%s with a failing Stop: exit %d, %s", tt.op, r.Code, r.Stderr)
+		}
+		want(tt.op+" with a failing Stop", "ERROR_STOP_FAILED", "STOP_FAILED", "OFFLINE")
+		os.Remove(filepath.Join(dir, "fail-Stop-a"))
+		d.MustRun("rgmadm", "rs", "clear", "a", "--wait")
+		want("clear after "+tt.op, tt.after, tt.after, tt.after)
 	}
 }
 
