@@ -277,6 +277,7 @@ typedef struct scha_extprop_value {
 #define SCHA_LOADLIMIT_PROPS                           "LOADLIMIT_PROPS"
 #define SCHA_LOAD_BALANCING_POLICY                     "LOAD_BALANCING_POLICY"
 #define SCHA_LOAD_BALANCING_WEIGHTS                    "LOAD_BALANCING_WEIGHTS"
+#define SCHA_LOAD_FACTORS                              "LOAD_FACTORS"
 #define SCHA_MAXIMUM_PRIMARIES                         "MAXIMUM_PRIMARIES"
 #define SCHA_MONITORED_SWITCH                          "MONITORED_SWITCH"
 #define SCHA_MONITORED_SWITCH_NODE                     "MONITORED_SWITCH_NODE"
@@ -308,6 +309,7 @@ typedef struct scha_extprop_value {
 #define SCHA_POSTNET_STOP_TIMEOUT                      "POSTNET_STOP_TIMEOUT"
 #define SCHA_PRENET_START                              "PRENET_START"
 #define SCHA_PRENET_START_TIMEOUT                      "PRENET_START_TIMEOUT"
+#define SCHA_PRIORITY                                  "PRIORITY"
 #define SCHA_PRIVATELINK_HOSTNAME_LOCAL                "PRIVATELINK_HOSTNAME_LOCAL"
 #define SCHA_PRIVATELINK_HOSTNAME_NODE                 "PRIVATELINK_HOSTNAME_NODE"
 #define SCHA_PROXY                                     "PROXY"
@@ -317,6 +319,7 @@ typedef struct scha_extprop_value {
 #define SCHA_RESOURCE_DEPENDENCIES_WEAK                "RESOURCE_DEPENDENCIES_WEAK"
 #define SCHA_RESOURCE_LIST                             "RESOURCE_LIST"
 #define SCHA_RESOURCE_PROJECT_NAME                     "RESOURCE_PROJECT_NAME"
+#define SCHA_RESOURCE_SECURITY                         "RESOURCE_SECURITY"
 #define SCHA_RESOURCE_STATE                            "RESOURCE_STATE"
 #define SCHA_RESOURCE_STATE_NODE                       "RESOURCE_STATE_NODE"
 #define SCHA_RETRY_COUNT                               "RETRY_COUNT"
@@ -324,6 +327,7 @@ typedef struct scha_extprop_value {
 #define SCHA_RG_AFFINITIES                             "RG_AFFINITIES"
 #define SCHA_RG_DEPENDENCIES                           "RG_DEPENDENCIES"
 #define SCHA_RG_DESCRIPTION                            "RG_DESCRIPTION"
+#define SCHA_RG_FAILOVER_TIMEOUT                       "RG_FAILOVER_TIMEOUT"
 #define SCHA_RG_IS_FROZEN                              "RG_IS_FROZEN"
 #define SCHA_RG_MODE                                   "RG_MODE"
 #define SCHA_RG_PROJECT_NAME                           "RG_PROJECT_NAME"
@@ -350,6 +354,7 @@ typedef struct scha_extprop_value {
 #define SCHA_STOP_TIMEOUT                              "STOP_TIMEOUT"
 #define SCHA_SUSPEND_AUTOMATIC_RECOVERY                "SUSPEND_AUTOMATIC_RECOVERY"
 #define SCHA_SYSLOG_FACILITY                           "SYSLOG_FACILITY"
+#define SCHA_TARGET_NODES                              "TARGET_NODES"
 #define SCHA_THOROUGH_PROBE_INTERVAL                   "THOROUGH_PROBE_INTERVAL"
 #define SCHA_TYPE                                      "TYPE"
 #define SCHA_TYPE_VERSION                              "TYPE_VERSION"
@@ -436,6 +441,8 @@ extern scha_err_t scha_cluster_close(scha_cluster_t handle);
 
 extern scha_err_t scha_cluster_getlogfacility(int *logfacility);
 extern scha_err_t scha_cluster_getnodename(char **nodename);
+extern scha_err_t scha_cluster_getnodename_zone(const char *cluster,
+    char **nodename);
 extern scha_err_t scha_cluster_getzone(char **zonename);
 
 extern scha_err_t scha_control(const char *tag, const char *rgname,

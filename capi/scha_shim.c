@@ -259,6 +259,26 @@ scha_cluster_getnodename(char **nodename)
 	return ((scha_err_t)orgm_cluster_string("NODENAME_LOCAL", nodename));
 }
 
+/*
+ * The node name, asked of the cluster named: "" (NULL) or "global" is this
+ * cluster; any other name is checked as scha_cluster_open_zone() checks it.
+ */
+scha_err_t
+scha_cluster_getnodename_zone(const char *cluster, char **nodename)
+{
+	scha_cluster_t h;
+	scha_err_t e;
+
+	if (nodename == NULL)
+		return (SCHA_ERR_INVAL);
+	*nodename = NULL;
+	e = scha_cluster_open_zone(cluster, &h);
+	if (e != SCHA_ERR_NOERR)
+		return (e);
+	(void) scha_cluster_close(h);
+	return ((scha_err_t)orgm_cluster_string("NODENAME_LOCAL", nodename));
+}
+
 scha_err_t
 scha_cluster_getzone(char **zonename)
 {

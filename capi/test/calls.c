@@ -51,6 +51,16 @@ main(int argc, char **argv)
 	CHECK_STR(s, node);
 	free(s);
 	CHECK_ERR(scha_cluster_getnodename(NULL), SCHA_ERR_INVAL);
+	CHECK_ERR(scha_cluster_getnodename_zone(NULL, &s), SCHA_ERR_NOERR);
+	CHECK_STR(s, node);
+	free(s);
+	CHECK_ERR(scha_cluster_getnodename_zone(cluster, &s), SCHA_ERR_NOERR);
+	CHECK_STR(s, node);
+	free(s);
+	s = (char *)"unchanged";
+	CHECK_ERR(scha_cluster_getnodename_zone("no-such-zc", &s), SCHA_ERR_ZONE_CLUSTER);
+	CHECK(s == NULL);
+	CHECK_ERR(scha_cluster_getnodename_zone(NULL, NULL), SCHA_ERR_INVAL);
 	CHECK_ERR(scha_cluster_getlogfacility(&fac), SCHA_ERR_NOERR);
 	CHECK(fac == 24);
 	CHECK_ERR(scha_cluster_getlogfacility(NULL), SCHA_ERR_INVAL);

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -351,7 +352,13 @@ func rsShow(inv *invocation, o *opts, operands []string) error {
 	head := [][2]string{{"Name", r.Name}, {"Group", r.Group}, {"Type", r.Type}}
 	sections := []kvSection{{rows: append(head, propRows(r.Props)...)}}
 	if len(r.Ext) > 0 {
-		sections = append(sections, kvSection{title: "Extension properties:", rows: propRows(r.Ext)})
+		ext := maps.Clone(r.Ext)
+		for prop, byNode := range r.ExtNode { // per-node values, as -x sets them
+			for n, v := range byNode {
+				ext[prop+"{"+n+"}"] = v
+			}
+		}
+		sections = append(sections, kvSection{title: "Extension properties:", rows: propRows(ext)})
 	}
 	inv.printKV(inv.env.Stdout, sections...)
 	if len(r.Nodes) == 0 {

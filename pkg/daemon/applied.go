@@ -53,6 +53,20 @@ func (d *Daemon) applied(typ byte, body []byte) {
 	}
 }
 
+// statusIs reports whether resource's stored status on node is status and
+// msg.
+func (d *Daemon) statusIs(resource, node, status, msg string) bool {
+	same := false
+	d.machine.Read(func(c *model.Config) {
+		if r, ok := c.Resources[resource]; ok {
+			if st, ok := r.Nodes[node]; ok {
+				same = st.Status == status && st.StatusMsg == msg
+			}
+		}
+	})
+	return same
+}
+
 // configEvents says which object each configuration command changes, and
 // how.
 var configEvents = map[byte]struct{ object, change string }{
@@ -120,7 +134,11 @@ func (d *Daemon) stateEvents(changes []model.StateChange) {
 			if ch.StatusMsg != nil {
 				msg = *ch.StatusMsg
 			}
-			d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Status: ch.Status, StatusMsg: msg})
+			// A default status that a method's own status overrode
+			// changed nothing (r_properties(5)).
+			if !ch.StatusIfUnset || d.statusIs(ch.Resource, ch.Node, ch.Status, msg) {
+				d.publish(wire.Event{Kind: wire.EventStatus, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Status: ch.Status, StatusMsg: msg})
+			}
 		}
 		if ch.OnOff != "" || ch.Monitored != "" {
 			d.publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResource, Name: ch.Resource, Node: ch.Node, Change: "changed"})

@@ -499,7 +499,7 @@ func (l *lifecycle) nodeAction(action string) {
 // properties to pass. Its failure refuses the change with
 // SCHA_ERR_CHECKS (the reference's "sanity checks failed; request
 // refused"), naming the method's last words.
-func (l *lifecycle) validate(ctx context.Context, c *model.Config, res *model.Resource, create bool, rProps, xProps, gProps map[string]string) error {
+func (l *lifecycle) validate(ctx context.Context, c *model.Config, res *model.Resource, create bool, rProps, xProps, gProps map[string]string, xNode ...string) error {
 	rt := c.Types[res.Type]
 	if rt == nil || rt.Props[engine.Validate] == "" {
 		return nil
@@ -508,7 +508,11 @@ func (l *lifecycle) validate(ctx context.Context, c *model.Config, res *model.Re
 	fmt.Sscan(res.Props["Validate_timeout"], &secs)
 	run := engine.Run{Resource: res.Name, Group: res.Group, Type: res.Type, Method: engine.Validate,
 		BaseDir: rt.Props["RT_basedir"], Path: rt.Props[engine.Validate], Timeout: time.Duration(secs) * time.Second}
-	r := l.exec(ctx, run, methods.ValidateArgv(res.Name, res.Type, res.Group, create, rProps, xProps, gProps))
+	argv := methods.ValidateArgv(res.Name, res.Type, res.Group, create, rProps, xProps, gProps)
+	for _, a := range xNode {
+		argv = append(argv, "-X", a) // per-node extension values: Prop{nodeid}=value
+	}
+	r := l.exec(ctx, run, argv)
 	if r.OK() {
 		return nil
 	}

@@ -3,8 +3,10 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/engine"
@@ -191,7 +193,9 @@ func (d *Daemon) validateResource(ctx context.Context, a wire.RSArgs, create boo
 		}
 		if !create {
 			r, ok := cur.Resources[a.Name]
-			if !ok || cur.Types[r.Type] == nil || cur.Types[r.Type].Props[engine.Validate] == "" {
+			// An upgrade (Type_version) runs the new type's Validate,
+			// whether the old type had one or not.
+			if !ok || (!upgrades(a.Props) && (cur.Types[r.Type] == nil || cur.Types[r.Type].Props[engine.Validate] == "")) {
 				return
 			}
 			old = r
@@ -211,9 +215,31 @@ func (d *Daemon) validateResource(ctx context.Context, a wire.RSArgs, create boo
 	}
 	g := c.Groups[res.Group]
 	if create {
-		return l.validate(ctx, c, res, true, res.Props, res.Ext, g.Props)
+		return l.validate(ctx, c, res, true, res.Props, res.Ext, g.Props, perNodeArgs(c, nil, res)...)
 	}
-	return l.validate(ctx, c, res, false, changed(old.Props, res.Props), changed(old.Ext, res.Ext), nil)
+	return l.validate(ctx, c, res, false, changed(old.Props, res.Props), changed(old.Ext, res.Ext), nil, perNodeArgs(c, old, res)...)
+}
+
+// perNodeArgs are Validate's -X operands, Prop{nodeid}=value: the nodes'
+// own values of per-node extension properties that res has and old
+// (nil at creation) had not, sorted.
+func perNodeArgs(c *model.Config, old, res *model.Resource) []string {
+	var out []string
+	for _, prop := range sortedKeys(res.ExtNode) {
+		for _, n := range c.Nodes {
+			v, ok := res.ExtNode[prop][n.Name]
+			if !ok {
+				continue
+			}
+			if old != nil {
+				if ov, had := old.ExtNode[prop][n.Name]; had && ov == v {
+					continue
+				}
+			}
+			out = append(out, fmt.Sprintf("%s{%d}=%s", prop, n.ID, v))
+		}
+	}
+	return out
 }
 
 // validateGroup runs Validate of every resource of a group whose
@@ -250,6 +276,16 @@ func (d *Daemon) validateGroup(ctx context.Context, a wire.RGArgs) error {
 		}
 	}
 	return nil
+}
+
+// upgrades reports whether props set Type_version (a type upgrade).
+func upgrades(props map[string]string) bool {
+	for k := range props {
+		if strings.EqualFold(k, "Type_version") {
+			return true
+		}
+	}
+	return false
 }
 
 func changed(old, cur map[string]string) map[string]string {

@@ -102,10 +102,10 @@ func get(d *rgmtest.Daemon, optag, r, g string) string {
 }
 
 // The echo example end to end: its monitor notices a SIGKILLed server
-// and has the RGM restart it, counted in NUM_RESOURCE_RESTARTS; the
-// kill after Retry_count restarts within Retry_interval faults the
-// resource on this single node (START_FAILED, group ONLINE_FAULTED,
-// status FAULTED), and rs clear brings it back.
+// and has the RGM restart it, counted in NUM_RESOURCE_RESTARTS; under
+// Failover_mode RESTART_ONLY the kill after Retry_count restarts within
+// Retry_interval faults the resource on this single node (START_FAILED,
+// group ONLINE_FAULTED, status FAULTED), and rs clear brings it back.
 func TestEchoMonitorRestartsThenFaults(t *testing.T) {
 	d := rgmtest.StartDaemon(t)
 	withEchod(t, d)
@@ -114,7 +114,7 @@ func TestEchoMonitorRestartsThenFaults(t *testing.T) {
 	d.MustRun("rgmadm", "rt", "register", filepath.Join(rgmtest.RepoRoot(), "examples/echo/echo.rtr"))
 	d.MustRun("rgmadm", "rg", "create", "eg")
 	d.MustRun("rgmadm", "rs", "create", "e", "-g", "eg", "-t", "echo", "-x", "Port="+strconv.Itoa(port),
-		"-x", "Trace_file="+trace, "-p", "Thorough_probe_interval=1", "-p", "Retry_count=2", "-p", "Retry_interval=300")
+		"-x", "Trace_file="+trace, "-p", "Thorough_probe_interval=1", "-p", "Retry_count=2", "-p", "Retry_interval=300", "-p", "Failover_mode=RESTART_ONLY")
 	d.MustRun("rgmadm", "rg", "manage", "eg", "--wait")
 	d.MustRun("rgmadm", "rg", "online", "eg", "--wait")
 	if s := stateOf(t, d, "e"); s != "ONLINE" {
@@ -309,8 +309,8 @@ func TestControlTags(t *testing.T) {
 	if got := get(d, "NUM_RESOURCE_RESTARTS", "a", "g"); got != "2" {
 		t.Errorf("NUM_RESOURCE_RESTARTS = %s", got)
 	}
-	// Retry_count 2 used up: CHECK_RESTART still fine (group restarts are
-	// counted apart); RESOURCE_RESTART is refused and faults a.
+	// Retry_count 2 used up: CHECK_RESTART and RESTART still fine (group
+	// restarts are counted apart, and not limited under NONE).
 	expect("CHECK_RESTART", "b", 0)
 	expect("RESTART", "b", 0)
 	if got := get(d, "NUM_RG_RESTARTS", "b", "g"); got != "1" {
@@ -356,7 +356,13 @@ func TestControlTags(t *testing.T) {
 		t.Errorf("after RESOURCE_DISABLE b is %s, %s", s, get(d, "ON_OFF_SWITCH", "b", "g"))
 	}
 
-	// Restarts exhausted on a single node: refused, a faulted.
+	// Beyond Retry_count: under NONE rgmd counts but does not limit (the
+	// monitor's business); under RESTART_ONLY it refuses and faults a.
+	expect("RESOURCE_RESTART", "a", 0)
+	if got := get(d, "NUM_RESOURCE_RESTARTS", "a", "g"); got != "3" {
+		t.Errorf("NUM_RESOURCE_RESTARTS = %s", got)
+	}
+	d.MustRun("rgmadm", "rs", "set", "a", "-p", "Failover_mode=RESTART_ONLY")
 	expect("RESOURCE_RESTART", "a", 16)
 	poll(t, 10*time.Second, "a faulted", func() bool { return stateOf(t, d, "a") == "START_FAILED" })
 	if s := stateOf(t, d, "g"); s != "ONLINE_FAULTED" {

@@ -46,11 +46,13 @@ func ControlWaits(tag string) bool {
 //   - Failover_mode LOG_ONLY refuses every restart, giveover and disable,
 //     RESTART_ONLY all but RESOURCE_RESTART and RESOURCE_IS_RESTARTED, and
 //     Suspend_automatic_recovery the same ones as LOG_ONLY (SCHA_ERR_CHECKS);
-//   - Retry_count restarts within Retry_interval: a RESOURCE_RESTART,
-//     RESOURCE_IS_RESTARTED or RESTART beyond them becomes a giveover, and
-//     with no node to give the group to the request is refused
+//   - under RESTART_ONLY, Retry_count restarts within Retry_interval: a
+//     RESOURCE_RESTART or RESOURCE_IS_RESTARTED beyond them is refused
 //     (SCHA_ERR_CHECKS) and the resource is taken down and left
-//     START_FAILED, its group ONLINE_FAULTED (CHECK_RESTART only refuses);
+//     START_FAILED, its group ONLINE_FAULTED. Under NONE, SOFT and HARD
+//     rgmd counts restarts but does not limit them: r_properties(5) leaves
+//     it to the monitor to compare NUM_RESOURCE_RESTARTS with Retry_count
+//     and ask for GIVEOVER;
 //   - GIVEOVER needs a node of the Nodelist other than this one that is
 //     not barred by Pingpong_interval (SCHA_ERR_CHECKS).
 //
@@ -95,25 +97,20 @@ func (s *State) control(e Control, out *Output) error {
 	}
 	switch e.Tag {
 	case scha.ControlResourceRestart, scha.ControlResourceIsRestarted:
-		if s.exhausted(r, r.Restarts) {
+		if r.FailoverMode == "RESTART_ONLY" && s.exhausted(r, r.Restarts) {
 			return s.outOfRestarts(e.Tag, r, g, out)
 		}
 		s.recordRestart(out, r)
 		if e.Tag == scha.ControlResourceRestart {
-			r.needStop = true
-			s.markResource(r)
+			s.restartResource(r)
 			s.note(out, r, false, "scha_control %s: restarting %s (%d of Retry_count %d within Retry_interval)", e.Tag, r.Name, s.count(r, r.Restarts), r.RetryCount)
 		} else {
 			s.bounceRestartDependents(r)
 			s.note(out, r, false, "scha_control %s: %s was restarted by its monitor (%d of Retry_count %d within Retry_interval)", e.Tag, r.Name, s.count(r, r.Restarts), r.RetryCount)
 		}
 	case scha.ControlRestart, scha.ControlCheckRestart:
-		if s.exhausted(r, g.Restarts) {
-			if e.Tag == scha.ControlCheckRestart {
-				return scha.Errorf(scha.ErrChecks, "scha_control %s: %s has had %d restarts within Retry_interval (%d s); Retry_count is %d", e.Tag, g.Name, s.count(r, g.Restarts), r.RetryInterval, r.RetryCount)
-			}
-			return s.outOfRestarts(e.Tag, r, g, out)
-		}
+		// Only NONE, SOFT and HARD get here (gate): Retry_count is the
+		// monitor's to apply, with NUM_RG_RESTARTS.
 		if e.Tag == scha.ControlCheckRestart {
 			return nil
 		}
@@ -187,29 +184,19 @@ func (s *State) recordRestart(out *Output, r *Resource) {
 	out.Changes = append(out.Changes, model.StateChange{Resource: r.Name, Node: s.Node, RestartAt: s.Now})
 }
 
-// outOfRestarts handles a restart request beyond Retry_count: the group
-// moves to another node if one may take it (unless Failover_mode
-// RESTART_ONLY forbids moving it); otherwise the request is refused and
-// the resource, which its monitor found failed, is taken down (its
-// Monitor_stop and Stop run) and left START_FAILED with status FAULTED,
-// the group ONLINE_FAULTED: an operator's `rgmadm rs clear` or `rg
-// online` starts it again.
+// outOfRestarts handles a RESOURCE_RESTART or RESOURCE_IS_RESTARTED
+// beyond Retry_count under Failover_mode RESTART_ONLY, which never moves
+// the group: the request is refused and the resource, which its monitor
+// found failed, is taken down (its Monitor_stop and Stop run) and left
+// START_FAILED with status FAULTED, the group ONLINE_FAULTED: an
+// operator's `rgmadm rs clear` or `rg online` starts it again.
 func (s *State) outOfRestarts(tag string, r *Resource, g *Group, out *Output) error {
 	msg := "restarted " + itoa(s.count(r, r.Restarts)) + " times within Retry_interval; Retry_count is " + itoa(r.RetryCount)
-	if tag == scha.ControlRestart {
-		msg = "group " + g.Name + " restarted " + itoa(s.count(r, g.Restarts)) + " times within Retry_interval; Retry_count of " + r.Name + " is " + itoa(r.RetryCount)
-	}
-	if r.FailoverMode != "RESTART_ONLY" {
-		if target, err := s.giveoverTarget(tag, g); err == nil {
-			s.giveover(out, r, g, target, "scha_control "+tag+": "+msg)
-			return nil
-		}
-	}
 	r.keepFailed, r.cleaned, r.needStop = true, false, true
 	r.failMsg = "faulted: " + msg
 	s.setRes(out, r, r.State, "FAULTED", r.failMsg)
-	s.note(out, r, true, "scha_control %s refused: %s and no other node can take %s; %s is taken down and left START_FAILED", tag, msg, g.Name, r.Name)
-	return scha.Errorf(scha.ErrChecks, "scha_control %s: %s; no other node can take %s, so %s is now faulted (START_FAILED) on %s", tag, msg, g.Name, r.Name, s.Node)
+	s.note(out, r, true, "scha_control %s refused: %s and Failover_mode is RESTART_ONLY; %s is taken down and left START_FAILED", tag, msg, r.Name)
+	return scha.Errorf(scha.ErrChecks, "scha_control %s: %s and Failover_mode is RESTART_ONLY, so %s is now faulted (START_FAILED) on %s", tag, msg, r.Name, s.Node)
 }
 
 // giveoverTarget is the first node of g's Nodelist, other than this one,
@@ -263,8 +250,7 @@ func (s *State) bounceRestartDependents(r *Resource) {
 		}
 		for _, d := range dr.Deps {
 			if d.On == r.Name && (d.Kind == Restart || d.Kind == OfflineRestart) {
-				dr.needStop = true
-				s.dirty[dr.Group] = true
+				s.restartResource(dr)
 			}
 		}
 	}
@@ -283,7 +269,7 @@ func (s *State) changeState(e Control, r *Resource, out *Output) error {
 	if e.Tag == scha.ControlChangeStateOffline {
 		r.proxyDown = true
 		r.startStep, r.stopStep = 0, 0
-		s.setRes(out, r, model.RStateOffline, "OFFLINE", "")
+		s.setResDefault(out, r, model.RStateOffline, "OFFLINE", "")
 		return nil
 	}
 	r.proxyDown = false
@@ -294,7 +280,7 @@ func (s *State) changeState(e Control, r *Resource, out *Output) error {
 	if !r.Monitored {
 		final = model.RStateOnlineNotMonitored
 	}
-	s.setRes(out, r, final, "OK", "")
+	s.setResDefault(out, r, final, "OK", "")
 	s.bounceRestartDependents(r)
 	return nil
 }

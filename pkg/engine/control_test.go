@@ -33,6 +33,7 @@ func (h *harness) control(tag string) Output {
 func TestControlResourceRestartCountsAndFaults(t *testing.T) {
 	h := controlHarness(t, []string{"n1"})
 	h.s.Resources["a"].RetryCount, h.s.Resources["a"].RetryInterval = 1, 60
+	h.s.Resources["a"].FailoverMode = "RESTART_ONLY"
 	h.log = nil
 	if out := h.control(scha.ControlResourceRestart); out.Err != nil {
 		t.Fatal(out.Err)
@@ -44,7 +45,8 @@ func TestControlResourceRestartCountsAndFaults(t *testing.T) {
 	if got := h.c.Resources["a"].Nodes["n1"].Restarts; len(got) != 1 || got[0] != 1000 {
 		t.Errorf("Restarts %v", got)
 	}
-	// Retry_count 1 used up, one node: refused with CHECKS, a faulted.
+	// Retry_count 1 used up under RESTART_ONLY: refused with CHECKS, a
+	// faulted.
 	h.s.Now = 1010
 	out := h.control(scha.ControlResourceRestart)
 	if scha.CodeOf(out.Err) != scha.ErrChecks {

@@ -127,6 +127,24 @@ type Resource struct {
 	// proxyDown: CHANGE_STATE_OFFLINE marked this proxy offline; it stays
 	// so, without methods, until CHANGE_STATE_ONLINE.
 	proxyDown bool
+	// resRestart: the stop and start under way are a resource restart
+	// (scha_control RESOURCE_RESTART, a restart dependency), which skips
+	// Postnet_stop and Prenet_start when the type has Start and Stop
+	// (scha_control(1HA)).
+	resRestart bool
+}
+
+// restartResource schedules a resource restart of r: its stop methods,
+// then its start methods, the rest of its group untouched.
+func (s *State) restartResource(r *Resource) {
+	r.needStop, r.resRestart = true, true
+	s.markResource(r)
+}
+
+// skipNet reports whether r's current sequence leaves out Prenet_start
+// and Postnet_stop: a resource restart of a type with Start and Stop.
+func (r *Resource) skipNet() bool {
+	return r.resRestart && r.Has(Start) && r.Has(Stop)
 }
 
 // Has reports whether the resource's type declares method m.
@@ -159,9 +177,10 @@ type Group struct {
 	GiveoverAt      map[string]int64 // node → last giveover away from it
 	StartFailedAt   map[string]int64 // node → last failed start there
 
-	restarting bool // rg restart: offline first, then online again
-	check      bool // switch onto this node: run Monitor_check first
-	settled    bool // nothing in progress (after the last plan)
+	netAddrs   []string // its network address resources (Implicit_network_dependencies)
+	restarting bool     // rg restart: offline first, then online again
+	check      bool     // switch onto this node: run Monitor_check first
+	settled    bool     // nothing in progress (after the last plan)
 }
 
 // Settled reports whether nothing is in progress for the group on this
@@ -325,6 +344,12 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		}
 	}
 	g.Resources = members
+	g.netAddrs = g.netAddrs[:0]
+	for _, rn := range members {
+		if isNetworkAddress(c.Types[c.Resources[rn].Type]) {
+			g.netAddrs = append(g.netAddrs, rn)
+		}
+	}
 	for _, rn := range members {
 		s.syncResource(c, c.Resources[rn], g)
 	}
@@ -414,6 +439,7 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 			deps = append(deps, Dep{On: on, Kind: DepKind(i), Local: local})
 		}
 	}
+	deps = append(deps, implicitNetworkDeps(c, cr, g, deps)...)
 	s.setDeps(r.Name, r.Deps, deps)
 	r.Deps = deps
 	r.State, r.Enabled, r.Monitored, r.Restarts = model.RStateOffline, false, false, nil
@@ -434,6 +460,31 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 		r.needInit = true
 	}
 	s.markResource(r)
+}
+
+// isNetworkAddress reports whether t is a network address type
+// (Is_logical_hostname or Is_shared_address).
+func isNetworkAddress(t *model.ResourceType) bool {
+	return t != nil && (t.Props["Is_logical_hostname"] == "TRUE" || t.Props["Is_shared_address"] == "TRUE")
+}
+
+// implicitNetworkDeps are the strong dependencies Implicit_network_dependencies
+// (TRUE by default) gives a resource of a failover group that is not a
+// network address on each network address resource of its group
+// (g.netAddrs), beyond those in deps: the addresses come online first and
+// go offline last (rg_properties(5)). A scalable group has none.
+func implicitNetworkDeps(c *model.Config, cr *model.Resource, g *Group, deps []Dep) []Dep {
+	cg := c.Groups[cr.Group]
+	if len(g.netAddrs) == 0 || cg == nil || cg.Props["Implicit_network_dependencies"] == "FALSE" || g.Scalable || isNetworkAddress(c.Types[cr.Type]) {
+		return nil
+	}
+	var out []Dep
+	for _, name := range g.netAddrs {
+		if !slices.ContainsFunc(deps, func(d Dep) bool { return d.On == name && d.Kind == Strong }) {
+			out = append(out, Dep{On: name, Kind: Strong, Local: true})
+		}
+	}
+	return out
 }
 
 func (s *State) dropResource(name string) {

@@ -102,7 +102,20 @@ func (s *State) Handle(ev Event) Output {
 // setRes changes a resource's state on this node, in memory and in the
 // output. status "" leaves Status and Status_msg alone.
 func (s *State) setRes(out *Output, r *Resource, state, status, msg string) {
-	ch := model.StateChange{Resource: r.Name, Node: s.Node}
+	s.setResStatus(out, r, state, status, msg, false)
+}
+
+// setResDefault is setRes where status is only a default: it applies
+// unless a method or monitor set Status since the resource's state last
+// changed (r_properties(5)). Every end of a method-driven transition
+// (OFFLINE after the stop methods, START_FAILED, STOP_FAILED) and a
+// proxy's CHANGE_STATE_* use it.
+func (s *State) setResDefault(out *Output, r *Resource, state, status, msg string) {
+	s.setResStatus(out, r, state, status, msg, true)
+}
+
+func (s *State) setResStatus(out *Output, r *Resource, state, status, msg string, ifUnset bool) {
+	ch := model.StateChange{Resource: r.Name, Node: s.Node, StatusIfUnset: ifUnset && status != ""}
 	if state != r.State {
 		ch.State = state
 		r.State = state
@@ -210,8 +223,8 @@ func (s *State) done(e MethodDone, out *Output) {
 // nowhere to move it, and starting it again here would only fail again.
 // A suspended group (rgmadm rg suspend) is never moved.
 func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason string) {
-	r.startStep = 0
-	s.setRes(out, r, model.RStateStartFailed, "FAULTED", method+" failed: "+reason)
+	r.startStep, r.resRestart = 0, false
+	s.setResDefault(out, r, model.RStateStartFailed, "FAULTED", method+" failed: "+reason)
 	if g != nil && s.Now != 0 {
 		// For Pingpong_interval: this node is no giveover target for a while.
 		g.StartFailedAt[s.Node] = s.Now
@@ -247,8 +260,8 @@ func (s *State) startFailed(out *Output, r *Resource, g *Group, method, reason s
 // chose it with --stop-failed-action.
 func (s *State) stopFailed(out *Output, r *Resource, method, reason string) {
 	r.stopStep, r.startStep, r.monStep = 0, 0, 0
-	r.needMonRestart = false
-	s.setRes(out, r, model.RStateStopFailed, "FAULTED", method+" failed: "+reason)
+	r.needMonRestart, r.resRestart = false, false
+	s.setResDefault(out, r, model.RStateStopFailed, "FAULTED", method+" failed: "+reason)
 	if r.FailoverMode != "HARD" {
 		return
 	}

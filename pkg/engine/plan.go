@@ -81,6 +81,13 @@ func (s *State) planGroup(name string, out *Output) {
 		s.dirty[g.Name] = true
 		anyBusy = true
 	}
+	if g.restarting && anyStopFailed && !anyBusy && !anyRunning {
+		// A stop method failed: the restart ends here, the group
+		// ERROR_STOP_FAILED until rgmadm rs clear.
+		g.restarting = false
+		s.dirty[g.Name] = true
+		anyBusy = true
+	}
 	g.settled = !anyBusy && !anyRunning
 	if g.State == model.RGStateUnmanaged || g.State == "" {
 		return
@@ -330,7 +337,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		if st, ok := s.depsReady(r, r.State == model.RStateStarting, false); !ok {
 			return st
 		}
-		if r.Has(PrenetStart) {
+		if r.Has(PrenetStart) && !r.skipNet() {
 			for _, d := range r.Deps {
 				dr := s.Resources[d.On]
 				if dr != nil && dr.Group == r.Group && dr.Has(PrenetStart) && dr.startStep < 1 && !isOnline(dr.State) && s.coming(dr) {
@@ -373,7 +380,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 	if !r.Monitored {
 		final = model.RStateOnlineNotMonitored
 	}
-	r.startStep, r.checked = 0, false
+	r.startStep, r.checked, r.resRestart = 0, false, false
 	s.setRes(out, r, final, "", "")
 	if r.Monitored && r.Has(MonitorStart) {
 		s.dispatch(out, r, MonitorStart, "monitor")
@@ -388,8 +395,7 @@ func (s *State) online(g *Group, r *Resource, out *Output) status {
 		}
 		for _, d := range dr.Deps {
 			if d.On == r.Name && (d.Kind == Restart || d.Kind == OfflineRestart) {
-				dr.needStop = true
-				s.dirty[dr.Group] = true
+				s.restartResource(dr)
 			}
 		}
 	}
@@ -500,7 +506,11 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 		if d.running != "" || isOnline(d.State) || d.State == model.RStateStarting || (d.State == model.RStateStopping && d.stopStep < 2) {
 			return busy
 		}
-		if d.State == model.RStateStopFailed {
+		if d.State == model.RStateStopFailed && isOnline(r.State) && r.stopStep == 0 {
+			// A dependent that failed to stop may still use r: r stays
+			// online. One already on its way (STARTING, or STOPPING
+			// part-way) finishes its stop sequence, so that nothing is
+			// left STARTING or STOPPING and the group settles.
 			return blocked
 		}
 	}
@@ -527,9 +537,14 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 			s.setStopping(out, r)
 			return s.dispatch(out, r, Stop, "offline")
 		}
+		// No Stop: its step is done now, which others of the group may
+		// be waiting for (a Postnet_stop waits for every Stop, a
+		// dependee for its dependents to leave ONLINE).
 		r.stopStep = 2
+		s.setStopping(out, r)
+		s.dirty[g.Name] = true
 	}
-	if r.stopStep == 2 && r.Has(PostnetStop) {
+	if r.stopStep == 2 && r.Has(PostnetStop) && !r.skipNet() {
 		// Postnet_stop runs after every Stop of the group: that is when its
 		// network addresses would go down; and after the Postnet_stop of
 		// its dependents.
@@ -554,15 +569,15 @@ func (s *State) offline(g *Group, r *Resource, out *Output) status {
 		r.keepFailed, r.cleaned = false, true
 		status := ""
 		if r.failMsg != "" {
-			// Restarts exhausted: Stop has set its own status; the
-			// operator must see why the resource is down.
+			// Restarts exhausted: the operator must see why the
+			// resource is down, unless its Stop said something itself.
 			status = "FAULTED"
 		}
-		s.setRes(out, r, model.RStateStartFailed, status, r.failMsg)
+		s.setResDefault(out, r, model.RStateStartFailed, status, r.failMsg)
 		r.failMsg = ""
 		return settled
 	}
-	s.setRes(out, r, model.RStateOffline, "OFFLINE", "")
+	s.setResDefault(out, r, model.RStateOffline, "OFFLINE", "")
 	return settled
 }
 

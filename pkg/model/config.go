@@ -518,7 +518,7 @@ func (c *Config) CreateResource(name, group, typ string, props, ext map[string]s
 		}
 	}
 	r.Props["Type_version"] = rt.Props["RT_version"]
-	if err := applyResourceProps(r, params, props, ext, true, false); err != nil {
+	if err := applyResourceProps(r, params, props, ext, true, false, c.NodeNames()); err != nil {
 		return err
 	}
 	for _, d := range params {
@@ -542,6 +542,8 @@ func (c *Config) CreateResource(name, group, typ string, props, ext map[string]s
 }
 
 // SetResource changes properties of a resource, within their tunability.
+// Type_version among props upgrades the resource to that version of its
+// type (see upgradeType), before the other properties are applied.
 func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	r, err := c.Resource(name)
 	if err != nil {
@@ -554,25 +556,55 @@ func (c *Config) SetResource(name string, props, ext map[string]string) error {
 	next := *r
 	next.Props = copyMap(r.Props)
 	next.Ext = copyMap(r.Ext)
+	version, upgrade, props := upgradeTarget(props)
+	if upgrade && version != r.Props["Type_version"] {
+		to, err := c.upgradeType(r, rt, version)
+		if err != nil {
+			return err
+		}
+		if err := moveToType(&next, to, props, ext); err != nil {
+			return err
+		}
+		rt = to
+	}
 	disabled := true
 	for _, st := range r.Nodes {
 		if st.OnOff != SwitchDisabled {
 			disabled = false
 		}
 	}
-	if err := applyResourceProps(&next, rt.EffectiveParams(), props, ext, false, disabled); err != nil {
+	if err := applyResourceProps(&next, rt.EffectiveParams(), props, ext, false, disabled, c.NodeNames()); err != nil {
 		return err
+	}
+	if next.Type != r.Type {
+		for _, d := range rt.EffectiveParams() {
+			have := next.Props
+			if d.Extension {
+				have = next.Ext
+			}
+			if _, ok := have[d.Name]; !ok && !d.QueryOnly {
+				return scha.Errorf(scha.ErrProp, "property %s of type %s has no default: give it a value with the upgrade", d.Name, rt.Name)
+			}
+		}
 	}
 	if err := c.checkResourceDeps(&next); err != nil {
 		return err
 	}
 	next.Seq = c.nextSeq()
 	c.Resources[name] = &next
+	if next.Type != r.Type {
+		c.touchType(r.Type)
+		c.touchType(next.Type)
+	}
 	return nil
 }
 
-func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]string, creating, disabled bool) error {
-	apply := func(k, v string, wantExt bool) error {
+func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]string, creating, disabled bool, nodes []string) error {
+	apply := func(key, v string, wantExt bool) error {
+		k, perNode, err := SplitNodeKey(key)
+		if err != nil {
+			return err
+		}
 		d, ok := lookup(params, k)
 		if !ok {
 			if _, _, std := LookupResourceProp(k); std {
@@ -598,11 +630,21 @@ func applyResourceProps(r *Resource, params []PropDecl, props, ext map[string]st
 				return scha.Errorf(scha.ErrProp, "property %s can only be changed while the resource is disabled (TUNABLE = WHEN_DISABLED)", d.Name)
 			}
 		}
+		if perNode != nil {
+			if !d.Extension {
+				return scha.Errorf(scha.ErrProp, "property %s is a standard property: only per-node extension properties take {node}", d.Name)
+			}
+			if err := checkNodeKey(d, key, perNode, nodes); err != nil {
+				return err
+			}
+		}
 		nv, err := d.Normalize(v)
 		if err != nil {
 			return err
 		}
-		if d.Extension {
+		if d.PerNode {
+			r.setExtNode(d.Name, perNode, nv)
+		} else if d.Extension {
 			r.Ext[d.Name] = nv
 		} else {
 			r.Props[d.Name] = nv
@@ -723,7 +765,7 @@ func (c *Config) SetStatus(name, group, node, status, msg string) error {
 	next := *r
 	next.Nodes = copyNodes(r.Nodes)
 	ns := *st
-	ns.Status, ns.StatusMsg = canon, msg
+	ns.Status, ns.StatusMsg, ns.StatusSet = canon, msg, true
 	next.Nodes[node] = &ns
 	// Status is not configuration: Seq stays (see ResourceType.Seq).
 	c.Resources[name] = &next

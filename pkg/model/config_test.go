@@ -138,7 +138,8 @@ func TestRejectedChangesLeaveStateUnchanged(t *testing.T) {
 			return c.SetResource("r1", map[string]string{"Thorough_probe_interval": "5"}, nil)
 		}},
 		{"unknown prop", scha.ErrProp, "no property", func(c *Config) error { return c.SetResource("r1", nil, map[string]string{"Bogus": "1"}) }},
-		{"query-only", scha.ErrProp, "query-only", func(c *Config) error { return c.SetResource("r1", map[string]string{"Type_version": "2"}, nil) }},
+		{"query-only", scha.ErrProp, "query-only", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"RG_is_frozen": "TRUE"}) }},
+		{"type version not registered", scha.ErrRT, "no registered version", func(c *Config) error { return c.SetResource("r1", map[string]string{"Type_version": "2"}, nil) }},
 		{"bad group prop", scha.ErrProp, "no property", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Colour": "red"}) }},
 		{"bad group value", scha.ErrProp, "not an integer", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"Pingpong_interval": "soon"}) }},
 		{"rg mode later", scha.ErrProp, "created", func(c *Config) error { return c.SetGroup("rg1", map[string]string{"RG_mode": "Scalable"}) }},

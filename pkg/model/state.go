@@ -52,7 +52,11 @@ type StateChange struct {
 	Monitored string  `json:"monitored,omitempty"`  // resource: ENABLED or DISABLED
 	Status    string  `json:"status,omitempty"`     // resource: OK, ..., OFFLINE
 	StatusMsg *string `json:"status_msg,omitempty"` // resource; nil leaves it
-	Suspend   string  `json:"suspend,omitempty"`    // group: TRUE or FALSE (Suspend_automatic_recovery)
+	// StatusIfUnset makes Status and StatusMsg a default: they apply only
+	// if no scha_resource_setstatus set them since the resource's State
+	// last changed (RNode.StatusSet).
+	StatusIfUnset bool   `json:"status_if_unset,omitempty"`
+	Suspend       string `json:"suspend,omitempty"` // group: TRUE or FALSE (Suspend_automatic_recovery)
 	// RestartAt appends a restart time (Unix seconds) to the resource's or
 	// group's Restarts on Node (NUM_RESOURCE_RESTARTS, NUM_RG_RESTARTS).
 	RestartAt int64 `json:"restart_at,omitempty"`
@@ -155,11 +159,17 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 		if ch.Monitored != "" {
 			st.Monitored = ch.Monitored
 		}
-		if ch.Status != "" {
-			st.Status = ch.Status
+		if !ch.StatusIfUnset || !st.StatusSet {
+			if ch.Status != "" {
+				st.Status = ch.Status
+			}
+			if ch.StatusMsg != nil {
+				st.StatusMsg = *ch.StatusMsg
+			}
 		}
-		if ch.StatusMsg != nil {
-			st.StatusMsg = *ch.StatusMsg
+		if ch.State != "" {
+			// A new state: what a method sets from now on is its own.
+			st.StatusSet = false
 		}
 		if ch.RestartAt != 0 {
 			st.Restarts = appendRestart(st.Restarts, ch.RestartAt)

@@ -79,7 +79,7 @@ type PropDecl struct {
 // UpgradeFrom is one `#$upgrade_from "VERSION" WHEN` directive.
 type UpgradeFrom struct {
 	Version string `json:"version"` // "" means "no version"
-	When    string `json:"when"`    // ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED
+	When    string `json:"when"`    // ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED, AT_CREATION
 }
 
 // ResourceType is a registered resource type.
@@ -142,6 +142,10 @@ type Resource struct {
 	Type  string            `json:"type"`  // full name of the resource type
 	Props map[string]string `json:"props"` // standard resource properties the type has, canonical name → value
 	Ext   map[string]string `json:"ext"`   // extension properties, declared name → value
+	// ExtNode holds the nodes' own values of per-node (PER_NODE) extension
+	// properties: declared name → node name → value. A node without one
+	// has the value in Ext.
+	ExtNode map[string]map[string]string `json:"ext_node,omitempty"`
 	// Nodes holds the per-node state of the resource, keyed by node name.
 	Nodes map[string]*RNode `json:"nodes"`
 	Seq   uint64            `json:"seq"` // see ResourceType.Seq
@@ -157,6 +161,11 @@ type RNode struct {
 	// Restarts holds the Unix times (seconds) of the resource's restarts on
 	// this node, for NUM_RESOURCE_RESTARTS within Retry_interval.
 	Restarts []int64 `json:"restarts,omitempty"`
+	// StatusSet says scha_resource_setstatus set Status since rgmd last
+	// changed State: a StateChange with StatusIfUnset then leaves Status
+	// alone (r_properties(5): the RGM sets Status on online or offline
+	// only if the resource's monitor or methods have not set it).
+	StatusSet bool `json:"status_set,omitempty"`
 }
 
 // Node is a cluster node.

@@ -31,12 +31,19 @@
 //     says so, and DOWN otherwise.
 //   - Load limits and ALL_PSTRINGS are empty: HARD_LOADLIMIT,
 //     SOFT_LOADLIMIT and LOADLIMIT_PROPS print nothing for any limit name.
-//   - Per-node extension properties are not stored per node yet:
-//     EXTENSION_NODE checks the node and answers the resource's value.
+//   - A per-node extension property answers EXTENSION with the value of
+//     the node asking, EXTENSION_NODE with the operand node's; a node
+//     without a value of its own has the resource's (the default).
 //   - ALL_EXTENSIONS lists the type's extension properties in RTR file
 //     order. ALL_NODENAMES, ALL_NODEIDS and ALL_PRIVATELINK_HOSTNAMES are in
 //     node-ID order; every list of objects is sorted by name.
 //   - SYSLOG_FACILITY is the facility number (24, daemon, by default).
+//   - TARGET_NODES lists the nodes of the group's Nodelist, in Nodelist
+//     order, on which the group is wanted online (its desired state):
+//     where it is, or is being brought, online.
+//   - RESOURCE_SECURITY is SECURE (rgmd as root runs only method files
+//     owned by root and not writable by others); RG_FAILOVER_TIMEOUT is 0:
+//     there is no cluster-wide bound on a failover.
 package query
 
 import (
@@ -207,12 +214,14 @@ func (q *querier) resource(name, group string) (*wire.GetReply, error) {
 		}
 		return q.list(r.Seq, names), nil
 	case "EXTENSION", "EXTENSION_NODE":
+		node := q.env.Node
 		if tag.Name == "EXTENSION_NODE" {
-			if err := q.checkNode(q.ops[1]); err != nil {
+			node = q.ops[1]
+			if err := q.checkNode(node); err != nil {
 				return nil, err
 			}
 		}
-		return q.extension(r)
+		return q.extension(r, node)
 	}
 
 	// Per-node values: of the local node, or of the operand node/zone.
@@ -269,7 +278,10 @@ func (q *querier) restarts(r *model.Resource, times []int64) int {
 	return n
 }
 
-func (q *querier) extension(r *model.Resource) (*wire.GetReply, error) {
+// extension answers EXTENSION and EXTENSION_NODE: a per-node property's
+// value on node (its own, else the resource's), any other property's
+// value.
+func (q *querier) extension(r *model.Resource, node string) (*wire.GetReply, error) {
 	rt, err := q.typeOf(r)
 	if err != nil {
 		return nil, err
@@ -285,7 +297,10 @@ func (q *querier) extension(r *model.Resource) (*wire.GetReply, error) {
 	if decl == nil {
 		return nil, scha.Errorf(scha.ErrProp, "resource type %q has no extension property %q", rt.Name, name)
 	}
-	v, ok := prop(r.Ext, decl.Name)
+	v, ok := r.ExtValue(decl.Name, node)
+	if !ok {
+		v, ok = prop(r.Ext, decl.Name)
+	}
 	if !ok && decl.Default != nil {
 		v = *decl.Default
 	}
@@ -398,6 +413,14 @@ func (q *querier) group(name string) (*wire.GetReply, error) {
 			state = gn.State
 		}
 		return q.reply(g.Seq, state), nil
+	case "TARGET_NODES":
+		var nodes []string
+		for _, n := range model.SplitArray(g.Props["Nodelist"]) {
+			if gn := g.Nodes[n]; gn != nil && gn.Desired == model.RGStateOnline {
+				nodes = append(nodes, n)
+			}
+		}
+		return q.list(g.Seq, nodes), nil
 	}
 	v, ok := prop(g.Props, q.tag.Prop)
 	if !ok {
@@ -525,6 +548,14 @@ func (q *querier) cluster() (*wire.GetReply, error) {
 	case "ALL_NONGLOBAL_ZONES", "ALL_LOADLIMITS", "ALL_PSTRINGS",
 		"HARD_LOADLIMIT", "SOFT_LOADLIMIT", "LOADLIMIT_PROPS":
 		return q.list(seq, nil), nil
+	case "RESOURCE_SECURITY":
+		// rgmd running as root refuses method files not owned by root
+		// or writable by others: Solaris Cluster's SECURE.
+		return q.reply(seq, "SECURE"), nil
+	case "RG_FAILOVER_TIMEOUT":
+		// No cluster-wide bound on a failover: each method has its own
+		// timeout.
+		return q.reply(seq, "0"), nil
 	case "SYSLOG_FACILITY":
 		f := q.env.Facility
 		if f == 0 {

@@ -31,6 +31,7 @@ func fixture() *model.Config {
 					{Name: "Confdir", Type: model.TypeString, Extension: true},
 					{Name: "Log_level", Type: model.TypeEnum, Extension: true, EnumList: []string{"Low", "Normal"}, Default: sp("Normal")},
 					{Name: "Dirs", Type: model.TypeStringArray, Extension: true, Default: sp("")},
+					{Name: "Level", Type: model.TypeInt, Extension: true, PerNode: true, Default: sp("1")},
 				},
 				Seq: 3,
 			},
@@ -42,7 +43,8 @@ func fixture() *model.Config {
 				Name:  "web-rg",
 				Props: map[string]string{"Nodelist": "node1,node2", "RG_mode": "Failover"},
 				Nodes: map[string]*model.RGNode{
-					"node1": {State: "ONLINE", Restarts: []int64{now.Unix() - 10, now.Unix() - 5000}},
+					"node1": {State: "ONLINE", Desired: "ONLINE", Restarts: []int64{now.Unix() - 10, now.Unix() - 5000}},
+					"node3": {Desired: "OFFLINE"},
 				},
 				Seq: 6,
 			},
@@ -55,7 +57,8 @@ func fixture() *model.Config {
 					"retry_count": "3", "Retry_interval": "600",
 					"Resource_dependencies": "db{LOCAL_NODE},fs",
 				},
-				Ext: map[string]string{"Confdir": "/etc/web", "Dirs": "/a,/b"},
+				Ext:     map[string]string{"Confdir": "/etc/web", "Dirs": "/a,/b", "Level": "3"},
+				ExtNode: map[string]map[string]string{"Level": {"node2": "5"}},
 				Nodes: map[string]*model.RNode{
 					"node1": {State: "ONLINE", Status: "DEGRADED", StatusMsg: "slow", OnOff: "ENABLED", Monitored: "ENABLED",
 						Restarts: []int64{now.Unix() - 1, now.Unix() - 600, now.Unix() - 601}},
@@ -104,7 +107,11 @@ func TestGet(t *testing.T) {
 		{name: "extension no operand", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION"}, code: scha.ErrInval},
 		{name: "extension_node", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION_NODE", Operands: []string{"Confdir", "node2"}}, want: []string{"/etc/web"}, ext: "STRING", seq: 8},
 		{name: "extension_node bad node", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION_NODE", Operands: []string{"Confdir", "nodeX"}}, code: scha.ErrNode},
-		{name: "all extensions", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "ALL_EXTENSIONS"}, want: []string{"Confdir", "Log_level", "Dirs"}, seq: 8},
+		{name: "all extensions", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "ALL_EXTENSIONS"}, want: []string{"Confdir", "Log_level", "Dirs", "Level"}, seq: 8},
+		{name: "per-node extension, local node", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION", Operands: []string{"Level"}}, want: []string{"3"}, ext: "INT", seq: 8},
+		{name: "per-node extension, other node", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION", Operands: []string{"level"}}, env: &Env{Node: "node2"}, want: []string{"5"}, ext: "INT", seq: 8},
+		{name: "extension_node own value", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION_NODE", Operands: []string{"Level", "node2"}}, want: []string{"5"}, ext: "INT", seq: 8},
+		{name: "extension_node default", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "EXTENSION_NODE", Operands: []string{"Level", "node3"}}, want: []string{"3"}, ext: "INT", seq: 8},
 		{name: "state local", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "RESOURCE_STATE"}, want: []string{"ONLINE"}, seq: 8},
 		{name: "state other node default", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "RESOURCE_STATE_NODE", Operands: []string{"node2"}}, want: []string{"OFFLINE"}, seq: 8},
 		{name: "state unknown node", a: wire.GetArgs{Kind: "resource", Name: "web", Tag: "RESOURCE_STATE_NODE", Operands: []string{"nodeX"}}, code: scha.ErrNode},
@@ -159,7 +166,13 @@ func TestGet(t *testing.T) {
 		{name: "types", a: wire.GetArgs{Kind: "cluster", Tag: "ALL_RESOURCETYPES"}, want: []string{"ACME.other", "ACME.webapp:1.0", "BETA.other"}, seq: 9},
 		{name: "zones", a: wire.GetArgs{Kind: "cluster", Tag: "ALL_ZONES_NODEID", Operands: []string{"3"}}, want: []string{"node3"}, seq: 9},
 		{name: "hard loadlimit", a: wire.GetArgs{Kind: "cluster", Tag: "HARD_LOADLIMIT", Operands: []string{"mem"}}, want: []string{}, seq: 9},
-		{name: "cluster unknown optag", a: wire.GetArgs{Kind: "cluster", Tag: "RESOURCE_SECURITY"}, code: scha.ErrTag},
+		{name: "cluster unknown optag", a: wire.GetArgs{Kind: "cluster", Tag: "NO_SUCH_OPTAG"}, code: scha.ErrTag},
+		{name: "resource security", a: wire.GetArgs{Kind: "cluster", Tag: "RESOURCE_SECURITY"}, want: []string{"SECURE"}, seq: 9},
+		{name: "rg failover timeout", a: wire.GetArgs{Kind: "cluster", Tag: "RG_FAILOVER_TIMEOUT"}, want: []string{"0"}, typ: scha.ResultInt, seq: 9},
+		{name: "rg target nodes", a: wire.GetArgs{Kind: "resourcegroup", Name: "web-rg", Tag: "TARGET_NODES"}, want: []string{"node1"}, seq: 6},
+		{name: "rg target nodes none", a: wire.GetArgs{Kind: "resourcegroup", Name: "empty-rg", Tag: "TARGET_NODES"}, want: []string{}, seq: 7},
+		{name: "rg priority default", a: wire.GetArgs{Kind: "resourcegroup", Name: "web-rg", Tag: "PRIORITY"}, want: []string{"500"}, typ: scha.ResultInt, seq: 6},
+		{name: "rg load factors default", a: wire.GetArgs{Kind: "resourcegroup", Name: "web-rg", Tag: "LOAD_FACTORS"}, want: []string{}, seq: 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -308,5 +321,42 @@ func TestTimedTags(t *testing.T) {
 	}
 	if timed == 0 {
 		t.Error("no tag moved with time: the fixture no longer exercises this test")
+	}
+}
+
+// TestReferenceOptagsKnown: every optag the reference lists for a command
+// is known (none answers SCHA_ERR_TAG).
+func TestReferenceOptagsKnown(t *testing.T) {
+	tags := map[string][]string{
+		scha.KindResource: {"AFFINITY_TIMEOUT", "CHEAP_PROBE_INTERVAL", "THOROUGH_PROBE_INTERVAL", "RETRY_COUNT", "RETRY_INTERVAL",
+			"BOOT_TIMEOUT", "FINI_TIMEOUT", "INIT_TIMEOUT", "START_TIMEOUT", "STOP_TIMEOUT", "PRENET_START_TIMEOUT", "POSTNET_STOP_TIMEOUT",
+			"MONITOR_START_TIMEOUT", "MONITOR_STOP_TIMEOUT", "MONITOR_CHECK_TIMEOUT", "UPDATE_TIMEOUT", "VALIDATE_TIMEOUT",
+			"ALL_EXTENSIONS", "EXTENSION", "EXTENSION_NODE", "FAILOVER_MODE", "GROUP", "TYPE", "TYPE_VERSION", "R_DESCRIPTION",
+			"RESOURCE_PROJECT_NAME", "LOAD_BALANCING_POLICY", "LOAD_BALANCING_WEIGHTS", "NETWORK_RESOURCES_USED", "PORT_LIST",
+			"RESOURCE_DEPENDENCIES", "RESOURCE_DEPENDENCIES_WEAK", "RESOURCE_DEPENDENCIES_RESTART", "RESOURCE_DEPENDENCIES_OFFLINE_RESTART",
+			"MONITORED_SWITCH", "ON_OFF_SWITCH", "MONITORED_SWITCH_NODE", "ON_OFF_SWITCH_NODE", "NUM_RESOURCE_RESTARTS", "NUM_RG_RESTARTS",
+			"NUM_RESOURCE_RESTARTS_ZONE", "NUM_RG_RESTARTS_ZONE", "RESOURCE_STATE", "RESOURCE_STATE_NODE", "STATUS", "STATUS_NODE",
+			"SCALABLE", "UDP_AFFINITY", "WEAK_AFFINITY", "GLOBAL_ZONE_OVERRIDE",
+			"API_VERSION", "BOOT", "FINI", "INIT", "START", "STOP", "PRENET_START", "POSTNET_STOP", "MONITOR_START", "MONITOR_STOP",
+			"MONITOR_CHECK", "UPDATE", "VALIDATE", "FAILOVER", "GLOBAL_ZONE", "IS_LOGICAL_HOSTNAME", "IS_SHARED_ADDRESS", "PROXY",
+			"RT_SYSTEM", "SINGLE_INSTANCE", "INIT_NODES", "INSTALLED_NODES", "PKGLIST", "RT_BASEDIR", "RT_DESCRIPTION", "RT_VERSION"},
+		scha.KindResourceType: {"API_VERSION", "BOOT", "FAILOVER", "FINI", "GLOBAL_ZONE", "INIT", "INIT_NODES", "INSTALLED_NODES", "RESOURCE_LIST"},
+		scha.KindResourceGroup: {"NODELIST", "RG_STATE", "RG_STATE_NODE", "RG_MODE", "FAILBACK", "RESOURCE_LIST",
+			"AUTO_START_ON_NEW_CLUSTER", "IMPLICIT_NETWORK_DEPENDENCIES", "RG_IS_FROZEN", "RG_SYSTEM", "SUSPEND_AUTOMATIC_RECOVERY",
+			"DESIRED_PRIMARIES", "MAXIMUM_PRIMARIES", "PINGPONG_INTERVAL", "RG_SLM_CPU_SHARES", "RG_SLM_PSET_MIN",
+			"GLOBAL_RESOURCES_USED", "RG_AFFINITIES", "RG_DEPENDENCIES", "PATHPREFIX", "RG_DESCRIPTION", "RG_PROJECT_NAME",
+			"RG_SLM_TYPE", "RG_SLM_PSET_TYPE", "TARGET_NODES", "PRIORITY", "LOAD_FACTORS"},
+		scha.KindCluster: {"NODENAME_LOCAL", "NODENAME_NODEID", "NODEID_LOCAL", "NODEID_NODENAME", "ALL_NODENAMES", "ALL_NODEIDS",
+			"NODESTATE_LOCAL", "NODESTATE_NODE", "ALL_RESOURCEGROUPS", "ALL_RESOURCETYPES", "CLUSTERNAME", "ALL_PRIVATELINK_HOSTNAMES",
+			"PRIVATELINK_HOSTNAME_LOCAL", "PRIVATELINK_HOSTNAME_NODE", "ALL_ZONES", "ALL_ZONES_NODEID", "ZONE_LOCAL", "ALL_NONGLOBAL_ZONES",
+			"ALL_NONGLOBAL_ZONES_NODEID", "ALL_LOADLIMITS", "HARD_LOADLIMIT", "SOFT_LOADLIMIT", "LOADLIMIT_PROPS", "ALL_PSTRINGS",
+			"RESOURCE_SECURITY", "RG_FAILOVER_TIMEOUT", "SYSLOG_FACILITY"},
+	}
+	for kind, names := range tags {
+		for _, name := range names {
+			if _, ok := scha.LookupTag(kind, name); !ok {
+				t.Errorf("%s optag %s is unknown", kind, name)
+			}
+		}
 	}
 }

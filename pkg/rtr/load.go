@@ -11,7 +11,7 @@ import (
 )
 
 // upgradeWhen lists the #$upgrade_from conditions, in canonical spelling.
-var upgradeWhen = []string{"ANYTIME", "WHEN_OFFLINE", "WHEN_DISABLED", "WHEN_UNMONITORED", "WHEN_UNMANAGED"}
+var upgradeWhen = []string{"ANYTIME", "WHEN_OFFLINE", "WHEN_DISABLED", "WHEN_UNMONITORED", "WHEN_UNMANAGED", "AT_CREATION"}
 
 // attrKind classifies the attributes of a property block.
 type attrKind int

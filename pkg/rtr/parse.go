@@ -186,7 +186,7 @@ func (p *parser) parseDirective() (Decl, *Error) {
 		u.Version = Value{Pos: t.pos, Text: t.text, Quoted: t.kind == tString}
 		t = p.peek()
 		if !onLine(t) || t.kind != tWord {
-			return nil, p.errorf(lineEnd(t, d.pos), "expected ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED or WHEN_UNMANAGED after the version in #$upgrade_from, found %s", describeOnLine(t, d.pos))
+			return nil, p.errorf(lineEnd(t, d.pos), "expected ANYTIME, WHEN_OFFLINE, WHEN_DISABLED, WHEN_UNMONITORED, WHEN_UNMANAGED or AT_CREATION after the version in #$upgrade_from, found %s", describeOnLine(t, d.pos))
 		}
 		p.next()
 		u.When = Value{Pos: t.pos, Text: t.text}

@@ -90,8 +90,8 @@ var resourceTags = [...]Tag{
 	{Name: "STOP_TIMEOUT", Type: ResultInt, Prop: "Stop_timeout"},
 	{Name: "THOROUGH_PROBE_INTERVAL", Type: ResultInt, Prop: "Thorough_probe_interval"},
 	{Name: "TYPE", Type: ResultString},
-	// Type_version is stored on the resource; when it is not, the type's
-	// RT_version answers (they are the same until type upgrades exist).
+	// Type_version is stored on the resource (an upgrade changes it with
+	// the resource's type); when it is not, the type's RT_version answers.
 	{Name: "TYPE_VERSION", Type: ResultString, Prop: "Type_version"},
 	{Name: "UDP_AFFINITY", Type: ResultBoolean, Prop: "UDP_affinity"},
 	{Name: "UPDATE_TIMEOUT", Type: ResultInt, Prop: "Update_timeout"},
@@ -139,10 +139,12 @@ var rgTags = [...]Tag{
 	{Name: "FAILBACK", Type: ResultBoolean, Prop: "Failback"},
 	{Name: "GLOBAL_RESOURCES_USED", Type: ResultStringArray, Prop: "Global_resources_used"},
 	{Name: "IMPLICIT_NETWORK_DEPENDENCIES", Type: ResultBoolean, Prop: "Implicit_network_dependencies"},
+	{Name: "LOAD_FACTORS", Type: ResultStringArray, Prop: "Load_factors"},
 	{Name: "MAXIMUM_PRIMARIES", Type: ResultInt, Prop: "Maximum_primaries"},
 	{Name: "NODELIST", Type: ResultStringArray, Prop: "Nodelist"},
 	{Name: "PATHPREFIX", Type: ResultString, Prop: "Pathprefix"},
 	{Name: "PINGPONG_INTERVAL", Type: ResultInt, Prop: "Pingpong_interval"},
+	{Name: "PRIORITY", Type: ResultInt, Prop: "Priority"},
 	{Name: "RESOURCE_LIST", Type: ResultStringArray},
 	{Name: "RG_AFFINITIES", Type: ResultStringArray, Prop: "RG_affinities"},
 	{Name: "RG_DEPENDENCIES", Type: ResultStringArray, Prop: "RG_dependencies"},
@@ -158,11 +160,11 @@ var rgTags = [...]Tag{
 	{Name: "RG_STATE_NODE", Type: ResultEnum, Operands: 1},
 	{Name: "RG_SYSTEM", Type: ResultBoolean, Prop: "RG_system"},
 	{Name: "SUSPEND_AUTOMATIC_RECOVERY", Type: ResultBoolean, Prop: "Suspend_automatic_recovery"},
+	// TARGET_NODES: the nodes the group is wanted online on.
+	{Name: "TARGET_NODES", Type: ResultStringArray},
 }
 
 // clusterTags are scha_cluster_get's optags; every value is computed.
-// RESOURCE_SECURITY and RG_FAILOVER_TIMEOUT, which the reference lists as
-// UNCONFIRMED without a meaning, are left out: they answer SCHA_ERR_TAG.
 var clusterTags = [...]Tag{
 	{Name: "ALL_LOADLIMITS", Type: ResultStringArray},
 	{Name: "ALL_NODEIDS", Type: ResultUintArray},
@@ -186,6 +188,8 @@ var clusterTags = [...]Tag{
 	{Name: "NODESTATE_NODE", Type: ResultEnum, Operands: 1},
 	{Name: "PRIVATELINK_HOSTNAME_LOCAL", Type: ResultString},
 	{Name: "PRIVATELINK_HOSTNAME_NODE", Type: ResultString, Operands: 1},
+	{Name: "RESOURCE_SECURITY", Type: ResultString},
+	{Name: "RG_FAILOVER_TIMEOUT", Type: ResultInt},
 	{Name: "SOFT_LOADLIMIT", Type: ResultStringArray, Operands: 1},
 	{Name: "SYSLOG_FACILITY", Type: ResultInt},
 	{Name: "ZONE_LOCAL", Type: ResultString},
