@@ -24,7 +24,7 @@ ifeq ($(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH),linux/amd64)
 SCHA_LDFLAGS := -E github.com/openrgm/openrgm/pkg/schacmd.entry
 endif
 
-.PHONY: all build commands capi examples start stop test test-go test-c test-man bench install clean
+.PHONY: all build commands capi examples start stop test test-go test-c test-man lint bench install clean
 
 all: build
 
@@ -81,6 +81,11 @@ test-c: capi
 # Every page in man/ must pass mandoc's linter.
 test-man:
 	@scripts/lint-man.sh
+
+# gofmt, go mod tidy, go vet and staticcheck (scripts/lint-go.sh); CI
+# runs it before `make test`.
+lint:
+	@scripts/lint-go.sh
 
 bench: build
 	@scripts/bench.sh
