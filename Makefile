@@ -17,12 +17,6 @@ CFLAGS   ?= -O2 -g -Wall -Wextra
 # maps faster.
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
-SCHA_CMDS := $(filter scha_%,$(BINARIES))
-# The scha_* commands' own entry point, which gives them GOMAXPROCS=1:
-# see schacmd.EntryLDFlags, whose value this must be.
-ifeq ($(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH),linux/amd64)
-SCHA_LDFLAGS := -E github.com/openrgm/openrgm/pkg/schacmd.entry
-endif
 
 .PHONY: all build commands capi examples start stop test test-go test-c test-man lint bench install clean
 
@@ -35,8 +29,7 @@ commands:
 	@mkdir -p bin
 	# No cgo: the net package would link libc's resolver, which costs the
 	# scha_* commands most of a millisecond at start-up.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(filter-out $(SCHA_CMDS),$(BINARIES)))
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) $(SCHA_LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(SCHA_CMDS))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(BINARIES))
 
 # libscha.so.1: the C API, the one cgo build. -w drops DWARF (the symbol
 # table stays, for valgrind's suppressions and for debuggers' names);
