@@ -26,6 +26,7 @@ const (
 	CmdDeleteResource byte = 10
 	CmdSetStatus      byte = 11 // StatusCmd
 	CmdSetState       byte = 12 // StateCmd: a batch of engine state transitions
+	CmdImport         byte = 32 // ImportCmd: a whole configuration, all or nothing (import.go)
 
 	cmdIgnorable byte = 0x80
 )
@@ -210,6 +211,8 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 			return nil, err
 		}
 		return nil, c.ApplyStates(cmd.Changes)
+	case CmdImport:
+		return nil, m.applyImport(body)
 	}
 	if typ&cmdIgnorable != 0 {
 		return nil, nil

@@ -3,7 +3,7 @@
 // shared and noisy, so ratios mean more than absolute times). It starts
 // real rgmd daemons from ./bin in temporary directories.
 //
-// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scale,durability,scha]
+// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scha,capi,scale,import,lifecycle,recovery,durability]
 package main
 
 import (
@@ -31,7 +31,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scale,durability,scha,lifecycle,recovery")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scha,capi,scale,import,lifecycle,recovery,durability")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -64,6 +64,9 @@ func main() {
 	}
 	if want("scale") {
 		scale(rtr)
+	}
+	if want("import") {
+		importBench(rtr)
 	}
 	if want("lifecycle") {
 		lifecycle()
