@@ -83,7 +83,7 @@ lint:
 bench: build
 	@scripts/bench.sh
 
-install: build install-systemd install-callbacks install-links
+install: build install-systemd install-callbacks install-links install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 bin/rgmd $(DESTDIR)$(SBINDIR)/rgmd
 	for b in $(filter-out rgmd $(CALLBACK_BINARIES),$(BINARIES)); do install -m 0755 bin/$$b $(DESTDIR)$(BINDIR)/$$b; done
@@ -119,7 +119,17 @@ SYSTEMD_UNIT_METHODS := start stop validate monitor_start monitor_stop monitor_c
 # /usr/cluster/bin gets whatever scha_*, pmfadm and hatimerun are built.
 CLUSTER_BIN_LINKS := $(filter scha_% pmfadm hatimerun,$(BINARIES))
 
-.PHONY: install-systemd install-callbacks install-links deb test-deb
+.PHONY: install-systemd install-callbacks install-links install-completion deb test-deb
+
+# Bash completion, where bash-completion looks for a command's file by the
+# command's name: rgmadm's, and one file for the scha_* commands under
+# each of their names (links to the first).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+install-completion:
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 scripts/completion/rgmadm $(DESTDIR)$(BASHCOMPDIR)/rgmadm
+	install -m 0644 scripts/completion/scha $(DESTDIR)$(BASHCOMPDIR)/scha_resource_get
+	for c in $(filter-out scha_resource_get,$(filter scha_%,$(BINARIES))); do ln -sfn scha_resource_get $(DESTDIR)$(BASHCOMPDIR)/$$c; done
 
 install-systemd:
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSPOLICYDIR)

@@ -26,6 +26,8 @@ check /usr/share/man/man8/rgmd.8
 check /usr/share/man/man5/rt_reg.5
 check /usr/share/man/man1/rt_callbacks.1
 check /usr/cluster/bin/scha_resource_get
+check /usr/share/bash-completion/completions/rgmadm
+check /usr/share/bash-completion/completions/scha_control
 check /usr/lib/openrgm/callbacks/systemd/systemd_unit.rtr
 check /usr/lib/openrgm/callbacks/systemd/orgm_systemd_unit
 grep -q '^ExecStart=/usr/sbin/rgmd ' "$tmp/usr/lib/systemd/system/rgmd.service" || { echo "test-deb: ExecStart not substituted" >&2; fail=1; }
