@@ -80,8 +80,10 @@ test-man:
 lint:
 	@scripts/lint-go.sh
 
+# ONLY=scha,import runs just those end-to-end benchmarks (scripts/bench
+# -only; the Go micro-benchmarks always run).
 bench: build
-	@scripts/bench.sh
+	@scripts/bench.sh $(if $(ONLY),-only $(ONLY))
 
 install: build install-systemd install-callbacks install-links install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)

@@ -79,7 +79,7 @@ var objects = []*object{
 		verbs: []*verb{
 			{name: "create", operands: []string{"NAME"}, synopsis: "[-p PROP=VALUE]...", summary: "Create a resource group", flags: propFlag, run: rgCreate},
 			nameVerb("rg", "delete", wire.OpRGDelete, "Delete resource groups that hold no resources"),
-			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "-p PROP[+-]=VALUE...", summary: "Change properties of resource groups", flags: propFlag, run: rgSet},
+			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "-p PROP[+-]=VALUE...", summary: "Change properties of resource groups", flags: editFlag, run: rgSet},
 			{name: "list", read: true, summary: "List resource groups", run: rgList},
 			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resource groups' properties and state (-v: and their resources)", flags: verboseFlag, run: showVerb("rg", wire.OpRGShow, rgShow)},
 		},
@@ -90,7 +90,7 @@ var objects = []*object{
 		verbs: []*verb{
 			{name: "create", operands: []string{"NAME"}, synopsis: "-g GROUP -t TYPE [-d] [-p PROP=VALUE]... [-x PROP=VALUE]...", summary: "Create a resource of type TYPE in group GROUP (-d: disabled)", flags: createRSFlags, run: rsCreate},
 			nameVerb("rs", "delete", wire.OpRSDelete, "Delete resources"),
-			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "[-p PROP[+-]=VALUE]... [-x PROP[+-]=VALUE]...", summary: "Change standard (-p) or extension (-x) properties of resources", flags: rsPropFlags, run: rsSet},
+			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "[-p PROP[+-]=VALUE]... [-x PROP[+-]=VALUE]...", summary: "Change standard (-p) or extension (-x) properties of resources", flags: rsEditFlags, run: rsSet},
 			{name: "list", read: true, summary: "List resources", run: rsList},
 			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resources' properties and state (-v: and what each property accepts)", flags: verboseFlag, run: showVerb("rs", wire.OpRSShow, rsShow)},
 		},
@@ -123,6 +123,17 @@ func verboseFlag(fs *pflag.FlagSet, o *opts) {
 func propFlag(fs *pflag.FlagSet, o *opts) {
 	// StringArray, not StringSlice: a value may hold commas (arrays).
 	fs.StringArrayVarP(&o.props, "property", "p", nil, "set standard property `PROP=VALUE` (repeatable; arrays comma-separated)")
+}
+
+// editFlag and rsEditFlags are the -p and -x of the set verbs, which also
+// take PROP+=VALUE and PROP-=VALUE.
+func editFlag(fs *pflag.FlagSet, o *opts) {
+	fs.StringArrayVarP(&o.props, "property", "p", nil, "set standard property `PROP=VALUE`; PROP+=V and PROP-=V add and remove array elements (repeatable)")
+}
+
+func rsEditFlags(fs *pflag.FlagSet, o *opts) {
+	editFlag(fs, o)
+	fs.StringArrayVarP(&o.ext, "extension", "x", nil, "set extension property `PROP=VALUE`; += and -= as for -p (repeatable)")
 }
 
 func rsPropFlags(fs *pflag.FlagSet, o *opts) {
@@ -360,7 +371,7 @@ func usageLine(cmdName string, v *verb) string {
 
 func topUsage() string {
 	var b strings.Builder
-	b.WriteString("Usage: rgmadm [--socket PATH] OBJECT VERB [OPERAND] [FLAGS]\n")
+	b.WriteString("Usage: rgmadm [--socket PATH] OBJECT VERB [OPERAND...|+] [FLAGS]\n")
 	b.WriteString("       rgmadm status [-o table|json]\n")
 	b.WriteString("       rgmadm help [OBJECT [VERB]]\n\n")
 	b.WriteString("Administer OpenRGM resource types, resource groups and resources through rgmd.\n\nObjects:\n")
