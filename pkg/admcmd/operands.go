@@ -164,13 +164,3 @@ func resolve(es []edit, current func(name string) (d model.PropDecl, value strin
 	}
 	return out, nil
 }
-
-// lookupProp finds a property by name in any case.
-func lookupProp(m map[string]string, name string) (string, string, bool) {
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return k, v, true
-		}
-	}
-	return "", "", false
-}
