@@ -451,11 +451,12 @@ func parseAssignments(flag string, vals []string) (map[string]string, error) {
 	return m, nil
 }
 
-func rtRegister(inv *invocation, _ *opts, operands []string) error {
-	file := operands[0]
+// readRTR reads an RTR file for rgmd, which never opens paths on a
+// client's behalf: its absolute path (the default RT_basedir) and text.
+func readRTR(file string) (string, []byte, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return scha.Errorf(scha.ErrInval, "RTR file %s: %v", file, err)
+		return "", nil, scha.Errorf(scha.ErrInval, "RTR file %s: %v", file, err)
 	}
 	text, err := os.ReadFile(abs)
 	if err != nil {
@@ -463,7 +464,15 @@ func rtRegister(inv *invocation, _ *opts, operands []string) error {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err
 		}
-		return scha.Errorf(scha.ErrInval, "cannot read RTR file %s: %v", file, err)
+		return "", nil, scha.Errorf(scha.ErrInval, "cannot read RTR file %s: %v", file, err)
+	}
+	return abs, text, nil
+}
+
+func rtRegister(inv *invocation, _ *opts, operands []string) error {
+	abs, text, err := readRTR(operands[0])
+	if err != nil {
+		return err
 	}
 	var rt model.ResourceType
 	if err := inv.call(wire.OpRTRegister, &wire.RTRegisterArgs{Path: abs, Text: string(text)}, &rt); err != nil {

@@ -88,16 +88,9 @@ func configImport(inv *invocation, _ *opts, operands []string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		abs, err := filepath.Abs(path)
+		abs, text, err := readRTR(path)
 		if err != nil {
-			return scha.Errorf(scha.ErrInval, "RTR file %s: %v", path, err)
-		}
-		text, err := os.ReadFile(abs)
-		if err != nil {
-			if pe, ok := err.(*os.PathError); ok {
-				err = pe.Err
-			}
-			return scha.Errorf(scha.ErrInval, "resource type %s: cannot read RTR file %s: %v", t.Name, path, err)
+			return scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
 		}
 		t.RTRFile = abs
 		entries = append(entries, wire.ImportType{ConfigType: t, Text: string(text)})
