@@ -17,14 +17,8 @@ CFLAGS   ?= -O2 -g -Wall -Wextra
 # maps faster.
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
-SCHA_CMDS := $(filter scha_%,$(BINARIES))
-# The scha_* commands' own entry point, which gives them GOMAXPROCS=1:
-# see schacmd.EntryLDFlags, whose value this must be.
-ifeq ($(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH),linux/amd64)
-SCHA_LDFLAGS := -E github.com/openrgm/openrgm/pkg/schacmd.entry
-endif
 
-.PHONY: all build commands capi examples start stop test test-go test-c test-man bench install clean
+.PHONY: all build commands capi examples start stop test test-go test-c test-man lint bench install clean
 
 all: build
 
@@ -35,8 +29,7 @@ commands:
 	@mkdir -p bin
 	# No cgo: the net package would link libc's resolver, which costs the
 	# scha_* commands most of a millisecond at start-up.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(filter-out $(SCHA_CMDS),$(BINARIES)))
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) $(SCHA_LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(SCHA_CMDS))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(BINARIES))
 
 # libscha.so.1: the C API, the one cgo build. -w drops DWARF (the symbol
 # table stays, for valgrind's suppressions and for debuggers' names);
@@ -82,10 +75,17 @@ test-c: capi
 test-man:
 	@scripts/lint-man.sh
 
-bench: build
-	@scripts/bench.sh
+# gofmt, go mod tidy, go vet and staticcheck (scripts/lint-go.sh); CI
+# runs it before `make test`.
+lint:
+	@scripts/lint-go.sh
 
-install: build install-systemd install-callbacks install-links
+# ONLY=scha,import runs just those end-to-end benchmarks (scripts/bench
+# -only; the Go micro-benchmarks always run).
+bench: build
+	@scripts/bench.sh $(if $(ONLY),-only $(ONLY))
+
+install: build install-systemd install-callbacks install-links install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 bin/rgmd $(DESTDIR)$(SBINDIR)/rgmd
 	for b in $(filter-out rgmd $(CALLBACK_BINARIES),$(BINARIES)); do install -m 0755 bin/$$b $(DESTDIR)$(BINDIR)/$$b; done
@@ -124,7 +124,17 @@ SYSTEMD_UNIT_METHODS := start stop validate monitor_start monitor_stop monitor_c
 # /usr/cluster/bin gets whatever scha_*, pmfadm and hatimerun are built.
 CLUSTER_BIN_LINKS := $(filter scha_% pmfadm hatimerun,$(BINARIES))
 
-.PHONY: install-systemd install-callbacks install-links deb test-deb
+.PHONY: install-systemd install-callbacks install-links install-completion deb test-deb
+
+# Bash completion, where bash-completion looks for a command's file by the
+# command's name: rgmadm's, and one file for the scha_* commands under
+# each of their names (links to the first).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+install-completion:
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 scripts/completion/rgmadm $(DESTDIR)$(BASHCOMPDIR)/rgmadm
+	install -m 0644 scripts/completion/scha $(DESTDIR)$(BASHCOMPDIR)/scha_resource_get
+	for c in $(filter-out scha_resource_get,$(filter scha_%,$(BINARIES))); do ln -sfn scha_resource_get $(DESTDIR)$(BASHCOMPDIR)/$$c; done
 
 install-systemd:
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSPOLICYDIR)

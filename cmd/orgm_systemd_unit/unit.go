@@ -143,6 +143,7 @@ func (c call) unitName(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("reading Unit_name: %w", err)
 	}
 	if len(rep.Values) == 0 || rep.Values[0] == "" {
+		//lint:ignore ST1005 Unit_name is the property's name
 		return "", errors.New("Unit_name is empty")
 	}
 	return rep.Values[0], nil
@@ -153,12 +154,14 @@ func (c call) unitName(ctx context.Context) (string, error) {
 func validUnitName(u string) error {
 	i := strings.LastIndexByte(u, '.')
 	if i <= 0 || strings.ContainsAny(u, "/ \t\n") || len(u) > 255 {
+		//lint:ignore ST1005 Unit_name is the property's name
 		return fmt.Errorf("Unit_name %q is not a systemd unit name (such as nginx.service)", u)
 	}
 	switch u[i+1:] {
 	case "service", "socket", "target", "mount", "automount", "swap", "timer", "path", "slice", "scope", "device":
 		return nil
 	}
+	//lint:ignore ST1005 Unit_name is the property's name
 	return fmt.Errorf("Unit_name %q: unknown unit type %q", u, u[i+1:])
 }
 

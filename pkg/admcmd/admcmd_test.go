@@ -156,7 +156,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"rt", "show"}, "rt show: missing NAME"},
 		{[]string{"rg", "delete"}, "rg delete: missing NAME"},
 		{[]string{"rs", "show"}, "rs show: missing NAME"},
-		{[]string{"rg", "delete", "a", "b"}, `rg delete: unexpected argument "b"`},
+		{[]string{"rg", "create", "a", "b"}, `rg create: unexpected argument "b"`},
 		{[]string{"rg", "list", "x"}, `rg list: unexpected argument "x"`},
 		{[]string{"status", "x"}, `status: unexpected argument "x"`},
 		{[]string{"rg", "create", "rg1", "-p", "Pingpong_interval"}, `-p "Pingpong_interval": want PROPERTY=VALUE`},

@@ -28,7 +28,7 @@ func init() {
 			verbs: []*verb{
 				{name: "list", read: true, summary: "List the nodes: ID, state (UP/DOWN), raft role, leader", run: nodeList},
 				{name: "show", operands: []string{"NAME"}, read: true, summary: "Show one node", run: nodeShow},
-				nameVerb("remove", wire.OpNodeRemove, "Take a node out of the cluster (raft and membership); it must host no online group"),
+				nameVerb("node", "remove", wire.OpNodeRemove, "Take nodes out of the cluster (raft and membership); each must host no online group"),
 			},
 		},
 	)

@@ -31,7 +31,10 @@ type object struct {
 type verb struct {
 	name     string
 	operands []string // positional arguments, each required, e.g. {"NAME"}
-	synopsis string   // flags part of the usage line, e.g. "[-p PROP=VALUE]..."
+	// many: the last operand may be repeated, and "+" stands for every
+	// object of the kind (operands.go).
+	many     bool
+	synopsis string // flags part of the usage line, e.g. "[-p PROP=VALUE]..."
 	summary  string
 	read     bool                             // a query: takes -o
 	flags    func(fs *pflag.FlagSet, o *opts) // optional verb-specific flags
@@ -52,6 +55,9 @@ type opts struct {
 	typ       string   // -t
 	node      string   // -n (rg switch)
 	wait      bool     // --wait
+	verbose   bool     // -v (show)
+	disabled  bool     // -d (rs create)
+	manage    bool     // -M (rg online)
 	timeout   time.Duration
 }
 
@@ -62,9 +68,9 @@ var objects = []*object{
 		summary: "resource types",
 		verbs: []*verb{
 			{name: "register", operands: []string{"FILE"}, summary: "Register the resource type described by the RTR file FILE", run: rtRegister},
-			nameVerb("unregister", wire.OpRTUnregister, "Unregister a resource type that no resource uses"),
+			nameVerb("rt", "unregister", wire.OpRTUnregister, "Unregister resource types that no resource uses"),
 			{name: "list", read: true, summary: "List resource types", run: rtList},
-			{name: "show", operands: []string{"NAME"}, read: true, summary: "Show a resource type's properties and parameters", run: rtShow},
+			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resource types' properties and parameters", flags: verboseFlag, run: showVerb("rt", wire.OpRTShow, rtShow)},
 		},
 	},
 	{
@@ -72,21 +78,21 @@ var objects = []*object{
 		summary: "resource groups",
 		verbs: []*verb{
 			{name: "create", operands: []string{"NAME"}, synopsis: "[-p PROP=VALUE]...", summary: "Create a resource group", flags: propFlag, run: rgCreate},
-			nameVerb("delete", wire.OpRGDelete, "Delete a resource group that holds no resources"),
-			{name: "set", operands: []string{"NAME"}, synopsis: "-p PROP=VALUE...", summary: "Change properties of a resource group", flags: propFlag, run: rgSet},
+			nameVerb("rg", "delete", wire.OpRGDelete, "Delete resource groups that hold no resources"),
+			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "-p PROP[+-]=VALUE...", summary: "Change properties of resource groups", flags: editFlag, run: rgSet},
 			{name: "list", read: true, summary: "List resource groups", run: rgList},
-			{name: "show", operands: []string{"NAME"}, read: true, summary: "Show a resource group's properties and state", run: rgShow},
+			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resource groups' properties and state (-v: and their resources)", flags: verboseFlag, run: showVerb("rg", wire.OpRGShow, rgShow)},
 		},
 	},
 	{
 		name: "rs", aliases: []string{"resource"},
 		summary: "resources",
 		verbs: []*verb{
-			{name: "create", operands: []string{"NAME"}, synopsis: "-g GROUP -t TYPE [-p PROP=VALUE]... [-x PROP=VALUE]...", summary: "Create a resource of type TYPE in group GROUP", flags: createRSFlags, run: rsCreate},
-			nameVerb("delete", wire.OpRSDelete, "Delete a resource"),
-			{name: "set", operands: []string{"NAME"}, synopsis: "[-p PROP=VALUE]... [-x PROP=VALUE]...", summary: "Change standard (-p) or extension (-x) properties of a resource", flags: rsPropFlags, run: rsSet},
+			{name: "create", operands: []string{"NAME"}, synopsis: "-g GROUP -t TYPE [-d] [-p PROP=VALUE]... [-x PROP=VALUE]...", summary: "Create a resource of type TYPE in group GROUP (-d: disabled)", flags: createRSFlags, run: rsCreate},
+			nameVerb("rs", "delete", wire.OpRSDelete, "Delete resources"),
+			{name: "set", operands: []string{"NAME"}, many: true, synopsis: "[-p PROP[+-]=VALUE]... [-x PROP[+-]=VALUE]...", summary: "Change standard (-p) or extension (-x) properties of resources", flags: rsEditFlags, run: rsSet},
 			{name: "list", read: true, summary: "List resources", run: rsList},
-			{name: "show", operands: []string{"NAME"}, read: true, summary: "Show a resource's properties and state", run: rsShow},
+			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resources' properties and state (-v: and what each property accepts)", flags: verboseFlag, run: showVerb("rs", wire.OpRSShow, rsShow)},
 		},
 	},
 	{
@@ -96,20 +102,38 @@ var objects = []*object{
 	},
 }
 
-// nameVerb is a verb that sends only the object's name, as most lifecycle
-// verbs (online, offline, enable, ...) will.
-func nameVerb(name, op, summary string) *verb {
+// nameVerb is a verb that sends only the name of each object it is given.
+func nameVerb(kind, name, op, summary string) *verb {
 	return &verb{
-		name: name, operands: []string{"NAME"}, summary: summary,
+		name: name, operands: []string{"NAME"}, many: true, summary: summary,
 		run: func(inv *invocation, _ *opts, operands []string) error {
-			return inv.call(op, &wire.NameArgs{Name: operands[0]}, nil)
+			names, err := inv.expand(kind, operands)
+			if err != nil {
+				return err
+			}
+			return forEach(names, func(n string) error { return inv.call(op, &wire.NameArgs{Name: n}, nil) })
 		},
 	}
+}
+
+func verboseFlag(fs *pflag.FlagSet, o *opts) {
+	boolFlag(fs, &o.verbose, "verbose", "v", "show more: a group's resources, what each property of a resource accepts, a type's full declarations")
 }
 
 func propFlag(fs *pflag.FlagSet, o *opts) {
 	// StringArray, not StringSlice: a value may hold commas (arrays).
 	fs.StringArrayVarP(&o.props, "property", "p", nil, "set standard property `PROP=VALUE` (repeatable; arrays comma-separated)")
+}
+
+// editFlag and rsEditFlags are the -p and -x of the set verbs, which also
+// take PROP+=VALUE and PROP-=VALUE.
+func editFlag(fs *pflag.FlagSet, o *opts) {
+	fs.StringArrayVarP(&o.props, "property", "p", nil, "set standard property `PROP=VALUE`; PROP+=V and PROP-=V add and remove array elements (repeatable)")
+}
+
+func rsEditFlags(fs *pflag.FlagSet, o *opts) {
+	editFlag(fs, o)
+	fs.StringArrayVarP(&o.ext, "extension", "x", nil, "set extension property `PROP=VALUE`; += and -= as for -p (repeatable)")
 }
 
 func rsPropFlags(fs *pflag.FlagSet, o *opts) {
@@ -120,6 +144,7 @@ func rsPropFlags(fs *pflag.FlagSet, o *opts) {
 func createRSFlags(fs *pflag.FlagSet, o *opts) {
 	fs.StringVarP(&o.group, "group", "g", "", "resource group `GROUP` to create the resource in (required)")
 	fs.StringVarP(&o.typ, "type", "t", "", "resource type `TYPE` of the resource (required)")
+	boolFlag(fs, &o.disabled, "disabled", "d", "create the resource disabled (it does not start when its group comes online)")
 	rsPropFlags(fs, o)
 }
 
@@ -221,7 +246,7 @@ func (inv *invocation) run(args []string) error {
 	if len(operands) < len(v.operands) {
 		return usageError("%s: missing %s (see rgmadm %s --help)", cmdName, v.operands[len(operands)], cmdName)
 	}
-	if len(operands) > len(v.operands) {
+	if len(operands) > len(v.operands) && !v.many {
 		return usageError("%s: unexpected argument %q", cmdName, operands[len(v.operands)])
 	}
 	inv.socket = o.socket
@@ -332,6 +357,9 @@ func verbNames(o *object) string {
 func usageLine(cmdName string, v *verb) string {
 	parts := []string{"rgmadm", cmdName}
 	parts = append(parts, v.operands...)
+	if v.many {
+		parts[len(parts)-1] = "{" + parts[len(parts)-1] + "...|+}"
+	}
 	if v.synopsis != "" {
 		parts = append(parts, v.synopsis)
 	}
@@ -343,7 +371,7 @@ func usageLine(cmdName string, v *verb) string {
 
 func topUsage() string {
 	var b strings.Builder
-	b.WriteString("Usage: rgmadm [--socket PATH] OBJECT VERB [OPERAND] [FLAGS]\n")
+	b.WriteString("Usage: rgmadm [--socket PATH] OBJECT VERB [OPERAND...|+] [FLAGS]\n")
 	b.WriteString("       rgmadm status [-o table|json]\n")
 	b.WriteString("       rgmadm help [OBJECT [VERB]]\n\n")
 	b.WriteString("Administer OpenRGM resource types, resource groups and resources through rgmd.\n\nObjects:\n")
@@ -423,11 +451,12 @@ func parseAssignments(flag string, vals []string) (map[string]string, error) {
 	return m, nil
 }
 
-func rtRegister(inv *invocation, _ *opts, operands []string) error {
-	file := operands[0]
+// readRTR reads an RTR file for rgmd, which never opens paths on a
+// client's behalf: its absolute path (the default RT_basedir) and text.
+func readRTR(file string) (string, []byte, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return scha.Errorf(scha.ErrInval, "RTR file %s: %v", file, err)
+		return "", nil, scha.Errorf(scha.ErrInval, "RTR file %s: %v", file, err)
 	}
 	text, err := os.ReadFile(abs)
 	if err != nil {
@@ -435,7 +464,15 @@ func rtRegister(inv *invocation, _ *opts, operands []string) error {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err
 		}
-		return scha.Errorf(scha.ErrInval, "cannot read RTR file %s: %v", file, err)
+		return "", nil, scha.Errorf(scha.ErrInval, "cannot read RTR file %s: %v", file, err)
+	}
+	return abs, text, nil
+}
+
+func rtRegister(inv *invocation, _ *opts, operands []string) error {
+	abs, text, err := readRTR(operands[0])
+	if err != nil {
+		return err
 	}
 	var rt model.ResourceType
 	if err := inv.call(wire.OpRTRegister, &wire.RTRegisterArgs{Path: abs, Text: string(text)}, &rt); err != nil {
@@ -458,14 +495,33 @@ func rgCreate(inv *invocation, o *opts, operands []string) error {
 }
 
 func rgSet(inv *invocation, o *opts, operands []string) error {
-	props, err := parseAssignments("p", o.props)
+	edits, err := parseEdits("p", o.props)
 	if err != nil {
 		return err
 	}
-	if len(props) == 0 {
+	if len(edits) == 0 {
 		return usageError("rg set: nothing to set; give -p PROP=VALUE")
 	}
-	return inv.call(wire.OpRGSet, &wire.RGArgs{Name: operands[0], Props: props}, nil)
+	names, err := inv.expand("rg", operands)
+	if err != nil {
+		return err
+	}
+	return forEach(names, func(name string) error {
+		var g model.ResourceGroup
+		if hasArrayEdit(edits) {
+			if err := inv.call(wire.OpRGShow, &wire.NameArgs{Name: name}, &g); err != nil {
+				return err
+			}
+		}
+		props, err := resolve(edits, func(n string) (model.PropDecl, string, bool) {
+			d, ok := model.LookupRGProp(n)
+			return d, g.Props[d.Name], ok
+		})
+		if err != nil {
+			return err
+		}
+		return inv.call(wire.OpRGSet, &wire.RGArgs{Name: name, Props: props}, nil)
+	})
 }
 
 func rsCreate(inv *invocation, o *opts, operands []string) error {
@@ -480,18 +536,67 @@ func rsCreate(inv *invocation, o *opts, operands []string) error {
 		return err
 	}
 	args.Group, args.Type = o.group, o.typ
+	if o.disabled {
+		// Created and disabled in one change, so that it never starts:
+		// an import of one resource does that (config.go).
+		r := wire.ConfigResource{Name: args.Name, Group: args.Group, Type: args.Type, Props: args.Props, Ext: args.Ext, Disabled: true}
+		return inv.longCall(wire.OpConfigImport, &wire.ImportArgs{Token: newToken(), Final: true, Resources: []wire.ConfigResource{r}}, nil)
+	}
 	return inv.call(wire.OpRSCreate, args, nil)
 }
 
 func rsSet(inv *invocation, o *opts, operands []string) error {
-	args, err := rsArgs(operands[0], o)
+	pe, err := parseEdits("p", o.props)
 	if err != nil {
 		return err
 	}
-	if len(args.Props) == 0 && len(args.Ext) == 0 {
+	xe, err := parseEdits("x", o.ext)
+	if err != nil {
+		return err
+	}
+	if len(pe) == 0 && len(xe) == 0 {
 		return usageError("rs set: nothing to set; give -p PROP=VALUE or -x PROP=VALUE")
 	}
-	return inv.call(wire.OpRSSet, args, nil)
+	names, err := inv.expand("rs", operands)
+	if err != nil {
+		return err
+	}
+	return forEach(names, func(name string) error {
+		var r model.Resource
+		var params []model.PropDecl
+		if hasArrayEdit(pe, xe) {
+			if err := inv.call(wire.OpRSShow, &wire.NameArgs{Name: name}, &r); err != nil {
+				return err
+			}
+			var rt model.ResourceType
+			if err := inv.call(wire.OpRTShow, &wire.NameArgs{Name: r.Type}, &rt); err != nil {
+				return err
+			}
+			params = rt.EffectiveParams()
+		}
+		current := func(ext bool) func(string) (model.PropDecl, string, bool) {
+			return func(n string) (model.PropDecl, string, bool) {
+				for _, d := range params {
+					if strings.EqualFold(d.Name, n) && (d.Extension || !ext) {
+						if d.Extension {
+							return d, r.Ext[d.Name], true
+						}
+						return d, r.Props[d.Name], true
+					}
+				}
+				return model.PropDecl{}, "", false
+			}
+		}
+		props, err := resolve(pe, current(false))
+		if err != nil {
+			return err
+		}
+		ext, err := resolve(xe, current(true))
+		if err != nil {
+			return err
+		}
+		return inv.call(wire.OpRSSet, &wire.RSArgs{Name: name, Props: props, Ext: ext}, nil)
+	})
 }
 
 func rsArgs(name string, o *opts) (*wire.RSArgs, error) {

@@ -22,63 +22,121 @@ func init() {
 		switch o.name {
 		case "rg":
 			o.verbs = append(o.verbs,
-				lifecycleVerb("manage", wire.OpRGManage, "Manage a group: Init runs for its resources; it is then OFFLINE", false),
-				lifecycleVerb("unmanage", wire.OpRGUnmanage, "Unmanage an offline group: Fini runs for its resources", false),
-				lifecycleVerb("online", wire.OpRGOnline, "Bring a group online (Prenet_start, Start, Monitor_start in dependency order)", true),
-				lifecycleVerb("offline", wire.OpRGOffline, "Take a group offline (Monitor_stop, Stop, Postnet_stop in reverse dependency order)", false),
-				lifecycleVerb("switch", wire.OpRGSwitch, "Switch a group to node NODE (Monitor_check runs there first)", true),
-				lifecycleVerb("restart", wire.OpRGRestart, "Take an online group offline and back online on the same node", true),
-				lifecycleVerb("suspend", wire.OpRGSuspend, "Suspend automatic recovery of a group (no failover after a failed Start)", false),
-				lifecycleVerb("resume", wire.OpRGResume, "Resume automatic recovery of a group", false),
+				lifecycleVerb(o.name, "manage", wire.OpRGManage, "Manage a group: Init runs for its resources; it is then OFFLINE", false),
+				lifecycleVerb(o.name, "unmanage", wire.OpRGUnmanage, "Unmanage an offline group: Fini runs for its resources", false),
+				lifecycleVerb(o.name, "online", wire.OpRGOnline, "Bring a group online (Prenet_start, Start, Monitor_start in dependency order)", true),
+				lifecycleVerb(o.name, "offline", wire.OpRGOffline, "Take a group offline (Monitor_stop, Stop, Postnet_stop in reverse dependency order)", false),
+				lifecycleVerb(o.name, "switch", wire.OpRGSwitch, "Switch a group to node NODE (Monitor_check runs there first)", true),
+				lifecycleVerb(o.name, "restart", wire.OpRGRestart, "Take an online group offline and back online on the same node", true),
+				lifecycleVerb(o.name, "suspend", wire.OpRGSuspend, "Suspend automatic recovery of a group (no failover after a failed Start)", false),
+				lifecycleVerb(o.name, "resume", wire.OpRGResume, "Resume automatic recovery of a group", false),
 			)
 		case "rs":
 			o.verbs = append(o.verbs,
-				lifecycleVerb("enable", wire.OpRSEnable, "Enable a resource: it starts if its group is online", false),
-				lifecycleVerb("disable", wire.OpRSDisable, "Disable a resource: Monitor_stop and Stop run if it is online", false),
-				lifecycleVerb("monitor", wire.OpRSMonitor, "Enable monitoring of a resource (Monitor_start if online)", false),
-				lifecycleVerb("unmonitor", wire.OpRSUnmonitor, "Disable monitoring of a resource (Monitor_stop if online)", false),
-				lifecycleVerb("clear", wire.OpRSClear, "Clear the STOP_FAILED (or START_FAILED) state of a resource", false),
+				lifecycleVerb(o.name, "enable", wire.OpRSEnable, "Enable a resource: it starts if its group is online", false),
+				lifecycleVerb(o.name, "disable", wire.OpRSDisable, "Disable a resource: Monitor_stop and Stop run if it is online", false),
+				lifecycleVerb(o.name, "monitor", wire.OpRSMonitor, "Enable monitoring of a resource (Monitor_start if online)", false),
+				lifecycleVerb(o.name, "unmonitor", wire.OpRSUnmonitor, "Disable monitoring of a resource (Monitor_stop if online)", false),
+				lifecycleVerb(o.name, "clear", wire.OpRSClear, "Clear the STOP_FAILED (or START_FAILED) state of a resource", false),
 			)
 		}
 	}
 }
 
-// lifecycleVerb sends a lifecycle request; with --wait it then waits until
-// nothing is in progress for the groups concerned, and fails unless they
-// reached a healthy state (ONLINE when expectOnline).
-func lifecycleVerb(name, op, summary string, expectOnline bool) *verb {
-	v := &verb{name: name, operands: []string{"NAME"}, summary: summary, synopsis: "[--wait] [--timeout DURATION]"}
+// lifecycleVerb sends a lifecycle request for each operand; with --wait
+// it then waits until nothing is in progress for the groups concerned, and
+// fails unless they reached a healthy state (ONLINE when expectOnline).
+func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
+	v := &verb{name: name, operands: []string{"NAME"}, many: true, summary: summary, synopsis: "[--wait] [--timeout DURATION]"}
 	v.flags = func(fs *pflag.FlagSet, o *opts) {
 		if name == "switch" {
 			fs.StringVarP(&o.node, "node", "n", "", "`NODE` to switch the group to (required)")
 		}
+		if name == "online" {
+			boolFlag(fs, &o.manage, "manage", "M", "manage unmanaged groups first (Init runs), then bring them online")
+		}
 		boolFlag(fs, &o.wait, "wait", "w", "wait until the change is carried out (progress on a terminal)")
 		fs.DurationVar(&o.timeout, "timeout", DefaultWaitTimeout, "with --wait, give up after `DURATION`")
 	}
-	if name == "switch" {
+	switch name {
+	case "switch":
 		v.synopsis = "-n NODE " + v.synopsis
+	case "online":
+		v.synopsis = "[-M] " + v.synopsis
 	}
 	v.run = func(inv *invocation, o *opts, operands []string) error {
 		if name == "switch" && o.node == "" {
 			return usageError("rg switch: missing -n NODE")
 		}
-		var rep wire.LifecycleReply
-		if err := inv.call(op, &wire.LifecycleArgs{Name: operands[0], Node: o.node}, &rep); err != nil {
+		names := operands
+		// rgmd takes "+" for every group itself, in one request.
+		if kind != "rg" || len(operands) != 1 || operands[0] != "+" {
+			var err error
+			if names, err = inv.expand(kind, operands); err != nil {
+				return err
+			}
+		}
+		if o.manage {
+			if err := inv.manageFirst(names, o.timeout); err != nil {
+				return err
+			}
+		}
+		var groups []string
+		seen := map[string]bool{}
+		err := forEach(names, func(n string) error {
+			var rep wire.LifecycleReply
+			if err := inv.call(op, &wire.LifecycleArgs{Name: n, Node: o.node}, &rep); err != nil {
+				return err
+			}
+			for _, g := range rep.Groups {
+				if !seen[g] {
+					seen[g] = true
+					groups = append(groups, g)
+				}
+			}
+			return nil
+		})
+		if err != nil || !o.wait {
 			return err
 		}
-		if !o.wait {
-			return nil
-		}
+		want := expectOnline
 		if name == "switch" {
 			node, err := inv.localNode()
 			if err != nil {
 				return err
 			}
-			expectOnline = o.node == node
+			want = o.node == node
 		}
-		return inv.waitGroups(rep.Groups, o.timeout, expectOnline)
+		return inv.waitGroups(groups, o.timeout, want)
 	}
 	return v
+}
+
+// manageFirst is rg online -M: it manages those of the groups that are
+// unmanaged on this node and waits until their Init methods are done.
+func (inv *invocation) manageFirst(names []string, timeout time.Duration) error {
+	var st wire.StatusReply
+	if err := inv.call(wire.OpStatus, nil, &st); err != nil {
+		return err
+	}
+	all := len(names) == 1 && names[0] == "+"
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var unmanaged []string
+	for _, g := range st.Groups {
+		if (all || want[g.Name]) && g.State == "UNMANAGED" {
+			unmanaged = append(unmanaged, g.Name)
+		}
+	}
+	err := forEach(unmanaged, func(n string) error {
+		return inv.call(wire.OpRGManage, &wire.LifecycleArgs{Name: n}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return inv.waitGroups(unmanaged, timeout, false)
 }
 
 // waitGroups polls rg.wait until the groups settle. On a terminal it

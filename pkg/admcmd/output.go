@@ -236,20 +236,92 @@ func rtShow(inv *invocation, o *opts, operands []string) error {
 	// The parameters say what `rs create -p/-x` accepts for this type.
 	fmt.Fprintf(inv.env.Stdout, "\nResource properties declared by the type:\n")
 	t := &table{}
-	t.add("PROPERTY", "TYPE", "KIND", "TUNABLE", "DEFAULT")
+	if o.verbose {
+		t.add("PROPERTY", "TYPE", "KIND", "TUNABLE", "DEFAULT", "LIMITS", "DESCRIPTION")
+	} else {
+		t.add("PROPERTY", "TYPE", "KIND", "TUNABLE", "DEFAULT")
+	}
 	for _, p := range rt.Params {
 		kind := "standard"
 		if p.Extension {
 			kind = "extension"
 		}
-		def := "(none)"
-		if p.Default != nil {
-			def = strconv.Quote(*p.Default)
+		if p.PerNode {
+			kind += ", per node"
 		}
-		t.add(p.Name, p.Type.String(), kind, p.Tunable.String(), def)
+		if o.verbose {
+			t.add(p.Name, p.Type.String(), kind, p.Tunable.String(), quoteDefault(p), limits(p), p.Description)
+		} else {
+			t.add(p.Name, p.Type.String(), kind, p.Tunable.String(), quoteDefault(p))
+		}
 	}
 	inv.printTable(inv.env.Stdout, t)
 	return nil
+}
+
+func quoteDefault(p model.PropDecl) string {
+	if p.Default == nil {
+		return "(none)"
+	}
+	return strconv.Quote(*p.Default)
+}
+
+// limits spells out a declaration's bounds for show -v: MIN, MAX,
+// lengths, array sizes, an enum's choices.
+func limits(p model.PropDecl) string {
+	var l []string
+	add := func(label string, v *int64) {
+		if v != nil {
+			l = append(l, label+"="+strconv.FormatInt(*v, 10))
+		}
+	}
+	addInt := func(label string, v *int) {
+		if v != nil {
+			l = append(l, label+"="+strconv.Itoa(*v))
+		}
+	}
+	add("min", p.Min)
+	add("max", p.Max)
+	addInt("minlength", p.MinLength)
+	addInt("maxlength", p.MaxLength)
+	addInt("array_minsize", p.ArrayMinSize)
+	addInt("array_maxsize", p.ArrayMaxSize)
+	if len(p.EnumList) > 0 {
+		l = append(l, "{"+strings.Join(p.EnumList, ",")+"}")
+	}
+	return strings.Join(l, " ")
+}
+
+// showVerb runs a show for each operand ("+": every object). With -o json
+// one operand prints its object, several a JSON array of them; tables are
+// separated by a blank line.
+func showVerb(kind, op string, one func(inv *invocation, o *opts, operands []string) error) func(*invocation, *opts, []string) error {
+	return func(inv *invocation, o *opts, operands []string) error {
+		names, err := inv.expand(kind, operands)
+		if err != nil {
+			return err
+		}
+		if o.output == "json" && (len(operands) > 1 || operands[0] == "+") {
+			all := make([]json.RawMessage, 0, len(names))
+			for _, n := range names {
+				var raw json.RawMessage
+				if err := inv.call(op, &wire.NameArgs{Name: n}, &raw); err != nil {
+					return err
+				}
+				all = append(all, raw)
+			}
+			return writeJSON(inv.env.Stdout, all)
+		}
+		for i, n := range names {
+			if i > 0 {
+				fmt.Fprintln(inv.env.Stdout)
+			}
+			if err := one(inv, o, []string{n}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func rgList(inv *invocation, o *opts, _ []string) error {
@@ -306,6 +378,15 @@ func rgShow(inv *invocation, o *opts, operands []string) error {
 		}
 	}
 	inv.printTable(inv.env.Stdout, t)
+	if !o.verbose {
+		return nil
+	}
+	for _, r := range model.SplitArray(g.Props["Resource_list"]) {
+		fmt.Fprintf(inv.env.Stdout, "\nResource %s:\n", r)
+		if err := rsShow(inv, o, []string{r}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -373,6 +454,25 @@ func rsShow(inv *invocation, o *opts, operands []string) error {
 		}
 	}
 	inv.printTable(inv.env.Stdout, t)
+	if !o.verbose {
+		return nil
+	}
+	// What each property accepts, from the type's declarations.
+	var rt model.ResourceType
+	if err := inv.call(wire.OpRTShow, &wire.NameArgs{Name: r.Type}, &rt); err != nil {
+		return err
+	}
+	fmt.Fprintf(inv.env.Stdout, "\nProperties of type %s:\n", rt.Name)
+	pt := &table{}
+	pt.add("PROPERTY", "VALUE", "TYPE", "TUNABLE", "DEFAULT", "LIMITS")
+	for _, p := range rt.EffectiveParams() {
+		v := r.Props[p.Name]
+		if p.Extension {
+			v = r.Ext[p.Name]
+		}
+		pt.add(p.Name, v, p.Type.String(), p.Tunable.String(), quoteDefault(p), limits(p))
+	}
+	inv.printTable(inv.env.Stdout, pt)
 	return nil
 }
 

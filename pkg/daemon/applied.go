@@ -25,6 +25,10 @@ func (d *Daemon) applied(typ byte, body []byte) {
 		d.stateEvents(cmd.Changes)
 		return
 	}
+	if typ == store.CmdImport {
+		d.importApplied(body) // config_io.go
+		return
+	}
 	var n struct {
 		Name, Group, Resource, Node, Status, Msg string
 	}

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestPMFWaitsForTheWholeTree(t *testing.T) {
 		t.Fatalf("restarted while the grandchild runs: %d runs", n)
 	}
 	out := d.MustRun("pmfadm", "-l", "tree")
-	for _, want := range []string{"nametag: tree\n", "state: running\n", "pids: " + strconv.Itoa(gc) + "\n", "retries: 5\n", "period: 60s\n", "failures: 0\n", "owner: 0:0\n"} {
+	for _, want := range []string{"nametag: tree\n", "state: running\n", "pids: " + strconv.Itoa(gc) + "\n", "retries: 5\n", "period: 60s\n", "failures: 0\n", fmt.Sprintf("owner: %d:%d\n", os.Getuid(), os.Getgid())} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pmfadm -l lacks %q:\n%s", want, out)
 		}

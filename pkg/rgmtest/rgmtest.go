@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
-	"github.com/openrgm/openrgm/pkg/schacmd"
 )
 
 var (
@@ -46,32 +45,22 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		// As the Makefile builds them: the scha_* commands with their
-		// own entry point.
+		// As the Makefile builds them.
 		entries, err := os.ReadDir(filepath.Join(RepoRoot(), "cmd"))
 		if err != nil {
 			buildErr = err
 			return
 		}
-		var scha, rest []string
+		pkgs := make([]string, 0, len(entries))
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "scha_") {
-				scha = append(scha, "./cmd/"+e.Name())
-			} else {
-				rest = append(rest, "./cmd/"+e.Name())
-			}
+			pkgs = append(pkgs, "./cmd/"+e.Name())
 		}
-		for _, b := range []struct {
-			ldflags string
-			pkgs    []string
-		}{{"-s -w", rest}, {"-s -w " + schacmd.EntryLDFlags(), scha}} {
-			cmd := exec.Command("go", append([]string{"build", "-trimpath", "-ldflags=" + b.ldflags, "-o", dir + "/"}, b.pkgs...)...)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			cmd.Dir = RepoRoot()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-				return
-			}
+		cmd := exec.Command("go", append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", dir + "/"}, pkgs...)...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
 		}
 		binDir = dir
 	})

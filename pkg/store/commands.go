@@ -30,6 +30,7 @@ const (
 	CmdJoinToken      byte = 14 // JoinTokenCmd: a join token issued
 	CmdJoinNode       byte = 15 // JoinNodeCmd: a node joins with a token
 	CmdRemoveNode     byte = 16 // NameCmd: a node leaves the cluster
+	CmdImport         byte = 32 // ImportCmd: a whole configuration, all or nothing (import.go)
 
 	cmdIgnorable byte = 0x80
 )
@@ -264,6 +265,8 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 			return nil, err
 		}
 		return nil, c.ApplyStates(cmd.Changes)
+	case CmdImport:
+		return nil, m.applyImport(body)
 	}
 	if typ&cmdIgnorable != 0 {
 		return nil, nil

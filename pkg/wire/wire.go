@@ -94,7 +94,7 @@ const (
 // IsRead reports whether op only reads, so any local user may call it.
 func IsRead(op string) bool {
 	switch op {
-	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList,
+	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList, OpConfigExport,
 		OpClusterStatus, OpNodeList:
 		return true
 	}
