@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -174,7 +175,7 @@ func (w slogLineWriter) Write(p []byte) (int, error) {
 	case len(s) > 8 && s[:8] == "[WARN] m":
 		level = slog.LevelDebug // suspicion chatter during faults
 	}
-	w.l.Log(nil, level, "memberlist: "+trimNL(s))
+	w.l.Log(context.Background(), level, "memberlist: "+trimNL(s))
 	return len(p), nil
 }
 
