@@ -38,7 +38,7 @@ func TestCompletion(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{"rgmadm", ""}, "help rt rg rs status export import events"},
+		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events"},
 		{[]string{"rgmadm", "r"}, "rt rg rs"},
 		{[]string{"rgmadm", "rs", "dis"}, "disable"},
 		{[]string{"rgmadm", "resourcegroup", "on"}, "online"},
