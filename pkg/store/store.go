@@ -209,7 +209,7 @@ func Open(cfg Config) (s *Store, err error) {
 	case cfg.Stream != nil:
 		rc.HeartbeatTimeout = orDefault(cfg.HeartbeatTimeout, DefaultHeartbeatTimeout)
 		rc.ElectionTimeout = orDefault(cfg.ElectionTimeout, DefaultElectionTimeout)
-		rc.LeaderLeaseTimeout = orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
+		rc.LeaderLeaseTimeout = min(orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout), rc.HeartbeatTimeout)
 		rc.CommitTimeout = commitTimeout
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
