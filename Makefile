@@ -157,16 +157,21 @@ install-links: build
 	  install -d $(DESTDIR)$(CLUSTERDIR)/include && ln -sfnr $(DESTDIR)$(INCLUDEDIR)/scha.h $(DESTDIR)$(CLUSTERDIR)/include/scha.h; \
 	fi
 
-# `make deb` stages `make install PREFIX=/usr` in bin/deb/root and packages
-# it with dpkg-deb into bin/; the version comes from git
-# (scripts/debversion.sh).
+# `make deb` stages `make install PREFIX=/usr` (the library in Debian's
+# multiarch directory) in bin/deb/root and splits it into the packages
+# openrgm, libscha1 and libscha-dev in bin/deb (scripts/mkdeb.sh, with
+# the packaging files in scripts/deb/); the version comes from git
+# (scripts/debversion.sh). DEB_MAINTAINER='Name <address>' sets the
+# Maintainer field.
 DEBVERSION ?= $(shell scripts/debversion.sh)
+DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH)
 deb:
 	rm -rf bin/deb
-	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb/root PREFIX=/usr
+	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb/root PREFIX=/usr LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH)
 	scripts/mkdeb.sh bin/deb/root '$(DEBVERSION)' bin/deb
 
-# Installs the package into an empty root with dpkg --root, checks it and
-# purges it again.
+# Runs lintian on the three packages, installs them into an empty root
+# with dpkg --root (maintainer scripts included), uses them, removes and
+# purges them (scripts/test-deb.sh).
 test-deb: deb
-	scripts/test-deb.sh bin/deb/openrgm_$(DEBVERSION)_$$(dpkg --print-architecture).deb
+	scripts/test-deb.sh bin/deb/*_$(DEBVERSION)_*.deb
