@@ -153,32 +153,38 @@ install-callbacks: build
 
 # Links at the Solaris Cluster paths, each made only if what it points to
 # is built (the C library and scds_syslog come from other parts of the
-# tree). Targets are absolute installed paths, without DESTDIR.
+# tree). Links are relative (ln -r: /usr/cluster/bin/scha_resource_get ->
+# ../../bin/scha_resource_get), so they hold inside DESTDIR and a chroot.
 install-links: build
 	install -d $(DESTDIR)$(CLUSTERDIR)/bin
-	for b in $(CLUSTER_BIN_LINKS); do ln -sfn $(BINDIR)/$$b $(DESTDIR)$(CLUSTERDIR)/bin/$$b; done
+	for b in $(CLUSTER_BIN_LINKS); do ln -sfnr $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(CLUSTERDIR)/bin/$$b; done
 	if [ -x bin/scds_syslog ]; then \
-	  install -d $(DESTDIR)$(CLUSTERDIR)/lib/sc && ln -sfn $(BINDIR)/scds_syslog $(DESTDIR)$(CLUSTERDIR)/lib/sc/scds_syslog; \
+	  install -d $(DESTDIR)$(CLUSTERDIR)/lib/sc && ln -sfnr $(DESTDIR)$(BINDIR)/scds_syslog $(DESTDIR)$(CLUSTERDIR)/lib/sc/scds_syslog; \
 	fi
 	if [ -f bin/lib/libscha.so.1 ]; then \
 	  install -d $(DESTDIR)$(CLUSTERDIR)/lib && \
-	  ln -sfn $(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so.1 && \
-	  ln -sfn $(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so; \
+	  ln -sfnr $(DESTDIR)$(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so.1 && \
+	  ln -sfnr $(DESTDIR)$(LIBDIR)/libscha.so.1 $(DESTDIR)$(CLUSTERDIR)/lib/libscha.so; \
 	fi
 	if [ -f capi/scha.h ]; then \
-	  install -d $(DESTDIR)$(CLUSTERDIR)/include && ln -sfn $(INCLUDEDIR)/scha.h $(DESTDIR)$(CLUSTERDIR)/include/scha.h; \
+	  install -d $(DESTDIR)$(CLUSTERDIR)/include && ln -sfnr $(DESTDIR)$(INCLUDEDIR)/scha.h $(DESTDIR)$(CLUSTERDIR)/include/scha.h; \
 	fi
 
-# `make deb` stages `make install PREFIX=/usr` in bin/deb/root and packages
-# it with dpkg-deb into bin/; the version comes from git
-# (scripts/debversion.sh).
+# `make deb` stages `make install PREFIX=/usr` (the library in Debian's
+# multiarch directory) in bin/deb/root and splits it into the packages
+# openrgm, libscha1 and libscha-dev in bin/deb (scripts/mkdeb.sh, with
+# the packaging files in scripts/deb/); the version comes from git
+# (scripts/debversion.sh). DEB_MAINTAINER='Name <address>' sets the
+# Maintainer field.
 DEBVERSION ?= $(shell scripts/debversion.sh)
+DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH)
 deb:
 	rm -rf bin/deb
-	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb/root PREFIX=/usr
+	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb/root PREFIX=/usr LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH)
 	scripts/mkdeb.sh bin/deb/root '$(DEBVERSION)' bin/deb
 
-# Installs the package into an empty root with dpkg --root, checks it and
-# purges it again.
+# Runs lintian on the three packages, installs them into an empty root
+# with dpkg --root (maintainer scripts included), uses them, removes and
+# purges them (scripts/test-deb.sh).
 test-deb: deb
-	scripts/test-deb.sh bin/deb/openrgm_$(DEBVERSION)_$$(dpkg --print-architecture).deb
+	scripts/test-deb.sh bin/deb/*_$(DEBVERSION)_*.deb
