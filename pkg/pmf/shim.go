@@ -28,12 +28,14 @@ const ShimArg0 = "openrgm-pmf-shim"
 //
 //	argv   ShimArg0 LEVEL UID CMD [ARGS...]
 //	env    the command's environment; cwd the command's directory
-//	fd 3   a unix socket rgmd has bound to the tag's abstract address;
-//	       the supervisor listens on it for the rgmds to come
+//	fd 3   a unix socket rgmd has bound to the tag's abstract address and
+//	       listens on; the supervisor listens on it again (so that
+//	       SO_PEERCRED names it) and accepts the rgmds to come
 //	fd 4   rgmd's first connection (one end of a socketpair)
 //
-// Every connection carries lines. Supervisor → rgmd: first "started PID"
-// (the command's pid), or "error TEXT" when CMD cannot be executed at
+// Every connection carries lines. Supervisor → rgmd: first "started PID
+// SELF" (the command's pid and the supervisor's own; an older supervisor
+// says only the first), or "error TEXT" when CMD cannot be executed at
 // first launch; then "out LINE" for each line the tree writes on its
 // stdout or stderr; and "exited STATUS" when the tree is gone. rgmd →
 // supervisor: "signal N". Unknown lines are ignored, so that a supervisor
@@ -176,7 +178,7 @@ func fileConn(fd uintptr) (net.Conn, error) {
 func fileListener(fd uintptr) (net.Listener, error) {
 	f := os.NewFile(fd, "listener")
 	defer f.Close()
-	if err := unix.Listen(int(fd), 4); err != nil {
+	if err := unix.Listen(int(fd), shimBacklog); err != nil {
 		return nil, err
 	}
 	return net.FileListener(f)
@@ -212,7 +214,7 @@ func (s *shim) attach(c net.Conn) bool {
 		return false
 	}
 	s.conn = c
-	fmt.Fprintf(c, "%s %d\n", shimStarted, s.cmd)
+	fmt.Fprintf(c, "%s %d %d\n", shimStarted, s.cmd, s.self)
 	return true
 }
 
