@@ -116,7 +116,9 @@ func TestPMFCrashDuringCreate(t *testing.T) {
 		time.Sleep(delay)
 		d.Kill()
 		d.Start()
-		d.MustRun("rgmadm", "rg", "online", "cg", "--wait")
+		if r := d.Run("rgmadm", "rg", "online", "cg", "--wait"); r.Code != 0 {
+			t.Fatalf("kill point %d (%v after Start began): rg online after the restart: exit %d, %s\n%s", i, delay, r.Code, r.Stderr, d.Log())
+		}
 		trees := treesOf(d.Socket, "sleep", mark)
 		known := tagPids(t, d, "crash.svc")
 		wrong := len(trees) != 1 || len(known) == 0 || known[0] != trees[0]

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openrgm/openrgm/pkg/execfile"
 	"github.com/openrgm/openrgm/pkg/peercred"
 )
 
@@ -111,13 +111,13 @@ func ShimMain(args []string) int {
 		return fail(1, "PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	argv := args[2:]
-	path, err := exec.LookPath(argv[0])
-	if errors.Is(err, exec.ErrDot) {
-		err = nil // a relative PATH entry is the user's choice, as in a shell
-	}
+	// As execvp would find and run it, executing exactly the file
+	// checked; run as root, it must be root's (pkg/execfile).
+	prog, err := execfile.Open(argv[0], os.Getenv("PATH"), execfile.Strict())
 	if err != nil {
-		return fail(127, "%s: %v", argv[0], err)
+		return fail(127, "%v", err)
 	}
+	defer prog.Close()
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return fail(1, "%v", err)
@@ -126,11 +126,20 @@ func ShimMain(args []string) int {
 	if err != nil {
 		return fail(1, "pipe: %v", err)
 	}
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Env:   os.Environ(),
 		Files: []uintptr{devnull.Fd(), outW.Fd(), outW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
+	}
+	path, av := prog.Argv(argv[1:])
+	pid, err := syscall.ForkExec(path, av, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		var sh *execfile.Program
+		if sh, path, av, err = prog.Shell(argv[1:]); err == nil {
+			pid, err = syscall.ForkExec(path, av, attr)
+			sh.Close()
+		}
+	}
 	devnull.Close()
 	outW.Close()
 	if err != nil {
