@@ -37,9 +37,11 @@ import (
 
 // Program is a checked, open program file. Close it once started.
 type Program struct {
-	// Path is the file's path as found (absolute, or as given with a
-	// slash); it is argv[0] and, for a script, the interpreter's argument.
+	// Path is the file's path as found (the name itself when it holds a
+	// slash); it is a script's interpreter's argument.
 	Path string
+	// Name is the name as given: a binary's argv[0], as with execvp.
+	Name string
 	file *os.File
 	// interp and interpArg are a script's "#!" line; interp is open.
 	interp    *Program
@@ -64,6 +66,15 @@ func Open(name, path string, strict bool) (*Program, error) {
 	if strings.Contains(name, "/") {
 		return open(name, strict, 0)
 	}
+	p, err := lookPath(name, path, strict)
+	if err != nil {
+		return nil, err
+	}
+	p.Name = name
+	return p, nil
+}
+
+func lookPath(name, path string, strict bool) (*Program, error) {
 	var first error
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" {
@@ -108,7 +119,7 @@ func open(p string, strict bool, depth int) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	prog := &Program{Path: p, file: os.NewFile(uintptr(fd), p), strict: strict}
+	prog := &Program{Path: p, Name: p, file: os.NewFile(uintptr(fd), p), strict: strict}
 	head := make([]byte, 256)
 	n, _ := prog.file.ReadAt(head, 0)
 	head = head[:n]
@@ -282,8 +293,9 @@ func (p *Program) Close() {
 
 // Argv returns the path to execute and the argv for running p with args
 // (args without argv[0]): the open descriptor's /proc/self/fd path, valid
-// in the child until its exec, and argv[0] p.Path. For a script, the
-// interpreter's descriptor, with the script's path as its argument.
+// in the child until its exec, and argv[0] the name as given. For a
+// script, the interpreter's descriptor, with the interpreter as named on
+// the #! line and the script's path, as the kernel passes them.
 func (p *Program) Argv(args []string) (string, []string) {
 	if p.interp != nil {
 		argv := []string{p.interp.Path}
@@ -292,7 +304,7 @@ func (p *Program) Argv(args []string) (string, []string) {
 		}
 		return p.interp.fdPath(), append(append(argv, p.Path), args...)
 	}
-	return p.fdPath(), append([]string{p.Path}, args...)
+	return p.fdPath(), append([]string{p.Name}, args...)
 }
 
 // Shell returns what to execute for p when its exec failed with ENOEXEC

@@ -202,3 +202,32 @@ func TestStrict(t *testing.T) {
 		}
 	}
 }
+
+// argv[0] is the name as given, as with execvp; a script found in PATH
+// gets its found path.
+func TestArgv(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "s"), "#!/bin/sh -e\necho \"$0\" \"$@\"\n", 0o755)
+	p, err := Open("s", dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if got := run(t, p, "a", "b"); got != filepath.Join(dir, "s")+" a b\n" {
+		t.Errorf("script in PATH: %q", got)
+	}
+	if _, argv := p.Argv([]string{"a"}); strings.Join(argv, " ") != "/bin/sh -e "+filepath.Join(dir, "s")+" a" {
+		t.Errorf("script argv %q", argv)
+	}
+	sh, err := Open("sh", "/usr/bin:/bin", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	if got := run(t, sh, "-c", "echo $0", "zero"); got != "zero\n" {
+		t.Errorf("sh -c: %q", got)
+	}
+	if _, argv := sh.Argv(nil); argv[0] != "sh" {
+		t.Errorf("binary argv[0] %q, want sh", argv[0])
+	}
+}
