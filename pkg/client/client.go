@@ -293,6 +293,9 @@ func (c *Client) drop() {
 }
 
 func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) error {
+	if se, ok := err.(*scha.Error); ok {
+		return se // checkServer's refusal
+	}
 	if ctx.Err() != nil {
 		return c.ctxError("connect", ctx.Err())
 	}

@@ -98,6 +98,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 			w.Bump()
 		}
 	}
+	if err := checkStateDir(opts.StateDir); err != nil { // ownership.go
+		return err
+	}
 	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: log})
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -140,6 +141,12 @@ func (m *Manager) Reattach() {
 			}
 			continue
 		}
+		// A record says which uid to run a command as: only one rgmd's
+		// own user wrote, and nobody else could change, is believed.
+		if fi, err := e.Info(); err != nil || !ownRecord(fi) {
+			m.log().Error("pmf: ignoring a record not owned by rgmd's user, or writable by others", "file", file)
+			continue
+		}
 		var r record
 		b, err := os.ReadFile(file)
 		if err == nil {
@@ -152,6 +159,13 @@ func (m *Manager) Reattach() {
 		}
 		m.reattach(id, r)
 	}
+}
+
+// ownRecord reports whether a record file is a regular file of rgmd's
+// user that neither group nor others may write.
+func ownRecord(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode().IsRegular() && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o022 == 0
 }
 
 // reattach restores one record. Called with m.mu held.
