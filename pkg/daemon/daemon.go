@@ -176,6 +176,7 @@ func (d *Daemon) init(ctx context.Context) error {
 
 // Main is rgmd's command line. It returns the process exit code.
 func Main(args []string, version string, stderr io.Writer) int {
+	keepInheritedFromChildren() // fds.go
 	fs := pflag.NewFlagSet("rgmd", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host, _ := os.Hostname()
