@@ -120,6 +120,14 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := d.init(ctx); err != nil {
 		return err
 	}
+	// The socket exists before crash recovery runs a method: a Stop that
+	// calls pmfadm or scha_* must reach this rgmd (its connection waits
+	// in the backlog until Serve), not find no socket and fail.
+	if ln == nil {
+		if ln, err = Listen(opts.Socket); err != nil {
+			return err
+		}
+	}
 	// pmf.go: re-attach to the process monitor's trees before crash
 	// recovery runs methods that call pmfadm on them; detach at exit,
 	// leaving them running for the next rgmd.
@@ -127,11 +135,6 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	defer d.stopPMF()
 	if err := d.startLifecycle(ctx); err != nil {
 		return err
-	}
-	if ln == nil {
-		if ln, err = Listen(opts.Socket); err != nil {
-			return err
-		}
 	}
 	d.publishSeq(ln.Addr().String())
 	defer d.closeSeq()
