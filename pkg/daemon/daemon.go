@@ -81,6 +81,11 @@ type Daemon struct {
 	probes []func(ctx context.Context) error
 }
 
+// MinStateSpace is the free space rgmd needs in its state directory: the
+// log's first segment file, preallocated (raft-wal's default segment
+// size), and a little for snapshots and records.
+const MinStateSpace = 64 << 20
+
 // Run opens the state, serves ln (or a socket it makes at opts.Socket when
 // ln is nil) until ctx ends, then shuts down cleanly.
 func Run(ctx context.Context, opts Options, ln net.Listener) error {
@@ -105,6 +110,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {
 			return fmt.Errorf("another rgmd is using state directory %s", opts.StateDir)
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			return fmt.Errorf("%w: the log's segment files are preallocated to %d MiB, and rgmd needs at least that much free in %s (rgmd(8))", err, MinStateSpace>>20, opts.StateDir)
 		}
 		return err
 	}
