@@ -54,6 +54,9 @@ type Options struct {
 	// MaxParallel bounds the callback methods running at once; 0 means
 	// DefaultMaxParallel().
 	MaxParallel int
+	// MaxConns and MaxConnsPerUID bound the socket's connections open at
+	// once, in all and per uid; 0 means the defaults (connlimit.go).
+	MaxConns, MaxConnsPerUID int
 	// BootID, optional, replaces the kernel's boot ID in telling an rgmd
 	// restart (services re-adopted) from a node reboot (Boot methods run);
 	// for tests.
@@ -146,7 +149,8 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	}
 	d.publishSeq(ln.Addr().String())
 	defer d.closeSeq()
-	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads}
+	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads,
+		MaxConns: opts.MaxConns, MaxConnsPerUID: opts.MaxConnsPerUID}
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })
 	log.Info("rgmd ready", "node", opts.NodeName, "cluster", cluster, "socket", ln.Addr().String(), "state_dir", opts.StateDir)
@@ -200,6 +204,8 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.StringVar(&opts.RaftBind, "raft-bind", "", "host:port for raft's TCP transport (default: single voter, no network)")
 	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
 	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
+	fs.IntVar(&opts.MaxConns, "max-connections", DefaultMaxConns, "connections to the socket open at once, at most; beyond, a client is told rgmd is busy")
+	fs.IntVar(&opts.MaxConnsPerUID, "max-connections-per-uid", DefaultMaxConnsPerUID, "connections one user may have open at once, at most")
 	fs.StringVar(&opts.BootID, "boot-id", "", "boot ID to use instead of the kernel's (for tests)")
 	_ = fs.MarkHidden("boot-id")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
