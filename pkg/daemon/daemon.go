@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := checkStateDir(opts.StateDir); err != nil { // ownership.go
 		return err
 	}
-	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: log})
+	st, err := store.Open(store.Config{Dir: opts.StateDir, NodeID: opts.NodeName, Bind: opts.RaftBind, Machine: d.machine, Logger: quietRepeats(log, time.Now)})
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {
 			return fmt.Errorf("another rgmd is using state directory %s", opts.StateDir)
