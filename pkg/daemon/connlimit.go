@@ -97,4 +97,3 @@ func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
-
