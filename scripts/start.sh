@@ -13,6 +13,9 @@ if "$bin/rgmadm" status >/dev/null 2>&1; then
 fi
 state=${RGM_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/openrgm}
 if [ "$(id -u)" = 0 ]; then state=${RGM_STATE_DIR:-/var/lib/openrgm}; fi
+# rgmd refuses a state directory, or a file in it, that group or others
+# may write (rgmd(8)): a umask of 002 must not make them so.
+umask 077
 mkdir -p "$state"
 nohup "$bin/rgmd" >>"$state/rgmd.log" 2>&1 </dev/null &
 pid=$!

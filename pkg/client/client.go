@@ -200,6 +200,11 @@ func (c *Client) roundTrip(ctx context.Context, req *wire.Request) (*wire.Reply,
 		if err == nil {
 			if rep.ID != req.ID {
 				c.closeConn()
+				if rep.ID == 0 && rep.Code != scha.ErrNoErr {
+					// Said before the request was read: rgmd busy, or
+					// the request unreadable.
+					return nil, &scha.Error{Code: rep.Code, Detail: rep.Message}
+				}
 				return nil, &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("rgmd answered request %d to %s with reply %d; protocol out of step", req.ID, req.Op, rep.ID)}
 			}
 			c.lastReply = time.Now()
@@ -233,6 +238,11 @@ func (c *Client) exchange(ctx context.Context, req *wire.Request, deadline time.
 		defer stop()
 	}
 	if err := c.w.WriteRequest(req); err != nil {
+		// rgmd may have said why it hung up before reading anything
+		// (busy: too many connections); the reply waits to be read.
+		if rep, rerr := c.r.ReadReply(); rerr == nil && rep.ID == 0 && rep.Code != scha.ErrNoErr {
+			return rep, false, nil
+		}
 		return nil, false, err
 	}
 	rep, err = c.r.ReadReply()
@@ -293,6 +303,9 @@ func (c *Client) drop() {
 }
 
 func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) error {
+	if se, ok := err.(*scha.Error); ok {
+		return se // checkServer's refusal
+	}
 	if ctx.Err() != nil {
 		return c.ctxError("connect", ctx.Err())
 	}

@@ -3,11 +3,15 @@
 package client
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/peercred"
+	"github.com/openrgm/openrgm/pkg/scha"
 )
 
 // unixConn is a Unix stream socket driven by plain blocking system calls
@@ -60,10 +64,31 @@ func (c *Client) dialSocket() (Conn, error) {
 		syscall.Close(fd)
 		return nil, &os.PathError{Op: "connect", Path: path, Err: err}
 	}
+	if err := checkServer(fd, path); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
 	if !c.Blocking {
 		return os.NewFile(uintptr(fd), path), nil
 	}
 	return &unixConn{fd: fd, path: path}, nil
+}
+
+// checkServer refuses a daemon that is neither root nor the client's own
+// user, from the credentials the kernel recorded when it listened
+// (SO_PEERCRED): whoever could put a socket of theirs at the path (a
+// directory they own, a socket moved away) would otherwise hear root's
+// rgmadm and every callback's questions, and answer them. The error is
+// SCHA_ERR_ACCESS.
+func checkServer(fd int, path string) error {
+	cred, err := peercred.OfFD(fd)
+	if err != nil {
+		return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("cannot tell who serves %s: %v", path, err)}
+	}
+	if cred.UID != 0 && cred.UID != os.Geteuid() {
+		return &scha.Error{Code: scha.ErrAccess, Detail: fmt.Sprintf("the process serving %s (pid %d) runs as uid %d, neither root nor you (uid %d); refusing to talk to it: it is not an rgmd you can trust", path, cred.PID, cred.UID, os.Geteuid())}
+	}
+	return nil
 }
 
 // timeoutError is what a read or write past its deadline returns; it has

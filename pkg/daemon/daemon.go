@@ -63,6 +63,9 @@ type Options struct {
 	// MaxParallel bounds the callback methods running at once; 0 means
 	// DefaultMaxParallel().
 	MaxParallel int
+	// MaxConns and MaxConnsPerUID bound the socket's connections open at
+	// once, in all and per uid; 0 means the defaults (connlimit.go).
+	MaxConns, MaxConnsPerUID int
 	// BootID, optional, replaces the kernel's boot ID in telling an rgmd
 	// restart (services re-adopted) from a node reboot (Boot methods run);
 	// for tests.
@@ -92,6 +95,11 @@ type Daemon struct {
 	probes []func(ctx context.Context) error
 }
 
+// MinStateSpace is the free space rgmd needs in its state directory: the
+// log's first segment file, preallocated (raft-wal's default segment
+// size), and a little for snapshots and records.
+const MinStateSpace = 64 << 20
+
 // Run opens the state, serves ln (or a socket it makes at opts.Socket when
 // ln is nil) until ctx ends, then shuts down cleanly.
 func Run(ctx context.Context, opts Options, ln net.Listener) error {
@@ -114,6 +122,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 			w.Bump()
 		}
 	}
+	if err := checkStateDir(opts.StateDir); err != nil { // ownership.go
+		return err
+	}
 	scfg := store.Config{}
 	if opts.ClusterAddr != "" {
 		var err error
@@ -125,11 +136,14 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 		}
 		defer d.cs.cl.Close()
 	}
-	scfg.Dir, scfg.NodeID, scfg.Machine, scfg.Logger = opts.StateDir, opts.NodeName, d.machine, log
+	scfg.Dir, scfg.NodeID, scfg.Machine, scfg.Logger = opts.StateDir, opts.NodeName, d.machine, quietRepeats(log, time.Now)
 	st, err := store.Open(scfg)
 	if err != nil {
 		if errors.Is(err, store.ErrDirInUse) {
 			return fmt.Errorf("another rgmd is using state directory %s", opts.StateDir)
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			return fmt.Errorf("%w: the log's segment files are preallocated to %d MiB, and rgmd needs at least that much free in %s (rgmd(8))", err, MinStateSpace>>20, opts.StateDir)
 		}
 		return err
 	}
@@ -151,6 +165,14 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 		}
 		defer d.cs.cl.Leave(time.Second)
 	}
+	// The socket exists before crash recovery runs a method: a Stop that
+	// calls pmfadm or scha_* must reach this rgmd (its connection waits
+	// in the backlog until Serve), not find no socket and fail.
+	if ln == nil {
+		if ln, err = Listen(opts.Socket); err != nil {
+			return err
+		}
+	}
 	// pmf.go: re-attach to the process monitor's trees before crash
 	// recovery runs methods that call pmfadm on them; detach at exit,
 	// leaving them running for the next rgmd.
@@ -159,14 +181,10 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := d.startLifecycle(ctx); err != nil {
 		return err
 	}
-	if ln == nil {
-		if ln, err = Listen(opts.Socket); err != nil {
-			return err
-		}
-	}
 	d.publishSeq(ln.Addr().String())
 	defer d.closeSeq()
-	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads}
+	srv := &Server{Handlers: d.handlers(), Streams: map[string]StreamHandler{wire.OpEvents: d.eventStream}, Authorize: d.authorize, Logger: log, reads: &d.reads,
+		MaxConns: opts.MaxConns, MaxConnsPerUID: opts.MaxConnsPerUID}
 	if d.clustered() {
 		srv.BeforeWrite = d.store.CatchUp
 	}
@@ -224,6 +242,7 @@ func (d *Daemon) init(ctx context.Context) error {
 
 // Main is rgmd's command line. It returns the process exit code.
 func Main(args []string, version string, stderr io.Writer) int {
+	keepInheritedFromChildren() // fds.go
 	fs := pflag.NewFlagSet("rgmd", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host, _ := os.Hostname()
@@ -243,6 +262,8 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.DurationVar(&opts.RaftTimeout, "raft-timeout", store.DefaultHeartbeatTimeout, "raft's heartbeat and election timeout: how long followers wait for a leader before electing another")
 	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
 	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
+	fs.IntVar(&opts.MaxConns, "max-connections", DefaultMaxConns, "connections to the socket open at once, at most; beyond, a client is told rgmd is busy")
+	fs.IntVar(&opts.MaxConnsPerUID, "max-connections-per-uid", DefaultMaxConnsPerUID, "connections one user may have open at once, at most")
 	fs.StringVar(&opts.BootID, "boot-id", "", "boot ID to use instead of the kernel's (for tests)")
 	_ = fs.MarkHidden("boot-id")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

@@ -173,6 +173,19 @@ func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 	} else {
 		l.s.logger().Debug("no peer credentials", "err", err)
 	}
+	// Counted from here until closed; beyond the limits refused at once,
+	// before any wait for a request (connlimit.go).
+	if err := l.s.conns.admit(peer.UID, l.s.MaxConns, l.s.MaxConnsPerUID); err != nil {
+		busy(nfd, err)
+		return nil
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			l.s.conns.release(peer.UID)
+		}
+	}
 	n, line := 0, []byte(nil)
 	deadline := time.Now().Add(laneWait) // for the whole request: a trickle must not hold the lane
 	for n < len(buf) {
@@ -193,6 +206,7 @@ func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 		if err != nil || m == 0 {
 			// Gone before a whole request: nobody to answer.
 			syscall.Close(nfd)
+			release()
 			return nil
 		}
 		n += m
@@ -209,20 +223,20 @@ func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 	}
 	switch {
 	case req != nil && (req.Op == wire.OpGet || req.Op == wire.OpPing) && !l.s.reads.held():
-		if c, unsent := l.answer(nfd, peer, req); c != nil {
+		if c, unsent := l.answer(nfd, peer, req, release); c != nil {
 			l.conns.Go(func() { l.s.converse(l.ctx, c, peer, nil, unsent) })
 		}
 		return nil
 	case req != nil && l.s.Streams[req.Op] == nil:
 		return func() {
-			if c, unsent := l.answer(nfd, peer, req); c != nil {
+			if c, unsent := l.answer(nfd, peer, req, release); c != nil {
 				l.s.converse(l.ctx, c, peer, nil, unsent)
 			}
 		}
 	default:
 		read := bytes.Clone(buf[:n])
 		return func() {
-			if c := l.conn(nfd); c != nil {
+			if c := l.conn(nfd, release); c != nil {
 				l.s.converse(l.ctx, c, peer, read, nil)
 			}
 		}
@@ -233,15 +247,16 @@ func (l *laneConn) first(nfd int, buf []byte) (rest func()) {
 // then makes the connection one on Go's poller for converse, with the end
 // of the reply that did not fit in the socket at once. The reply goes
 // first: the poller's bookkeeping is not what the client waits for.
-func (l *laneConn) answer(nfd int, peer Peer, req *wire.Request) (net.Conn, []byte) {
+func (l *laneConn) answer(nfd int, peer Peer, req *wire.Request, release func()) (net.Conn, []byte) {
 	log := l.s.logger().With("pid", peer.PID, "uid", peer.UID)
 	rep := l.s.handle(l.ctx, log, peer, req)
 	fw := &fdWriter{fd: nfd}
 	if err := l.s.writeReply(log, wire.NewWriter(fw), req.Op, rep); err != nil {
 		syscall.Close(nfd)
+		release()
 		return nil, nil
 	}
-	return l.conn(nfd), fw.unsent
+	return l.conn(nfd, release), fw.unsent
 }
 
 // fdWriter writes to a non-blocking socket what fits now and keeps the
@@ -268,14 +283,16 @@ func (w *fdWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// conn turns nfd into a connection on Go's poller, for converse.
-func (l *laneConn) conn(nfd int) net.Conn {
+// conn turns nfd into a connection on Go's poller, for converse; closing
+// it calls release (the connection's count).
+func (l *laneConn) conn(nfd int, release func()) net.Conn {
 	f := os.NewFile(uintptr(nfd), "rgmd-client")
 	c, err := net.FileConn(f) // a dup registered with the poller
 	f.Close()
 	if err != nil {
 		l.s.logger().Warn("cannot serve a connection", "err", err)
+		release()
 		return nil
 	}
-	return c
+	return &countedConn{Conn: c, release: release}
 }

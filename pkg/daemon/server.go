@@ -74,6 +74,14 @@ type Server struct {
 	// DefaultMessageTimeout.
 	MessageTimeout time.Duration
 
+	// MaxConns and MaxConnsPerUID bound the connections open at once, in
+	// all and per uid (DefaultMaxConns, DefaultMaxConnsPerUID when <= 0);
+	// a connection beyond them gets a "busy" SCHA_ERR_INTERNAL reply at
+	// once and is closed (connlimit.go).
+	MaxConns, MaxConnsPerUID int
+
+	conns connLimit
+
 	// reads, when set, holds every request back while the daemon's
 	// lifecycle has started methods on changes not yet applied.
 	reads *readBarrier
@@ -103,7 +111,7 @@ func DefaultAuthorize(p Peer, op string) error {
 // Unix listener it accepts on a thread of its own and answers a first get
 // or ping there (lane.go); what a client sees is the same either way.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// Connections close themselves when ctx ends (see serveConn), and
+	// Connections close themselves when ctx ends (see converse), and
 	// Serve waits for them, so no handler outlives it. The cancel also
 	// covers returning on an accept error.
 	ctx, cancel := context.WithCancel(ctx)
@@ -140,7 +148,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		conns.Go(func() { s.serveConn(ctx, c) })
+		peer, err := peerCred(c)
+		if err != nil {
+			// Reads are still safe to serve; Authorize sees uid -1.
+			s.logger().Debug("no peer credentials", "err", err)
+		}
+		if err := s.conns.admit(peer.UID, s.MaxConns, s.MaxConnsPerUID); err != nil {
+			w := wire.NewWriter(c)
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			w.WriteReply(errorReply(0, scha.CodeOf(err), scha.DetailOf(err)))
+			c.Close()
+			continue
+		}
+		c = &countedConn{Conn: c, release: func() { s.conns.release(peer.UID) }}
+		conns.Go(func() { s.converse(ctx, c, peer, nil, nil) })
 	}
 }
 
@@ -172,21 +193,12 @@ func (s *Server) timeouts() (idle, msg time.Duration) {
 	return idle, msg
 }
 
-// serveConn answers one connection's requests in order until the peer hangs
-// up, breaks the protocol, idles out, or ctx ends. Nothing that happens on
-// one connection reaches another or the daemon.
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
-	peer, err := peerCred(c)
-	if err != nil {
-		// Reads are still safe to serve; Authorize sees uid -1.
-		s.logger().Debug("no peer credentials", "err", err)
-	}
-	s.converse(ctx, c, peer, nil, nil)
-}
-
-// converse is serveConn once the peer is known. The lane (lane.go) hands
-// over a connection with the bytes it read but did not answer (read) and
-// the end of a reply it could not write at once (unsent).
+// converse answers one connection's requests in order until the peer
+// hangs up, breaks the protocol, idles out, or ctx ends. Nothing that
+// happens on one connection reaches another or the daemon. The lane
+// (lane.go) hands over a connection with the bytes it read but did not
+// answer (read) and the end of a reply it could not write at once
+// (unsent).
 func (s *Server) converse(ctx context.Context, c net.Conn, peer Peer, read, unsent []byte) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()

@@ -6,7 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/openrgm/openrgm/pkg/execfile"
 )
 
 // Resolve returns the absolute path of a method: method itself if it is
@@ -38,21 +39,18 @@ func Resolve(baseDir, method string) (string, error) {
 // CheckFile checks that path may be run as a method by a daemon whose
 // effective uid is euid. Everyone needs an existing regular file with an
 // execute bit set. When euid is 0 the file must also be owned by root and
-// writable by neither group nor others, because whoever can change the
-// file would otherwise gain root through rgmd. Symbolic links are
-// followed: the file that would be executed is the one checked. The
-// directories above it are not checked.
+// writable by neither group nor others, and so must every directory from
+// / down to it (a sticky one may be writable, as /tmp is) and a script's
+// interpreter, because whoever can change any of them would otherwise
+// gain root through rgmd (pkg/execfile, which Run uses to execute the
+// file it checked). Symbolic links are followed, and checked where they
+// lie.
 func CheckFile(path string, euid int) error {
-	fi, err := checkExecutable(path)
-	if err != nil || euid != 0 {
-		return err
+	p, err := execfile.Open(path, "", euid == 0)
+	if err != nil {
+		return fmt.Errorf("method file %w", err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-		return fmt.Errorf("method file %s is not owned by root (owner uid %d); rgmd runs as root and refuses it", path, st.Uid)
-	}
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("method file %s is writable by group or others (mode %04o); rgmd runs as root and refuses it", path, perm)
-	}
+	p.Close()
 	return nil
 }
 

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/execfile"
 )
 
 const (
@@ -223,11 +225,23 @@ func startMethod(s Spec, c *capture) (*exec.Cmd, error) {
 		outW.Close()
 		return nil, err
 	}
-	cmd := command(s, outW, errW, s.Path, s.Args)
-	err = cmd.Start()
-	if errors.Is(err, syscall.ENOEXEC) {
-		cmd = command(s, outW, errW, "/bin/sh", append([]string{s.Path}, s.Args...))
+	// Exactly the file checked: opened, checked through the descriptor,
+	// executed through it (pkg/execfile).
+	prog, err := execfile.Open(s.Path, "", execfile.Strict())
+	var cmd *exec.Cmd
+	if err == nil {
+		path, argv := prog.Argv(s.Args)
+		cmd = command(s, outW, errW, path, argv)
 		err = cmd.Start()
+		if errors.Is(err, syscall.ENOEXEC) {
+			var sh *execfile.Program
+			if sh, path, argv, err = prog.Shell(s.Args); err == nil {
+				cmd = command(s, outW, errW, path, argv)
+				err = cmd.Start()
+				sh.Close()
+			}
+		}
+		prog.Close()
 	}
 	// The child has its own copies; ours must go so that EOF comes when the
 	// last process holding them exits.
@@ -242,14 +256,14 @@ func startMethod(s Spec, c *capture) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-func command(s Spec, stdout, stderr *os.File, path string, args []string) *exec.Cmd {
+func command(s Spec, stdout, stderr *os.File, path string, argv []string) *exec.Cmd {
 	dir := s.Dir
 	if dir == "" {
 		dir = "/"
 	}
 	return &exec.Cmd{
 		Path: path,
-		Args: append([]string{path}, args...),
+		Args: argv,
 		Env:  cleanEnv(s.Env),
 		Dir:  dir,
 		// Stdin nil is /dev/null. *os.File outputs are handed to the child

@@ -90,6 +90,7 @@ type tag struct {
 	dropped  bool
 
 	id      string    // name of the tag's record in Manager.Dir
+	launch  string    // launchCreate or launchRestart while a supervisor is being started
 	shimPid int       // 0 while no tree runs
 	cmdPid  int       // the command's pid, leader of its process group
 	socket  string    // the supervisor's abstract socket name
@@ -118,7 +119,7 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 		return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
 	}
 	t := &tag{spec: s, id: randomHex(8), state: wire.PMFRunning, gone: make(chan struct{})}
-	if err := m.launch(t); err != nil {
+	if err := m.launch(t, launchCreate); err != nil {
 		return nil, err
 	}
 	m.tags[s.Tag] = t
@@ -127,23 +128,49 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 }
 
 // launch starts t's supervisor and waits for its word that the command
-// runs. Called with m.mu held.
+// runs. how is launchCreate for a new tag, launchRestart otherwise.
+// Called with m.mu held.
 //
-// rgmd binds the supervisor's abstract socket itself, so that a name
-// clash is a launch error here, and leaves listen(2) to the supervisor,
-// so that SO_PEERCRED of a later connection names the supervisor (the
-// kernel records the listener's pid at listen time). The first
-// connection is a socketpair: nothing to dial, and nothing to race.
-func (m *Manager) launch(t *tag) error {
+// rgmd binds and listens on the supervisor's abstract socket itself and
+// records the tag (with the socket's name and launch set) before it
+// forks: from then on, whatever instant rgmd dies at, a connection to
+// that name reaches the supervisor if one was started (it holds the
+// socket, and the connection waits in the backlog until it accepts), and
+// is refused or hung up on if none was. The next rgmd's Reattach
+// therefore finds every tree that runs, and starts no second one. The
+// supervisor listens again at its start, so that SO_PEERCRED of a later
+// connection names it (the kernel records the listener at listen time).
+// The first connection is a socketpair: nothing to dial, and nothing to
+// race.
+func (m *Manager) launch(t *tag, how string) error {
 	s := t.spec
 	name := socketName(m.Dir)
 	lf, err := bindAbstract(name)
+	if err == nil {
+		if err = unix.Listen(int(lf.Fd()), shimBacklog); err != nil {
+			lf.Close()
+		}
+	}
 	if err != nil {
 		return scha.Errorf(scha.ErrInternal, "process monitor socket: %v", err)
 	}
 	defer lf.Close()
+	t.launch, t.socket, t.shimPid, t.cmdPid = how, name, 0, 0
+	undo := func() {
+		t.launch, t.socket = "", ""
+		if how == launchCreate {
+			m.forget(t)
+		} else {
+			m.save(t)
+		}
+	}
+	if err := m.record(t); err != nil {
+		undo()
+		return scha.Errorf(scha.ErrInternal, "cannot record nametag %s before starting it: %v", s.Tag, err)
+	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
+		undo()
 		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
 	}
 	theirs := os.NewFile(uintptr(pair[1]), "pmf-supervisor")
@@ -152,6 +179,7 @@ func (m *Manager) launch(t *tag) error {
 	conn, err := net.FileConn(mine)
 	mine.Close()
 	if err != nil {
+		undo()
 		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
 	}
 	cmd := &exec.Cmd{
@@ -164,22 +192,24 @@ func (m *Manager) launch(t *tag) error {
 	}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
+		undo()
 		return scha.Errorf(scha.ErrMethod, "cannot start %s as uid %d in %s: %v", s.Argv[0], s.UID, s.Dir, err)
 	}
 	lf.Close()
 	theirs.Close() // so that the supervisor's death is EOF here
 	br := bufio.NewReader(conn)
 	line, _ := br.ReadString('\n')
-	word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-	pid, perr := strconv.Atoi(rest)
-	if word != shimStarted || perr != nil {
+	pid, _, ok := parseStarted(line)
+	if !ok {
 		conn.Close()
 		cmd.Wait()
-		if word == shimError {
+		undo()
+		if rest, isErr := strings.CutPrefix(strings.TrimSpace(line), shimError+" "); isErr {
 			return scha.Errorf(scha.ErrMethod, "cannot execute %s", rest)
 		}
 		return scha.Errorf(scha.ErrInternal, "process monitor supervisor failed: %q", line)
 	}
+	t.launch = ""
 	t.shimPid, t.cmdPid, t.socket, t.conn = cmd.Process.Pid, pid, name, conn
 	t.state, t.started = wire.PMFRunning, m.Now()
 	m.save(t)
@@ -188,6 +218,36 @@ func (m *Manager) launch(t *tag) error {
 	}
 	go m.watch(t, conn, br, cmd)
 	return nil
+}
+
+// What a record's launch says: a supervisor was being started, for a new
+// tag (whose creation nobody was told of yet) or for a restart.
+const (
+	launchCreate  = "create"
+	launchRestart = "restart"
+)
+
+// shimBacklog is the backlog of a supervisor's socket: the rgmds that may
+// connect are few.
+const shimBacklog = 4
+
+// parseStarted reads a supervisor's "started CMD [SUPERVISOR]" line (an
+// older supervisor does not say its own pid: sup is 0).
+func parseStarted(line string) (cmd, sup int, ok bool) {
+	f := strings.Fields(line)
+	if len(f) < 2 || len(f) > 3 || f[0] != shimStarted {
+		return 0, 0, false
+	}
+	cmd, err := strconv.Atoi(f[1])
+	if err != nil || cmd <= 0 {
+		return 0, 0, false
+	}
+	if len(f) == 3 {
+		if sup, err = strconv.Atoi(f[2]); err != nil || sup <= 0 {
+			return 0, 0, false
+		}
+	}
+	return cmd, sup, true
 }
 
 // credential is the identity to start a tag's processes with: nil (rgmd's
@@ -273,7 +333,7 @@ func (m *Manager) restart(t *tag) {
 		return
 	}
 	start := m.Now()
-	if err := m.launch(t); err != nil {
+	if err := m.launch(t, launchRestart); err != nil {
 		m.log().Error("pmf: restart failed", "tag", t.spec.Tag, "err", err)
 		m.treeEnded(t, m.Now().Sub(start))
 		return
@@ -336,7 +396,7 @@ func (m *Manager) runAction(t *tag) {
 			return
 		}
 		t.hist.Reset()
-		if err := m.launch(t); err != nil {
+		if err := m.launch(t, launchRestart); err != nil {
 			m.log().Error("pmf: restart after the action failed", "tag", s.Tag, "err", err)
 			m.treeEnded(t, 0)
 			return

@@ -261,3 +261,30 @@ func TestReattachPendingRestart(t *testing.T) {
 		t.Errorf("runs: %q", b)
 	}
 }
+
+// A command file without a #! line runs through /bin/sh, as execvp runs
+// it (issue 21, item 13).
+func TestScriptWithoutShebang(t *testing.T) {
+	m := manager(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	s := filepath.Join(dir, "svc")
+	if err := os.WriteFile(s, []byte("echo $$ \"$0\" >"+dir+"/pid\nexec sleep 300\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Start(Spec{Tag: "plain", Argv: []string{"svc"}, Env: []string{"PATH=" + dir + ":/usr/bin:/bin"}, Dir: "/", Level: -1}); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	poll(t, dir+"/pid", func() bool {
+		b, _ := os.ReadFile(dir + "/pid")
+		got = string(b)
+		return strings.HasSuffix(got, "\n")
+	})
+	if f := strings.Fields(got); len(f) != 2 || f[1] != s {
+		t.Errorf("the script says %q; want its pid and its path", got)
+	}
+	if err := m.Stop(context.Background(), StopArgs{Tag: "plain", Kill: true, Wait: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+}

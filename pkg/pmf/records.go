@@ -11,8 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,22 +39,37 @@ type record struct {
 	Socket     string      `json:"socket,omitempty"` // abstract name, without the leading NUL
 	Started    time.Time   `json:"started"`
 	Failures   []time.Time `json:"failures,omitempty"` // History
+	// Launch is set while a supervisor is being started (launchCreate,
+	// launchRestart): Supervisor is not known yet, and Listener is the
+	// rgmd that listens on Socket until the supervisor does.
+	Launch   string `json:"launch,omitempty"`
+	Listener int    `json:"listener_pid,omitempty"`
 }
 
-// recordAnswer bounds the wait for a supervisor's "started" at re-attach.
-const recordAnswer = 5 * time.Second
+// recordAnswer bounds the wait for a supervisor's "started" at re-attach:
+// generous, since a supervisor that was starting when rgmd died answers
+// once it runs, and taking it for gone would start a second tree.
+const recordAnswer = 30 * time.Second
 
 // save writes t's record. A failure is logged, not returned: the tag works
 // on, but would be lost by an rgmd restart. Called with m.mu held.
 func (m *Manager) save(t *tag) {
-	if m.Dir == "" || t.dropped {
-		return
-	}
-	r := record{Spec: t.spec, State: t.state, BootID: m.BootID, Supervisor: t.shimPid, Command: t.cmdPid,
-		Socket: t.socket, Started: t.started, Failures: t.hist.fails}
-	if err := writeRecord(m.Dir, t.id, r); err != nil {
+	if err := m.record(t); err != nil {
 		m.log().Error("pmf: cannot record the nametag; an rgmd restart would lose it", "tag", t.spec.Tag, "err", err)
 	}
+}
+
+// record writes t's record. Called with m.mu held.
+func (m *Manager) record(t *tag) error {
+	if m.Dir == "" || t.dropped {
+		return nil
+	}
+	r := record{Spec: t.spec, State: t.state, BootID: m.BootID, Supervisor: t.shimPid, Command: t.cmdPid,
+		Socket: t.socket, Started: t.started, Failures: t.hist.fails, Launch: t.launch}
+	if t.launch != "" {
+		r.Listener = os.Getpid()
+	}
+	return writeRecord(m.Dir, t.id, r)
 }
 
 // forget removes t's record. Called with m.mu held.
@@ -126,6 +141,12 @@ func (m *Manager) Reattach() {
 			}
 			continue
 		}
+		// A record says which uid to run a command as: only one rgmd's
+		// own user wrote, and nobody else could change, is believed.
+		if fi, err := e.Info(); err != nil || !ownRecord(fi) {
+			m.log().Error("pmf: ignoring a record not owned by rgmd's user, or writable by others", "file", file)
+			continue
+		}
 		var r record
 		b, err := os.ReadFile(file)
 		if err == nil {
@@ -138,6 +159,13 @@ func (m *Manager) Reattach() {
 		}
 		m.reattach(id, r)
 	}
+}
+
+// ownRecord reports whether a record file is a regular file of rgmd's
+// user that neither group nor others may write.
+func ownRecord(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode().IsRegular() && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o022 == 0
 }
 
 // reattach restores one record. Called with m.mu held.
@@ -156,15 +184,18 @@ func (m *Manager) reattach(id string, r record) {
 	}
 	t := &tag{spec: s, id: id, state: r.State, hist: History{fails: r.Failures}, started: r.Started,
 		stopping: r.State == wire.PMFStopping, gone: make(chan struct{})}
-	m.tags[s.Tag] = t
-	if r.Supervisor > 0 {
-		c, br, pid, err := dialSupervisor(r.Socket, r.Supervisor)
+	if r.Supervisor > 0 || r.Launch != "" {
+		c, br, pid, sup, err := dialSupervisor(r, supervisorUID(s))
 		if err == nil {
-			t.shimPid, t.cmdPid, t.socket, t.conn = r.Supervisor, pid, r.Socket, c
+			t.shimPid, t.cmdPid, t.socket, t.conn = sup, pid, r.Socket, c
+			m.tags[s.Tag] = t
 			if !t.stopping {
 				t.state = wire.PMFRunning
 			}
-			if pid != r.Command {
+			if r.Launch != "" && r.Started.IsZero() {
+				t.started = m.Now()
+			}
+			if pid != r.Command || sup != r.Supervisor {
 				m.save(t)
 			}
 			if m.Adopt != nil && s.Label != "" {
@@ -174,8 +205,29 @@ func (m *Manager) reattach(id string, r record) {
 			go m.watch(t, c, br, nil)
 			return
 		}
-		m.log().Warn("pmf: process tree ended while rgmd was away", "tag", s.Tag, "err", err)
+		if r.Launch == "" {
+			m.log().Warn("pmf: process tree ended while rgmd was away", "tag", s.Tag, "err", err)
+		}
 	}
+	switch r.Launch {
+	case launchCreate:
+		// rgmd died creating the tag, and no supervisor holds the socket:
+		// the command never ran (or ended already). Nobody was told the
+		// tag exists; it does not.
+		m.log().Info("pmf: forgetting a nametag whose creation rgmd's end interrupted", "tag", s.Tag)
+		os.Remove(file)
+		return
+	case launchRestart:
+		m.tags[s.Tag] = t
+		if t.stopping {
+			m.drop(t, "stopped")
+			return
+		}
+		t.state = wire.PMFRestarting
+		t.timer = time.AfterFunc(0, func() { m.restart(t) }) // the failure is counted already
+		return
+	}
+	m.tags[s.Tag] = t
 	switch {
 	case t.stopping:
 		m.drop(t, "stopped")
@@ -188,34 +240,54 @@ func (m *Manager) reattach(id string, r record) {
 	}
 }
 
-// dialSupervisor connects to the supervisor listening on the abstract
-// socket name, checks that it is supervisor pid (anyone may bind a name
-// that has become free), and reads its "started PID".
-func dialSupervisor(name string, pid int) (net.Conn, *bufio.Reader, int, error) {
+// dialSupervisor connects to the supervisor of record r, checks that it
+// is that supervisor (anyone may bind a name that has become free), and
+// reads its "started CMD [SUPERVISOR]". It returns the command's and the
+// supervisor's pids. Who may hold the socket: the recorded supervisor;
+// while it was being started (r.Launch), a supervisor of the tag's user
+// that says its pid is the listener's, or the rgmd that listened
+// (r.Listener, rgmd's own user), whose connection waits in the backlog
+// for the supervisor it forked to accept it.
+func dialSupervisor(r record, uid int) (net.Conn, *bufio.Reader, int, int, error) {
 	d := net.Dialer{Timeout: recordAnswer}
-	c, err := d.Dial("unix", "@"+name)
+	c, err := d.Dial("unix", "@"+r.Socket)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	cred, err := peercred.Of(c)
-	if err != nil || cred.PID != pid {
+	if err != nil {
 		c.Close()
-		if err == nil {
-			err = fmt.Errorf("socket %s is held by pid %d, not by supervisor %d", name, cred.PID, pid)
-		}
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	c.SetReadDeadline(time.Now().Add(recordAnswer))
 	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
-	word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-	cmd, perr := strconv.Atoi(rest)
-	if err != nil || word != shimStarted || perr != nil {
+	cmd, sup, ok := parseStarted(line)
+	if err != nil || !ok {
 		c.Close()
-		return nil, nil, 0, fmt.Errorf("supervisor %d: no start report (%q, %v)", pid, line, err)
+		return nil, nil, 0, 0, fmt.Errorf("supervisor %d: no start report (%q, %v)", r.Supervisor, line, err)
+	}
+	if sup == 0 {
+		sup = r.Supervisor // an older supervisor
+	}
+	switch {
+	case r.Launch == "" && sup == r.Supervisor && cred.PID == sup:
+	case r.Launch != "" && sup > 0 && cred.PID == sup && cred.UID == uid:
+	case r.Launch != "" && sup > 0 && r.Listener > 0 && cred.PID == r.Listener && cred.UID == os.Geteuid():
+	default:
+		c.Close()
+		return nil, nil, 0, 0, fmt.Errorf("socket %s is held by pid %d (uid %d), not by the supervisor of the record", r.Socket, cred.PID, cred.UID)
 	}
 	c.SetReadDeadline(time.Time{})
-	return c, br, cmd, nil
+	return c, br, cmd, sup, nil
+}
+
+// supervisorUID is the user a tag's supervisor runs as (credential).
+func supervisorUID(s Spec) int {
+	if credential(s.UID, s.GID) != nil {
+		return s.UID
+	}
+	return os.Geteuid()
 }
 
 // socketName is a fresh abstract socket name for a supervisor: it says

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openrgm/openrgm/pkg/execfile"
 	"github.com/openrgm/openrgm/pkg/peercred"
 )
 
@@ -28,12 +28,14 @@ const ShimArg0 = "openrgm-pmf-shim"
 //
 //	argv   ShimArg0 LEVEL UID CMD [ARGS...]
 //	env    the command's environment; cwd the command's directory
-//	fd 3   a unix socket rgmd has bound to the tag's abstract address;
-//	       the supervisor listens on it for the rgmds to come
+//	fd 3   a unix socket rgmd has bound to the tag's abstract address and
+//	       listens on; the supervisor listens on it again (so that
+//	       SO_PEERCRED names it) and accepts the rgmds to come
 //	fd 4   rgmd's first connection (one end of a socketpair)
 //
-// Every connection carries lines. Supervisor → rgmd: first "started PID"
-// (the command's pid), or "error TEXT" when CMD cannot be executed at
+// Every connection carries lines. Supervisor → rgmd: first "started PID
+// SELF" (the command's pid and the supervisor's own; an older supervisor
+// says only the first), or "error TEXT" when CMD cannot be executed at
 // first launch; then "out LINE" for each line the tree writes on its
 // stdout or stderr; and "exited STATUS" when the tree is gone. rgmd →
 // supervisor: "signal N". Unknown lines are ignored, so that a supervisor
@@ -109,13 +111,13 @@ func ShimMain(args []string) int {
 		return fail(1, "PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	argv := args[2:]
-	path, err := exec.LookPath(argv[0])
-	if errors.Is(err, exec.ErrDot) {
-		err = nil // a relative PATH entry is the user's choice, as in a shell
-	}
+	// As execvp would find and run it, executing exactly the file
+	// checked; run as root, it must be root's (pkg/execfile).
+	prog, err := execfile.Open(argv[0], os.Getenv("PATH"), execfile.Strict())
 	if err != nil {
-		return fail(127, "%s: %v", argv[0], err)
+		return fail(127, "%v", err)
 	}
+	defer prog.Close()
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return fail(1, "%v", err)
@@ -124,11 +126,20 @@ func ShimMain(args []string) int {
 	if err != nil {
 		return fail(1, "pipe: %v", err)
 	}
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Env:   os.Environ(),
 		Files: []uintptr{devnull.Fd(), outW.Fd(), outW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
+	}
+	path, av := prog.Argv(argv[1:])
+	pid, err := syscall.ForkExec(path, av, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		var sh *execfile.Program
+		if sh, path, av, err = prog.Shell(argv[1:]); err == nil {
+			pid, err = syscall.ForkExec(path, av, attr)
+			sh.Close()
+		}
+	}
 	devnull.Close()
 	outW.Close()
 	if err != nil {
@@ -176,7 +187,7 @@ func fileConn(fd uintptr) (net.Conn, error) {
 func fileListener(fd uintptr) (net.Listener, error) {
 	f := os.NewFile(fd, "listener")
 	defer f.Close()
-	if err := unix.Listen(int(fd), 4); err != nil {
+	if err := unix.Listen(int(fd), shimBacklog); err != nil {
 		return nil, err
 	}
 	return net.FileListener(f)
@@ -212,7 +223,7 @@ func (s *shim) attach(c net.Conn) bool {
 		return false
 	}
 	s.conn = c
-	fmt.Fprintf(c, "%s %d\n", shimStarted, s.cmd)
+	fmt.Fprintf(c, "%s %d %d\n", shimStarted, s.cmd, s.self)
 	return true
 }
 

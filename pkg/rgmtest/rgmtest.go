@@ -82,10 +82,13 @@ type Daemon struct {
 	frozen      bool
 	netns       string // the node's network namespace, if any (netns.go)
 	netnsIndex  int
-	cmd         *exec.Cmd
-	log         *bytes.Buffer
-	logMu       *sync.Mutex
-	done        chan struct{}
+	// ExtraFiles, set before a Start, are passed to rgmd from fd 3 on, as
+	// whoever starts rgmd may leave descriptors open.
+	ExtraFiles []*os.File
+	cmd        *exec.Cmd
+	log        *bytes.Buffer
+	logMu      *sync.Mutex
+	done       chan struct{}
 	// shims are the process monitor supervisors seen in the state
 	// directory's records, to stop at the end (stopSupervisors).
 	shims map[int]bool
@@ -206,6 +209,7 @@ func (d *Daemon) Start(extra ...string) {
 	w := &lockedWriter{mu: d.logMu, b: d.log}
 	d.cmd.Stdout, d.cmd.Stderr = w, w
 	d.cmd.Env = d.Env()
+	d.cmd.ExtraFiles = d.ExtraFiles
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openrgm/openrgm/pkg/execfile"
 	"github.com/openrgm/openrgm/pkg/getopt"
 	"github.com/openrgm/openrgm/pkg/signame"
 )
@@ -125,10 +126,8 @@ func Run(o *Options, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer signal.Stop(stop)
 
 	start := time.Now()
-	cmd := exec.Command(o.Argv[0], o.Argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd, err := startProgram(o.Argv, stdin, stdout, stderr)
+	if err != nil {
 		fmt.Fprintf(stderr, "hatimerun: cannot execute %s: %v\n", o.Argv[0], err)
 		return ExitInternal
 	}
@@ -166,6 +165,34 @@ func Run(o *Options, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = syscall.Kill(-pgid, o.Signal)
 		return ExitInternal
 	}
+}
+
+// startProgram starts argv in a new process group as execvp would find and run
+// it (a file that is neither a script nor a binary runs through /bin/sh),
+// executing exactly the file it checked; as root, the file and the
+// directories above it must be root's (pkg/execfile).
+func startProgram(argv []string, stdin io.Reader, stdout, stderr io.Writer) (*exec.Cmd, error) {
+	prog, err := execfile.Open(argv[0], os.Getenv("PATH"), execfile.Strict())
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Close()
+	run := func(path string, av []string) (*exec.Cmd, error) {
+		cmd := &exec.Cmd{Path: path, Args: av, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+			SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
+		return cmd, cmd.Start()
+	}
+	path, av := prog.Argv(argv[1:])
+	cmd, err := run(path, av)
+	if errors.Is(err, syscall.ENOEXEC) {
+		sh, path, av, serr := prog.Shell(argv[1:])
+		if serr != nil {
+			return nil, serr
+		}
+		defer sh.Close()
+		cmd, err = run(path, av)
+	}
+	return cmd, err
 }
 
 // exitStatus is the program's status as a shell reports it.

@@ -189,3 +189,33 @@ func TestSIGTERMKillsAndExits98(t *testing.T) {
 	}
 	waitDead(t, pid)
 }
+
+// A program file without a #! line runs through /bin/sh, as execvp runs
+// it (issue 21, item 13): old agents ship such scripts. As root, a
+// program in a directory another user owns is refused (exit 98).
+func TestScriptWithoutShebang(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	s := filepath.Join(dir, "probe")
+	if err := os.WriteFile(s, []byte("[ \"$1\" = x ] || exit 1\nexit 7\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := hatimerun(t, "-t", "20", s, "x"); code != 7 {
+		t.Errorf("by path: exit %d, want 7 (%s)", code, stderr)
+	}
+	cmd := exec.Command(filepath.Join(rgmtest.Binaries(t), "hatimerun"), "-t", "20", "probe", "x")
+	cmd.Env = append(os.Environ(), "PATH="+dir+":/usr/bin:/bin")
+	if err := cmd.Run(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 7 {
+		t.Errorf("found in PATH: %v, want exit 7", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Log("not root: the ownership rules are not tried")
+		return
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := hatimerun(t, "-t", "20", s, "x"); code != 98 || !strings.Contains(stderr, "not owned by root") {
+		t.Errorf("in another user's directory, as root: exit %d, %s", code, stderr)
+	}
+}
