@@ -130,18 +130,15 @@ func (a *appliedIndex) get() (uint64, <-chan struct{}) {
 // index (or a snapshot past it), so that a follower that forwarded a
 // change answers reads with it.
 func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
-	// A snapshot restore moves raft's applied index without an Apply;
-	// the tick catches that case.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
+	// Only the Machine's own count will do: raft's AppliedIndex moves
+	// when entries are handed to the FSM, before they are applied.
 	for {
 		got, next := s.fsm.index.get()
-		if got >= index || s.raft.AppliedIndex() >= index {
+		if got >= index {
 			return nil
 		}
 		select {
 		case <-next:
-		case <-tick.C:
 		case <-ctx.Done():
 			return fmt.Errorf("%w: waiting for entry %d to be applied here: %w", ErrUnavailable, index, ctx.Err())
 		}

@@ -28,6 +28,9 @@ type applied struct {
 type fsm struct {
 	m     Machine
 	index appliedIndex
+	// snaps is where a restored snapshot came from: after a Restore the
+	// newest one's index is what the Machine has applied.
+	snaps raft.SnapshotStore
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
@@ -63,6 +66,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	if err := f.m.Restore(body); err != nil {
 		return fmt.Errorf("store: machine restore: %w", err)
+	}
+	if f.snaps != nil {
+		if metas, err := f.snaps.List(); err == nil && len(metas) > 0 {
+			f.index.set(metas[0].Index)
+		}
 	}
 	return nil
 }

@@ -256,7 +256,7 @@ func Open(cfg Config) (s *Store, err error) {
 
 	// NewRaft restores the newest snapshot; the log tail is replayed once
 	// this node leads and commits, which WaitReady waits for.
-	s.fsm = &fsm{m: cfg.Machine}
+	s.fsm = &fsm{m: cfg.Machine, snaps: snaps}
 	s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.logs, snaps, s.transport)
 	if err != nil {
 		return nil, fmt.Errorf("store: start raft: %w", err)
