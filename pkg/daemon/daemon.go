@@ -45,9 +45,9 @@ type Options struct {
 	// third vote of a two-node cluster (rgmd --witness).
 	Witness bool
 	// Lease is the length of the node's lease (lease.go); 0: DefaultLease.
-	Lease time.Duration
-	RaftTimeout      time.Duration // raft's heartbeat and election timeouts; 0: store's default
-	Logger           *slog.Logger
+	Lease       time.Duration
+	RaftTimeout time.Duration // raft's heartbeat and election timeouts; 0: store's default
+	Logger      *slog.Logger
 	// Ready, when set, is called once the configuration is replayed and
 	// the socket accepts connections.
 	Ready func()

@@ -76,7 +76,7 @@ const (
 	OpRGUnmanage  = "rg.unmanage"
 	OpRGOnline    = "rg.online"
 	OpRGOffline   = "rg.offline"
-	OpRGSwitch    = "rg.switch" // LifecycleArgs.Node is the target
+	OpRGSwitch    = "rg.switch"     // LifecycleArgs.Node is the target
 	OpRGRemaster  = "rg.remaster"   // back to the most preferred node that is up
 	OpRGQuiesce   = "rg.quiesce"    // no more automatic recovery; --wait for methods to end
 	OpNodeEvac    = "node.evacuate" // NameArgs: every group leaves the node
