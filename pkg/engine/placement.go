@@ -223,14 +223,14 @@ func (x *Index) fresh(c *model.Config) bool {
 
 // placer is one call's work.
 type placer struct {
-	in      PlaceInput
-	c       *model.Config
-	x       *Index
-	hosts   map[string][]string // group → nodes it is wanted on: decided, or as configured
-	moved   map[string]bool   // decided with a move in this call
-	leave   map[string]string // group → node a giveover takes it away from
-	joined  map[string]bool
-	dec     Decision
+	in     PlaceInput
+	c      *model.Config
+	x      *Index
+	hosts  map[string][]string // group → nodes it is wanted on: decided, or as configured
+	moved  map[string]bool     // decided with a move in this call
+	leave  map[string]string   // group → node a giveover takes it away from
+	joined map[string]bool
+	dec    Decision
 }
 
 func newPlacer(in PlaceInput) *placer {

@@ -304,8 +304,10 @@ func TestPlace(t *testing.T) {
 				{name: "db-rg"},
 				{name: "app-rg", props: p("RG_affinities", "++db-rg")},
 			},
-			in:   PlaceInput{NewCluster: true},
-			edit: func(c *model.Config, _ map[string]NodeStatus) { c.Groups["db-rg"].Props["Auto_start_on_new_cluster"] = "FALSE" },
+			in: PlaceInput{NewCluster: true},
+			edit: func(c *model.Config, _ map[string]NodeStatus) {
+				c.Groups["db-rg"].Props["Auto_start_on_new_cluster"] = "FALSE"
+			},
 			want: "app-rg= db-rg=", blocked: "app-rg: no node can host it: strong affinity ++db-rg: db-rg is offline",
 		},
 		{
