@@ -604,3 +604,141 @@ func TestPlaceScope(t *testing.T) {
 		t.Errorf("still wanted on n3: %v (%+v)", left, d.Moves)
 	}
 }
+
+// simCluster is pcluster with a resource type whose methods are all
+// declared, and one resource per group (name: group without -rg, + -rs),
+// ONLINE where its group is.
+func simCluster(t *testing.T, nodes int, groups ...pgroup) *model.Config {
+	t.Helper()
+	c := pcluster(t, nodes)
+	props := map[string]string{"Resource_type": "t", "RT_basedir": "/opt/t"}
+	for _, d := range model.RTProps() {
+		if _, ok := props[d.Name]; !ok && d.Default != nil {
+			props[d.Name] = *d.Default
+		}
+	}
+	for m, path := range allMethods() {
+		props[m] = path
+	}
+	if err := c.RegisterType(&model.ResourceType{Name: "T", Props: props}); err != nil {
+		t.Fatal(err)
+	}
+	var changes []model.StateChange
+	for _, g := range groups {
+		if err := c.CreateGroup(g.name, g.props); err != nil {
+			t.Fatal(err)
+		}
+		rs := strings.TrimSuffix(g.name, "-rg") + "-rs"
+		if err := c.CreateResource(rs, g.name, "T", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		for n := range c.Groups[g.name].Nodes {
+			ch := model.StateChange{Group: g.name, Node: n, State: model.RGStateOffline, Desired: model.RGStateOffline}
+			if slices.Contains(g.on, n) {
+				ch.State, ch.Desired = model.RGStateOnline, model.RGStateOnline
+				changes = append(changes, model.StateChange{Resource: rs, Node: n, State: model.RStateOnline, Status: "OK"})
+			}
+			changes = append(changes, ch)
+		}
+	}
+	if err := c.ApplyStates(changes); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func steps(r SimResult) string {
+	var out []string
+	for _, s := range r.Steps {
+		out = append(out, s.Node+":"+s.Method+" "+s.Resource)
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestSimulate(t *testing.T) {
+	groups := []pgroup{
+		{name: "db-rg", props: p("Nodelist", "n3,n1,n2"), on: []string{"n3"}},
+		{name: "app-rg", props: p("RG_affinities", "+++db-rg", "Nodelist", "n3,n1,n2"), on: []string{"n3"}},
+		{name: "web-rg", on: []string{"n2"}},
+	}
+	for _, tt := range []struct {
+		name  string
+		ev    SimEvent
+		edit  func(c *model.Config)
+		moves string
+		steps string
+		notes string
+		err   string
+	}{
+		{
+			name: "node down", ev: SimEvent{Kind: SimNodeDown, Node: "n3"},
+			moves: "db-rg:n3>n1 app-rg:n3>n1",
+			steps: "n1:Monitor_check app-rs, n1:Monitor_check db-rs, n1:Start app-rs, n1:Start db-rs, n1:Monitor_start app-rs, n1:Monitor_start db-rs",
+		},
+		{
+			name: "node up: Boot, and no Failback", ev: SimEvent{Kind: SimNodeUp, Node: "n4"},
+			moves: "", steps: "n4:Boot web-rs", // the others' Nodelists leave n4 out
+		},
+		{
+			name: "switch", ev: SimEvent{Kind: SimSwitch, Group: "web-rg", Node: "n1"},
+			moves: "web-rg:n2>n1",
+			steps: "n1:Monitor_check web-rs, n2:Monitor_stop web-rs, n2:Stop web-rs, n1:Start web-rs, n1:Monitor_start web-rs",
+		},
+		{
+			name: "switch refused", ev: SimEvent{Kind: SimSwitch, Group: "app-rg", Node: "n1"},
+			err: "strong affinity +++db-rg: db-rg is not on n1",
+		},
+		{
+			name: "fail: restart in place", ev: SimEvent{Kind: SimFail, Resource: "web-rs"},
+			moves: "", steps: "n2:Monitor_stop web-rs, n2:Stop web-rs, n2:Start web-rs, n2:Monitor_start web-rs",
+			notes: "its monitor restarts it in place",
+		},
+		{
+			name: "fail: LOG_ONLY", ev: SimEvent{Kind: SimFail, Resource: "web-rs"},
+			edit:  func(c *model.Config) { c.Resources["web-rs"].Props["Failover_mode"] = "LOG_ONLY" },
+			moves: "", steps: "", notes: "only logs",
+		},
+		{
+			name: "fail: retries exhausted, giveover delegated along +++", ev: SimEvent{Kind: SimFail, Resource: "app-rs"},
+			edit:  func(c *model.Config) { c.Resources["app-rs"].Props["Retry_count"] = "0" },
+			moves: "db-rg:n3>n1 app-rg:n3>n1", notes: "asks for GIVEOVER",
+			steps: "n1:Monitor_check app-rs, n1:Monitor_check db-rs, n3:Monitor_stop app-rs, n3:Monitor_stop db-rs, n3:Stop app-rs, n3:Stop db-rs, " +
+				"n1:Start app-rs, n1:Start db-rs, n1:Monitor_start app-rs, n1:Monitor_start db-rs",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := simCluster(t, 4, groups...)
+			if tt.edit != nil {
+				tt.edit(c)
+			}
+			before := where(t, c, Decision{})
+			r, err := Simulate(PlaceInput{Config: c, Nodes: up(4, []string{"n4"}), Now: now}, tt.ev)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := moves(r.Decision); got != tt.moves {
+				t.Errorf("moves %q, want %q", got, tt.moves)
+			}
+			if got := steps(r); got != tt.steps {
+				t.Errorf("steps\n%s\nwant\n%s\nnotes %q", got, tt.steps, r.Notes)
+			}
+			if tt.notes != "" && !slices.ContainsFunc(r.Notes, func(s string) bool { return strings.Contains(s, tt.notes) }) {
+				t.Errorf("notes %q, want %q", r.Notes, tt.notes)
+			}
+			if after := where(t, c, Decision{}); after != before {
+				t.Errorf("the input changed: %q, was %q", after, before)
+			}
+			for _, m := range r.Decision.Moves {
+				if st := r.Config.Groups[m.Group].Nodes[m.To].State; m.To != "" && st != model.RGStateOnline {
+					t.Errorf("%s is %s on %s after the run", m.Group, st, m.To)
+				}
+			}
+		})
+	}
+}
