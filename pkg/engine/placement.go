@@ -723,7 +723,7 @@ func (p *placer) decide(name string, remaster bool) {
 	room := gi.maximum - len(keep)
 	var barred []string
 	if need > 0 && room > 0 {
-		ok, why := p.candidates(gi, func(n string) bool { return inKeep(n) || leaving[n] != "" && p.in.Nodes[n].Up }, min(need, room))
+		ok, why := p.candidates(gi, func(n string) bool { return inKeep(n) || leaving[n] != "" }, min(need, room))
 		barred = why
 		for _, n := range ok[:min(need, room, len(ok))] {
 			arrival[n] = p.arrivalWhy(gi, n, why)
