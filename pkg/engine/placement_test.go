@@ -387,6 +387,16 @@ func TestPlace(t *testing.T) {
 			want: "a-rg=n1 b-rg=n2", moves: "a-rg:n2>n1",
 		},
 		{
+			name: "an affinity cycle is decided, not looped on", nodes: 2,
+			groups: []pgroup{
+				{name: "a-rg", on: []string{"n1"}},
+				{name: "b-rg", props: p("RG_affinities", "++a-rg"), on: []string{"n1"}},
+			},
+			edit: func(c *model.Config, _ map[string]NodeStatus) { c.Groups["a-rg"].Props["RG_affinities"] = "++b-rg" },
+			down: []string{"n1"},
+			want: "a-rg=n1 b-rg=n1", moves: "-", blocked: "strong affinity",
+		},
+		{
 			name: "a stale index is not used", nodes: 2,
 			groups: []pgroup{{name: "db-rg", props: p("Nodelist", "n2,n1"), on: []string{"n2"}}},
 			down:   []string{"n2"},
@@ -683,6 +693,15 @@ func TestSimulate(t *testing.T) {
 			name: "switch", ev: SimEvent{Kind: SimSwitch, Group: "web-rg", Node: "n1"},
 			moves: "web-rg:n2>n1",
 			steps: "n1:Monitor_check web-rs, n2:Monitor_stop web-rs, n2:Stop web-rs, n1:Start web-rs, n1:Monitor_start web-rs",
+		},
+		{
+			name: "node up: Failback", ev: SimEvent{Kind: SimNodeUp, Node: "n4"},
+			edit: func(c *model.Config) {
+				c.Groups["web-rg"].Props["Failback"] = "TRUE"
+				c.Groups["web-rg"].Props["Nodelist"] = "n4,n1,n2,n3"
+			},
+			moves: "web-rg:n2>n4",
+			steps: "n2:Monitor_stop web-rs, n4:Boot web-rs, n2:Stop web-rs, n4:Monitor_check web-rs, n4:Start web-rs, n4:Monitor_start web-rs",
 		},
 		{
 			name: "switch refused", ev: SimEvent{Kind: SimSwitch, Group: "app-rg", Node: "n1"},
