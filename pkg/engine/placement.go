@@ -98,6 +98,10 @@ type PlaceInput struct {
 	// Remaster moves the named groups to their most preferred nodes
 	// (rgmadm rg remaster), as Failback does on a join.
 	Remaster bool
+	// Refused names, by group, the nodes where its Monitor_check failed
+	// in this event (reference §2: the RGM then tries the next node): the
+	// group does not go there, and leaves if it was about to start there.
+	Refused map[string][]string
 	// Index, when not nil, is NewIndex(Config) or an Index built from an
 	// earlier version of it with the same Seq; a stale one is ignored.
 	Index *Index
@@ -600,6 +604,10 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 			barred = append(barred, n+" is the node it is given over from")
 			continue
 		}
+		if slices.Contains(p.in.Refused[gi.name], n) {
+			barred = append(barred, "Monitor_check failed on "+n)
+			continue
+		}
 		if why := p.bar(gi, n, true); why != "" {
 			barred = append(barred, why)
 			continue
@@ -660,6 +668,8 @@ func (p *placer) decide(name string, remaster bool) {
 			leaving[n] = n + " is down"
 		case n == p.leave[name]:
 			leaving[n] = "given over from " + n
+		case slices.Contains(p.in.Refused[name], n):
+			leaving[n] = "Monitor_check failed on " + n
 		default:
 			if why := p.bar(gi, n, false); why != "" {
 				leaving[n] = why

@@ -387,6 +387,12 @@ func TestPlace(t *testing.T) {
 			want: "a-rg=n1 b-rg=n2", moves: "a-rg:n2>n1",
 		},
 		{
+			name: "Monitor_check refused a node: the next one", nodes: 3,
+			groups: []pgroup{{name: "db-rg", props: p("Nodelist", "n3,n1,n2"), on: []string{"n1"}}},
+			in:     PlaceInput{Refused: map[string][]string{"db-rg": {"n1"}}},
+			want:   "db-rg=n3", moves: "db-rg:n1>n3", why: "Monitor_check failed on n1; first node of its Nodelist",
+		},
+		{
 			name: "an affinity cycle is decided, not looped on", nodes: 2,
 			groups: []pgroup{
 				{name: "a-rg", on: []string{"n1"}},
