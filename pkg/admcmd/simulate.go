@@ -28,7 +28,7 @@ func init() {
 		name:    "simulate",
 		summary: "what an event would do, nothing done",
 		self: &verb{
-			name: "simulate", operands: []string{"EVENT", "ARG"}, many: true, read: true, synopsis: "[--config FILE]",
+			name: "simulate", operands: []string{"EVENT", "ARG"}, many: true, noPlus: true, read: true, synopsis: "[--config FILE]",
 			summary: "Print the moves and the methods each node would run after EVENT: node-down NODE, node-up NODE, switch GROUP NODE or fail RESOURCE; nothing is changed",
 			flags: func(fs *pflag.FlagSet, _ *opts) {
 				fs.StringVarP(&simulateFlags.config, "config", "c", "", "simulate against the configuration `FILE` written by rgmadm export (every node up, groups where a cluster start puts them) instead of the live one")
