@@ -274,8 +274,9 @@ func Place(in PlaceInput) Decision {
 // Switch moves group to nodes (one for a failover group), as rgmadm rg
 // switch does, and re-decides the groups with strong affinities for it.
 // It is refused, with nothing changed, when a node is not in the group's
-// Nodelist, not up, a witness or evacuating, or when the group's own
-// strong affinities or a failed Stop forbid it. Pingpong_interval does
+// Nodelist, not up, a witness or evacuating, when the group's own strong
+// affinities or a failed Stop forbid it, or when it is wanted on a fenced
+// node (it may still be online there). Pingpong_interval does
 // not apply: it bars automatic moves, not the operator's.
 func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 	p := newPlacer(in)
@@ -303,6 +304,11 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 	}
 	if n, _ := p.stopFailed(cg); n != "" {
 		return Decision{}, scha.Errorf(scha.ErrState, "switch %s refused: a stop method failed on %s (ERROR_STOP_FAILED); clear it first (rgmadm rs clear)", group, n)
+	}
+	for _, n := range p.wanted(group) {
+		if p.in.Nodes[n].Fenced && !slices.Contains(nodes, n) {
+			return Decision{}, scha.Errorf(scha.ErrState, "switch %s refused: it may still be online on %s: %s", group, n, p.nodeBar(n))
+		}
 	}
 	target := slices.Clone(nodes)
 	slices.SortFunc(target, func(a, b string) int { return gi.rank[a] - gi.rank[b] })

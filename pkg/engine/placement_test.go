@@ -523,6 +523,7 @@ func TestSwitch(t *testing.T) {
 		{"web-rg", "n3", up(3, []string{"n3"}), "n3 is down"},
 		{"app-rg", "n3", up(3, nil), "strong affinity +++web-rg: web-rg is not on n3 (it is on n1)"},
 		{"db-rg", "n1", up(3, nil), "strong negative affinity --web-rg: web-rg is on n1"},
+		{"db-rg", "n3", up(3, nil, "n2"), "it may still be online on n2"},
 	} {
 		_, err := Switch(PlaceInput{Config: c, Nodes: tt.nodes, Now: now}, tt.group, []string{tt.node})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
