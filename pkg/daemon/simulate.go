@@ -46,11 +46,13 @@ func (d *Daemon) simulate(_ context.Context, _ Peer, raw json.RawMessage) (any, 
 			return nil, err
 		}
 		for _, n := range c.Nodes {
-			nodes[n.Name] = engine.NodeStatus{Up: true}
+			nodes[n.Name] = engine.NodeStatus{Up: true, Witness: n.Witness}
 		}
 	} else {
+		// A node that is down and still holds a group (not yet fenced)
+		// keeps it: Place reads that from the recorded states.
 		for _, n := range c.Nodes {
-			nodes[n.Name] = engine.NodeStatus{Up: d.nodeUp(n.Name)}
+			nodes[n.Name] = engine.NodeStatus{Up: d.nodeUp(n.Name), Witness: n.Witness}
 		}
 	}
 	for _, n := range c.NodeNames() {
@@ -149,7 +151,7 @@ func savedConfig(live *model.Config, f *wire.ImportArgs, now int64) (*model.Conf
 	var ch []model.StateChange
 	nodes := map[string]engine.NodeStatus{}
 	for _, n := range c.Nodes {
-		nodes[n.Name] = engine.NodeStatus{Up: true}
+		nodes[n.Name] = engine.NodeStatus{Up: true, Witness: n.Witness}
 	}
 	for _, g := range sortedValues(c.Groups) {
 		for n := range g.Nodes {

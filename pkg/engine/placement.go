@@ -30,9 +30,10 @@ package engine
 //     T is wanted; +T and -T are preferences. A target is decided before
 //     the groups that have an affinity for it, so they follow it, or
 //     leave its node.
-//   - A group wanted on a fenced node (lost, not yet known to have
-//     stopped) stays there: it is never started elsewhere before that
-//     node is known stopped. A group whose Stop failed somewhere
+//   - A group wanted on a node that is down and not known to have
+//     stopped it (NodeStatus.Fenced, or the group's state recorded there
+//     is neither OFFLINE nor UNMANAGED) stays there: it is never started
+//     elsewhere before that node is known stopped. A group whose Stop failed somewhere
 //     (ERROR_STOP_FAILED) does not move either, nor does a group whose
 //     automatic recovery is suspended.
 //   - A group the operator took offline (Desired OFFLINE everywhere)
@@ -305,9 +306,9 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 	if n, _ := p.stopFailed(cg); n != "" {
 		return Decision{}, scha.Errorf(scha.ErrState, "switch %s refused: a stop method failed on %s (ERROR_STOP_FAILED); clear it first (rgmadm rs clear)", group, n)
 	}
-	for _, n := range p.wanted(group) {
-		if p.in.Nodes[n].Fenced && !slices.Contains(nodes, n) {
-			return Decision{}, scha.Errorf(scha.ErrState, "switch %s refused: it may still be online on %s: %s", group, n, p.nodeBar(n))
+	for _, n := range gi.nodelist {
+		if !slices.Contains(nodes, n) && p.stuck(cg, n) && (!gi.scalable || slices.Contains(p.wanted(group), n)) {
+			return Decision{}, scha.Errorf(scha.ErrState, "switch %s refused: it may still be online on %s: %s", group, n, p.stuckWhy(group, n))
 		}
 	}
 	target := slices.Clone(nodes)
@@ -503,6 +504,30 @@ func (p *placer) stopFailed(g *model.ResourceGroup) (string, string) {
 	return "", ""
 }
 
+// stuck reports whether group g may still be running on node n, which
+// is not up: n is fenced (lost, not known stopped), or g's recorded state
+// there is neither OFFLINE nor UNMANAGED (the leader records a lost
+// node's states OFFLINE once it is known stopped). Such a group stays
+// put: it is never started elsewhere before.
+func (p *placer) stuck(g *model.ResourceGroup, n string) bool {
+	st := p.in.Nodes[n]
+	if st.Up {
+		return false
+	}
+	if st.Fenced {
+		return true
+	}
+	ns := g.Nodes[n]
+	return ns != nil && ns.State != model.RGStateOffline && ns.State != model.RGStateUnmanaged && ns.State != ""
+}
+
+func (p *placer) stuckWhy(group, n string) string {
+	if p.in.Nodes[n].Fenced {
+		return p.nodeBar(n)
+	}
+	return fmt.Sprintf("%s is down and not yet known to have stopped %s (waiting for its lease to expire or a fence agent)", n, group)
+}
+
 // nodeBar says why no group may go to node n now ("" when one may).
 func (p *placer) nodeBar(n string) string {
 	st := p.in.Nodes[n]
@@ -666,7 +691,7 @@ func (p *placer) decide(name string, remaster bool) {
 	for _, n := range cur {
 		st := p.in.Nodes[n]
 		switch {
-		case st.Fenced:
+		case p.stuck(cg, n):
 			keep = append(keep, n)
 			fenced = append(fenced, n)
 		case !st.Up:
@@ -697,7 +722,7 @@ func (p *placer) decide(name string, remaster bool) {
 	}
 	if len(fenced) > 0 && !gi.scalable {
 		keep = fenced[:1]
-		p.dec.Blocked[name] = fmt.Sprintf("it stays on %s: %s", fenced[0], p.nodeBar(fenced[0]))
+		p.dec.Blocked[name] = fmt.Sprintf("it stays on %s: %s", fenced[0], p.stuckWhy(name, fenced[0]))
 		p.commit(gi, cur, keep, leaving, "")
 		return
 	}
@@ -758,7 +783,17 @@ func (p *placer) decide(name string, remaster bool) {
 	if got := live(keep); got < want {
 		p.dec.Blocked[name] = p.blockedWhy(gi, got, want, barred, fenced)
 	} else if len(fenced) > 0 {
-		p.dec.Blocked[name] = fmt.Sprintf("it stays on %s: %s", fenced[0], p.nodeBar(fenced[0]))
+		p.dec.Blocked[name] = fmt.Sprintf("it stays on %s: %s", fenced[0], p.stuckWhy(name, fenced[0]))
+	} else if !gi.scalable {
+		// Wanted on an up node, but still held by a lost one (a switch
+		// or failover under way when it was lost): it starts once that
+		// node is known stopped.
+		for _, n := range gi.nodelist {
+			if !slices.Contains(keep, n) && p.stuck(cg, n) {
+				p.dec.Blocked[name] = fmt.Sprintf("it waits to start on %s: %s", joinOr(keep), p.stuckWhy(name, n))
+				break
+			}
+		}
 	}
 	p.commitArrivals(gi, cur, keep, leaving, arrival)
 }
@@ -821,7 +856,7 @@ func (p *placer) blockedWhy(gi *groupInfo, got, want int, barred, fenced []strin
 		why = fmt.Sprintf("online on %d of the %d nodes it wants: %s", got, want, why)
 	}
 	if len(fenced) > 0 {
-		why = fmt.Sprintf("it stays on %s: %s; %s", fenced[0], p.nodeBar(fenced[0]), why)
+		why = fmt.Sprintf("it stays on %s: %s; %s", fenced[0], p.stuckWhy(gi.name, fenced[0]), why)
 	}
 	return why
 }

@@ -115,6 +115,7 @@ func TestPlace(t *testing.T) {
 		groups  []pgroup
 		down    []string
 		fenced  []string
+		held    bool // down nodes are not known to have stopped their groups
 		edit    func(c *model.Config, st map[string]NodeStatus)
 		in      PlaceInput // Config, Nodes and Now are filled in
 		want    string     // where(...) after the decision
@@ -222,6 +223,21 @@ func TestPlace(t *testing.T) {
 			groups: []pgroup{{name: "db-rg", on: []string{"n2"}}},
 			fenced: []string{"n2"},
 			want:   "db-rg=n2", moves: "-", blocked: "db-rg: it stays on n2: n2 was lost and is not yet known to have stopped its groups",
+		},
+		{
+			name: "a down node not known to have stopped its group keeps it", nodes: 3,
+			groups: []pgroup{{name: "db-rg", on: []string{"n2"}}},
+			down:   []string{"n2"}, held: true,
+			want: "db-rg=n2", moves: "-", blocked: "db-rg: it stays on n2: n2 is down and not yet known to have stopped db-rg",
+		},
+		{
+			name: "wanted on an up node, still held by a down one: it waits", nodes: 3,
+			groups: []pgroup{{name: "db-rg", on: []string{"n2"}}},
+			down:   []string{"n2"}, held: true,
+			edit: func(c *model.Config, _ map[string]NodeStatus) {
+				c.ApplyStates([]model.StateChange{{Group: "db-rg", Node: "n2", Desired: model.RGStateOffline, State: model.RGStatePendingOffline}, {Group: "db-rg", Node: "n3", Desired: model.RGStateOnline}})
+			},
+			want: "db-rg=n3", moves: "-", blocked: "db-rg: it waits to start on n3: n2 is down and not yet known to have stopped db-rg",
 		},
 		{
 			name: "nothing goes to a fenced node", nodes: 3,
@@ -416,6 +432,11 @@ func TestPlace(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := pcluster(t, tt.nodes, tt.groups...)
+			for _, n := range tt.down {
+				if !tt.held {
+					markStopped(c, NewIndex(c), n) // as the leader does once it knows
+				}
+			}
 			stale := NewIndex(c)
 			st := up(tt.nodes, tt.down, tt.fenced...)
 			if tt.edit != nil {
@@ -611,6 +632,7 @@ func TestPlaceScope(t *testing.T) {
 		t.Errorf("examined %d groups for %d on the node (of %d)", len(got), len(on), len(x.names))
 	}
 	st := up(8, []string{"n3"})
+	markStopped(c, x, "n3")
 	d := Place(PlaceInput{Config: c, Nodes: st, Now: now, Groups: on, Index: x})
 	if len(d.Blocked) != 0 {
 		t.Errorf("blocked: %v", d.Blocked)
