@@ -52,6 +52,9 @@ type guard struct {
 	peers   []string
 	clients map[int]uint64 // connected rgmd: pid -> start time (never killed)
 	exiting bool           // SIGTERM came while armed: exit once disarmed
+	// fencing is the incarnation being fenced, before st.Fenced says it
+	// is done: its leases are refused from the moment fencing starts.
+	fencingInc uint64
 
 	wake         chan struct{} // the lease changed
 	peersChanged chan struct{} // for the reporter
@@ -273,8 +276,8 @@ func (g *guard) do(line string) string {
 		switch {
 		case g.st.Tag == "":
 			return "err no tag yet: send tag before the first lease"
-		case cmd.Incarnation <= g.st.Fenced:
-			return fmt.Sprintf("err fenced: incarnation %d was fenced; a lease of a later incarnation is needed", g.st.Fenced)
+		case cmd.Incarnation <= max(g.st.Fenced, g.fencingInc):
+			return fmt.Sprintf("err fenced: incarnation %d was fenced; a lease of a later incarnation is needed", max(g.st.Fenced, g.fencingInc))
 		case cmd.Incarnation < g.st.Incarnation:
 			return fmt.Sprintf("err stale: incarnation %d is older than the lease held (%d)", cmd.Incarnation, g.st.Incarnation)
 		}
@@ -350,9 +353,7 @@ func (g *guard) fence(reason string) (int, error) {
 	g.st.Armed = false
 	// From now on no lease of this incarnation is taken: its processes
 	// are being killed.
-	if inc > g.st.Fenced {
-		g.st.Fenced, g.st.Reported = inc, false
-	}
+	g.fencingInc = max(g.fencingInc, inc)
 	g.mu.Unlock()
 	g.log.Warn("guard: fencing: stopping and killing every process of the node", "reason", reason, "incarnation", inc, "tag", tag, "was_armed", wasArmed)
 	var killed int
@@ -377,6 +378,11 @@ func (g *guard) fence(reason string) (int, error) {
 		g.log.Error("guard: cannot record the fencing", "err", err)
 	}
 	g.log.Warn("guard: fenced", "incarnation", inc, "killed", killed)
+	g.mu.Lock()
+	if inc >= g.st.Fenced {
+		g.st.Fenced, g.st.Reported = inc, false
+	}
+	g.mu.Unlock()
 	if inc > 0 {
 		g.startReport(inc)
 	}
@@ -411,13 +417,15 @@ func (g *guard) startReport(inc uint64) {
 // reported records that a peer acknowledged incarnation inc's fencing.
 func (g *guard) reported(inc uint64, peer string) {
 	g.log.Info("guard: fencing reported", "incarnation", inc, "peer", peer)
+	if r, err := ReadFenced(g.dir); err == nil && r.Incarnation == inc {
+		r.Reported = true
+		if err := writeFenced(g.dir, r); err != nil {
+			g.log.Warn("guard: cannot record the report", "err", err)
+		}
+	}
 	g.mu.Lock()
 	if g.st.Fenced == inc {
 		g.st.Reported = true
 	}
 	g.mu.Unlock()
-	if r, err := ReadFenced(g.dir); err == nil && r.Incarnation == inc {
-		r.Reported = true
-		writeFenced(g.dir, r)
-	}
 }
