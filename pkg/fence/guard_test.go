@@ -436,7 +436,7 @@ func TestGuardReports(t *testing.T) {
 
 	type got struct {
 		peer, op string
-		body fence.FencedReport
+		body     fence.FencedReport
 	}
 	reports := make(chan got, 10)
 	c, err := cluster.Listen(cluster.Config{Addr: addr, Node: "n2", Identity: id2,
