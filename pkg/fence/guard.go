@@ -71,20 +71,20 @@ type guard struct {
 // disarmed, 1 when it cannot start (another guard holds the directory),
 // 2 for bad arguments.
 func GuardMain(args []string, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("rgmd guard", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("state-dir", "", "the node's state directory (required)")
-	fs.Usage = func() {
+	flags := pflag.NewFlagSet("rgmd guard", pflag.ContinueOnError)
+	flags.SetOutput(stderr)
+	dir := flags.String("state-dir", "", "the node's state directory (required)")
+	flags.Usage = func() {
 		fmt.Fprintf(stderr, "usage: rgmd guard --state-dir DIR\n\nThe fencing guard of the node whose state directory is DIR; rgmd starts it (rgmd(8), FENCING).\n")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if *dir == "" || fs.NArg() != 0 {
-		fs.Usage()
+	if *dir == "" || flags.NArg() != 0 {
+		flags.Usage()
 		return 2
 	}
 	d, err := filepath.Abs(*dir)
