@@ -245,6 +245,11 @@ func (g *guard) serve(c *net.UnixConn) {
 	}
 	if st := startTime(cred.PID); st != 0 {
 		g.mu.Lock()
+		for pid, st := range g.clients {
+			if startTime(pid) != st {
+				delete(g.clients, pid) // gone: its pid may name another process now
+			}
+		}
 		g.clients[cred.PID] = st
 		g.mu.Unlock()
 	}
