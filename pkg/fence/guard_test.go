@@ -463,3 +463,39 @@ func TestGuardReports(t *testing.T) {
 		t.Fatalf("record %+v, %v", rec, err)
 	}
 }
+
+// rgmd's hidden mode "guard" is the guard: built as rgmd is built.
+func TestRgmdGuardMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds rgmd")
+	}
+	bin := filepath.Join(t.TempDir(), "rgmd")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/rgmd")
+	build.Dir = rgmtest.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := stateDir(t)
+	g, err := fence.StartGuard(dir, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	tag := tagOf(t)
+	tree := startTree(t, tag)
+	if err := g.Tag(tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Lease(1, fence.Now()+int64(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range treeNames {
+		waitDead(t, n, tree[n])
+	}
+	waitStatus(t, g, func(s fence.GuardStatus) bool { return s.Fenced == 1 })
+	b, _ := os.ReadFile(filepath.Join(dir, fence.GuardLogFile))
+	if !strings.Contains(string(b), "fenced") {
+		t.Fatalf("guard.log:\n%s", b)
+	}
+}
