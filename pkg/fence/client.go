@@ -179,8 +179,8 @@ func (c *GuardClient) roundTrip(line string, timeout time.Duration) (string, err
 	}
 	ans = strings.TrimSuffix(ans, "\n")
 	if msg, ok := strings.CutPrefix(ans, "err "); ok {
-		if strings.HasPrefix(msg, "fenced:") {
-			return "", &guardError{fmt.Errorf("guard: %s: %w", msg, ErrFenced)}
+		if rest, ok := strings.CutPrefix(msg, "fenced: "); ok {
+			return "", &guardError{fmt.Errorf("guard: %w: %s", ErrFenced, rest)}
 		}
 		return "", &guardError{fmt.Errorf("guard: %s", msg)}
 	}
