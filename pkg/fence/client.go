@@ -39,6 +39,7 @@ type GuardClient struct {
 	conn     *net.UnixConn
 	rd       *bufio.Reader
 	tag      string
+	cgroup   string
 	peers    []string
 	hasPeers bool
 }
@@ -88,6 +89,12 @@ func (c *GuardClient) connect() error {
 	// A new guard knows nothing: give it what this client told the last.
 	if c.tag != "" {
 		if _, err := c.roundTrip(Command{Op: OpTag, Tag: c.tag}.String(), requestTimeout); err != nil {
+			c.drop()
+			return err
+		}
+	}
+	if c.cgroup != "" {
+		if _, err := c.roundTrip(Command{Op: OpCgroup, Cgroup: c.cgroup}.String(), requestTimeout); err != nil {
 			c.drop()
 			return err
 		}
@@ -214,6 +221,8 @@ func (c *GuardClient) do(cmd Command, timeout time.Duration) (string, error) {
 				switch cmd.Op {
 				case OpTag:
 					c.tag = cmd.Tag
+				case OpCgroup:
+					c.cgroup = cmd.Cgroup
 				case OpPeers:
 					c.peers, c.hasPeers = cmd.Peers, true
 				}
@@ -241,6 +250,15 @@ func (c *GuardClient) Tag(tag string) error {
 		return err
 	}
 	_, err := c.do(Command{Op: OpTag, Tag: tag}, requestTimeout)
+	return err
+}
+
+// Cgroup names a cgroup v2 directory whose every process, in it or in
+// its descendants, the guard kills too when it fences ("" for none): a
+// process there cannot escape by clearing its environment. Neither the
+// guard nor rgmd may be in it; it cannot change while the guard is armed.
+func (c *GuardClient) Cgroup(dir string) error {
+	_, err := c.do(Command{Op: OpCgroup, Cgroup: dir}, requestTimeout)
 	return err
 }
 

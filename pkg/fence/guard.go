@@ -296,6 +296,16 @@ func (g *guard) do(line string) string {
 			return "err armed: the tag cannot change while a lease is held"
 		}
 		g.st.Tag = cmd.Tag
+	case OpCgroup:
+		if g.st.Armed && g.st.Cgroup != cmd.Cgroup {
+			return "err armed: the cgroup cannot change while a lease is held"
+		}
+		if cmd.Cgroup != "" {
+			if err := checkCgroup(cmd.Cgroup, g.isClient); err != nil {
+				return "err " + err.Error()
+			}
+		}
+		g.st.Cgroup = cmd.Cgroup
 	case OpPeers:
 		g.peers = cmd.Peers
 		g.poke(g.peersChanged)
@@ -342,8 +352,13 @@ func (g *guard) peerList() []string {
 // was at connect time), which is never killed.
 func (g *guard) exclude(pid int) bool {
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.isClient(pid)
+}
+
+// isClient is exclude with g.mu held.
+func (g *guard) isClient(pid int) bool {
 	st, ok := g.clients[pid]
-	g.mu.Unlock()
 	return ok && startTime(pid) == st
 }
 
@@ -353,18 +368,27 @@ func (g *guard) fence(reason string) (int, error) {
 	g.fencing.Lock()
 	defer g.fencing.Unlock()
 	g.mu.Lock()
-	tag, inc := g.st.Tag, g.st.Incarnation
+	tag, inc, cg := g.st.Tag, g.st.Incarnation, g.st.Cgroup
 	wasArmed := g.st.Armed
 	g.st.Armed = false
 	// From now on no lease of this incarnation is taken: its processes
 	// are being killed.
 	g.fencingInc = max(g.fencingInc, inc)
 	g.mu.Unlock()
-	g.log.Warn("guard: fencing: stopping and killing every process of the node", "reason", reason, "incarnation", inc, "tag", tag, "was_armed", wasArmed)
+	g.log.Warn("guard: fencing: stopping and killing every process of the node", "reason", reason, "incarnation", inc, "tag", tag, "cgroup", cg, "was_armed", wasArmed)
 	var killed int
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
-		n, err := KillTagged(ctx, tag, g.exclude)
+		var n int
+		var err error
+		if cg != "" {
+			n, err = KillCgroup(ctx, cg, g.exclude)
+		}
+		if err == nil {
+			var m int
+			m, err = KillTagged(ctx, tag, g.exclude)
+			n += m
+		}
 		cancel()
 		killed += n
 		if err == nil {

@@ -499,3 +499,107 @@ func TestRgmdGuardMode(t *testing.T) {
 		t.Fatalf("guard.log:\n%s", b)
 	}
 }
+
+// cgroup2Dir returns a new cgroup v2 directory below this process's own
+// cgroup, removed at the end; the test is skipped when there is none to
+// write (not root, no cgroup v2).
+func cgroup2Dir(t *testing.T) (dir, own string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("making a cgroup and moving processes into it needs root")
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	mount := ""
+	for _, l := range strings.Split(string(mi), "\n") {
+		pre, post, ok := strings.Cut(l, " - ")
+		if f := strings.Fields(pre); ok && len(f) > 4 && strings.HasPrefix(post, "cgroup2 ") && f[3] == "/" {
+			mount = f[4]
+			break
+		}
+	}
+	cg, _ := os.ReadFile("/proc/self/cgroup")
+	rel := ""
+	for _, l := range strings.Split(string(cg), "\n") {
+		if r, ok := strings.CutPrefix(l, "0::"); ok {
+			rel = r
+		}
+	}
+	if mount == "" || rel == "" {
+		t.Skip("no cgroup v2 hierarchy mounted")
+	}
+	own = filepath.Join(mount, rel)
+	dir = filepath.Join(own, fmt.Sprintf("orgm-fence-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cgroup v2 not writable here: %v", err)
+	}
+	t.Cleanup(func() {
+		fence.KillCgroup(context.Background(), dir, nil)
+		os.Remove(filepath.Join(dir, "sub"))
+		os.Remove(dir)
+	})
+	return dir, own
+}
+
+// startIn starts a process in the cgroup dir from its first instruction
+// (clone3's CLONE_INTO_CGROUP), with an empty environment: no tag.
+func startIn(t *testing.T, dir string, script string) *exec.Cmd {
+	t.Helper()
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Env = []string{}
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start a process into a cgroup: %v", err)
+	}
+	go cmd.Wait()
+	return cmd
+}
+
+// A process without the tag (its environment cleared) in the node's
+// cgroup, or a cgroup below it, is killed too.
+func TestGuardCgroup(t *testing.T) {
+	cg, own := cgroup2Dir(t)
+	if err := os.Mkdir(filepath.Join(cg, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := t.TempDir()
+	top := startIn(t, cg, "/bin/sleep 1000 & echo $! >"+d+"/child.pid; exec /bin/sleep 1000")
+	sub := startIn(t, filepath.Join(cg, "sub"), "exec /bin/sleep 1000")
+	child := readPID(t, filepath.Join(d, "child.pid"))
+	plain := startPlain(t)
+
+	dir := stateDir(t)
+	g := startGuard(t, dir)
+	if err := g.Tag(tagOf(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Cgroup(own); err == nil || !strings.Contains(err.Error(), "holds") {
+		t.Fatalf("a cgroup holding the guard or rgmd: %v", err)
+	}
+	if err := g.Cgroup(filepath.Join(cg, "nonexistent")); err == nil {
+		t.Fatal("a missing cgroup was taken")
+	}
+	if err := g.Cgroup(dir); err == nil || !strings.Contains(err.Error(), "cgroup v2") {
+		t.Fatalf("a plain directory: %v", err)
+	}
+	if err := g.Cgroup(cg); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Lease(1, fence.Now()+int64(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	waitDead(t, "the cgroup's process", top.Process.Pid)
+	waitDead(t, "its child", child)
+	waitDead(t, "the process of the cgroup below", sub.Process.Pid)
+	mustAlive(t, "an unrelated process", plain)
+	if st := waitStatus(t, g, func(s fence.GuardStatus) bool { return s.Fenced == 1 }); st.Cgroup != cg {
+		t.Fatalf("status %+v", st)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -17,7 +18,8 @@ import (
 //	peers [<addr>,...]              cluster addresses to report a fencing to
 //	release                         disarm: rgmd ends cleanly, nothing left to guard
 //	fence                           fence now (answered once every process is gone)
-//	status                          ok state=armed|disarmed incarnation=N deadline=NS fenced=N reported=BOOL tag=TAG
+//	cgroup [<dir>]                  a cgroup v2 directory whose every process is also killed
+//	status                          ok state=armed|disarmed incarnation=N deadline=NS fenced=N reported=BOOL tag=TAG cgroup=DIR
 const (
 	OpLease   = "lease"
 	OpTag     = "tag"
@@ -25,6 +27,7 @@ const (
 	OpRelease = "release"
 	OpFence   = "fence"
 	OpStatus  = "status"
+	OpCgroup  = "cgroup"
 )
 
 // maxLine caps one line of the protocol, either way.
@@ -43,6 +46,7 @@ type Command struct {
 	Deadline    int64    // lease: CLOCK_MONOTONIC nanoseconds (Now), positive
 	Tag         string   // tag: see CheckTag
 	Peers       []string // peers: host:port each; empty clears them
+	Cgroup      string   // cgroup: an absolute, clean path; "" clears it
 }
 
 // ParseCommand decodes one line (without its newline). The error says
@@ -96,6 +100,16 @@ func ParseCommand(line string) (Command, error) {
 			}
 			c.Peers = peers
 		}
+	case OpCgroup:
+		if len(args) > 1 {
+			return Command{}, errors.New("cgroup takes one directory")
+		}
+		if len(args) == 1 {
+			if p := args[0]; !strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "/" {
+				return Command{}, fmt.Errorf("cgroup: %q is not a clean absolute path", truncate(p, 64))
+			}
+			c.Cgroup = args[0]
+		}
 	case OpRelease, OpFence, OpStatus:
 		if err := want(0); err != nil {
 			return Command{}, err
@@ -113,6 +127,11 @@ func (c Command) String() string {
 		return fmt.Sprintf("%s %d %d", c.Op, c.Incarnation, c.Deadline)
 	case OpTag:
 		return c.Op + " " + c.Tag
+	case OpCgroup:
+		if c.Cgroup == "" {
+			return c.Op
+		}
+		return c.Op + " " + c.Cgroup
 	case OpPeers:
 		if len(c.Peers) == 0 {
 			return c.Op
@@ -171,6 +190,7 @@ type GuardStatus struct {
 	Fenced      uint64 // the last incarnation fenced (STATE_DIR/fenced); 0: never
 	Reported    bool   // a peer acknowledged the last fencing
 	Tag         string // the fence tag; "" until told
+	Cgroup      string // the cgroup also killed; "" for none
 }
 
 func (s GuardStatus) String() string {
@@ -181,6 +201,9 @@ func (s GuardStatus) String() string {
 	out := fmt.Sprintf("ok state=%s incarnation=%d deadline=%d fenced=%d reported=%t", state, s.Incarnation, s.Deadline, s.Fenced, s.Reported)
 	if s.Tag != "" {
 		out += " tag=" + s.Tag
+	}
+	if s.Cgroup != "" {
+		out += " cgroup=" + s.Cgroup
 	}
 	return out
 }
@@ -208,6 +231,8 @@ func ParseStatus(line string) (GuardStatus, error) {
 			s.Reported, err = strconv.ParseBool(v)
 		case "tag":
 			s.Tag = v
+		case "cgroup":
+			s.Cgroup = v
 		}
 		if err != nil {
 			return GuardStatus{}, fmt.Errorf("guard status: bad field %q", truncate(kv, 64))

@@ -21,6 +21,8 @@ func TestParseCommand(t *testing.T) {
 		{"release", fence.Command{Op: "release"}},
 		{"fence", fence.Command{Op: "fence"}},
 		{"status", fence.Command{Op: "status"}},
+		{"cgroup /sys/fs/cgroup/rgmd.service/resources", fence.Command{Op: "cgroup", Cgroup: "/sys/fs/cgroup/rgmd.service/resources"}},
+		{"cgroup", fence.Command{Op: "cgroup"}},
 	}
 	for _, c := range good {
 		got, err := fence.ParseCommand(c.line)
@@ -32,7 +34,7 @@ func TestParseCommand(t *testing.T) {
 		"", "  ", "LEASE 1 2", "lease", "lease 1", "lease 0 5", "lease 1 0", "lease 1 -5", "lease x 5",
 		"lease 1 2 3", "lease 18446744073709551616 1", "tag", "tag a b", "tag a/b", "tag a=b", "tag " + strings.Repeat("x", 129),
 		"peers a", "peers :7000", "peers h:0", "peers h:70000", "peers a:1,", "peers a:1 b:2",
-		"release now", "status x", "exec rm", strings.Repeat("x", 5000),
+		"release now", "status x", "exec rm", "cgroup a/b", "cgroup /", "cgroup /a/../b", "cgroup /a/", "cgroup /a /b", strings.Repeat("x", 5000),
 	}
 	for _, l := range bad {
 		if c, err := fence.ParseCommand(l); err == nil {
@@ -44,7 +46,7 @@ func TestParseCommand(t *testing.T) {
 func TestStatusRoundTrip(t *testing.T) {
 	for _, s := range []fence.GuardStatus{
 		{},
-		{Armed: true, Incarnation: 9, Deadline: 1234, Fenced: 8, Reported: true, Tag: "n2-x"},
+		{Armed: true, Incarnation: 9, Deadline: 1234, Fenced: 8, Reported: true, Tag: "n2-x", Cgroup: "/sys/fs/cgroup/r"},
 	} {
 		got, err := fence.ParseStatus(s.String())
 		if err != nil || got != s {
@@ -61,7 +63,7 @@ func TestStatusRoundTrip(t *testing.T) {
 // FuzzParseCommand: any line is refused or decoded into a command that
 // encodes back to a line decoding to the same command; nothing panics.
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"lease 1 2", "tag a", "peers a:1,b:2", "release", "fence", "status", "peers", "lease 18446744073709551615 9223372036854775807"} {
+	for _, s := range []string{"lease 1 2", "tag a", "peers a:1,b:2", "release", "fence", "status", "peers", "lease 18446744073709551615 9223372036854775807", "cgroup /sys/fs/cgroup/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
