@@ -349,6 +349,23 @@ func (a Agent) status(ctx context.Context, node string) (Power, error) {
 	return PowerUnknown, &AgentError{Agent: a.Name, Action: "status", Node: node, Exit: exit, Output: out}
 }
 
+// Monitor checks that the fence device answers (action monitor, exit 0),
+// within the agent's Timeout: what to ask when the device is configured,
+// and now and then after, so that a broken device is known before a node
+// must be fenced through it.
+func (a Agent) Monitor(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout())
+	defer cancel()
+	exit, out, err := a.action(ctx, "monitor", "")
+	if err != nil {
+		return err
+	}
+	if exit != 0 {
+		return &AgentError{Agent: a.Name, Action: "monitor", Exit: exit, Output: out}
+	}
+	return nil
+}
+
 // Fence powers node off: action off, which must exit 0, then status
 // until the agent says off (an agent whose metadata lists no status
 // action is taken at its word when off exits 0), all within the agent's

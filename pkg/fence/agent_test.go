@@ -88,6 +88,9 @@ if [ "$1" = -o ]; then echo '<resource-agent name="fence_nostatus"><parameters/>
 	ctx := context.Background()
 
 	var ae *fence.AgentError
+	if err := (fence.Agent{Name: failing}).Monitor(ctx); !errors.As(err, &ae) || ae.Action != "monitor" || !strings.Contains(err.Error(), "Unable to connect") {
+		t.Fatalf("failing monitor: %v", err)
+	}
 	err := fence.Agent{Name: failing}.Fence(ctx, "n1")
 	if !errors.As(err, &ae) || ae.Exit != 1 || !strings.Contains(err.Error(), "Unable to connect to 10.0.0.9") || !strings.Contains(err.Error(), "exited 1") {
 		t.Fatalf("failing off: %v", err)
@@ -269,6 +272,9 @@ func TestHarnessAgent(t *testing.T) {
 	mustAlive(t, "an unrelated process", plain)
 	if pw, err := a.Status(ctx, "n7"); err != nil || pw != fence.PowerOff {
 		t.Fatalf("status of a fenced node: %v %v", pw, err)
+	}
+	if err := a.Monitor(ctx); err != nil {
+		t.Fatalf("monitor: %v", err)
 	}
 	md, err := a.Metadata(ctx)
 	if err != nil || md.Name != "fence_rgmtest" || !md.HasAction("off") {
