@@ -286,3 +286,33 @@ func TestHarnessAgent(t *testing.T) {
 		t.Fatalf("status by name: %v %v", pw, err)
 	}
 }
+
+// The harness's agent powers off a real rgmd of the harness, frozen,
+// with its tagged processes.
+func TestHarnessAgentRealRgmd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts rgmd")
+	}
+	d := rgmtest.StartDaemon(t)
+	tag := tagOf(t)
+	if err := os.WriteFile(filepath.Join(d.StateDir, "fence.tag"), []byte(tag+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tree := startTree(t, tag)
+	a := fence.Agent{Name: rgmtest.FenceAgent(), Params: rgmtest.FenceAgentParams(d)}
+	ctx := context.Background()
+	if pw, err := a.Status(ctx, d.Node); err != nil || pw != fence.PowerOn {
+		t.Fatalf("status of a running node: %v %v", pw, err)
+	}
+	d.Freeze()
+	if err := a.Fence(ctx, d.Node); err != nil {
+		t.Fatal(err)
+	}
+	waitDead(t, "rgmd", d.PID())
+	for _, n := range treeNames {
+		waitDead(t, n, tree[n])
+	}
+	if pw, err := a.Status(ctx, d.Node); err != nil || pw != fence.PowerOff {
+		t.Fatalf("status of a fenced node: %v %v", pw, err)
+	}
+}
