@@ -285,6 +285,12 @@ func (g *guard) do(line string) string {
 			return fmt.Sprintf("err fenced: incarnation %d was fenced; a lease of a later incarnation is needed", max(g.st.Fenced, g.fencingInc))
 		case cmd.Incarnation < g.st.Incarnation:
 			return fmt.Sprintf("err stale: incarnation %d is older than the lease held (%d)", cmd.Incarnation, g.st.Incarnation)
+		case g.st.Armed && Now() >= g.st.Deadline:
+			// Too late: the lease expired before this renewal came, and
+			// the other nodes may count on the fencing already.
+			g.fencingInc = max(g.fencingInc, g.st.Incarnation)
+			g.poke(g.wake)
+			return fmt.Sprintf("err fenced: the lease of incarnation %d expired before this renewal", g.st.Incarnation)
 		}
 		if !g.st.Armed {
 			g.log.Info("guard: armed", "incarnation", cmd.Incarnation, "in", time.Duration(cmd.Deadline-Now()).String())

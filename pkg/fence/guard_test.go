@@ -198,8 +198,17 @@ func TestGuardFencesAtExpiry(t *testing.T) {
 	if err := g.Tag(tag); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Lease(1, fence.Now()+int64(200*time.Millisecond)); err != nil {
+	dl := fence.Now() + int64(200*time.Millisecond)
+	if err := g.Lease(1, dl); err != nil {
 		t.Fatal(err)
+	}
+	for fence.Now() < dl {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A renewal after the deadline is too late, whether the guard has
+	// begun to fence or not.
+	if err := g.Lease(1, fence.Now()+int64(time.Hour)); !errors.Is(err, fence.ErrFenced) {
+		t.Fatalf("a renewal after the deadline: %v", err)
 	}
 	for _, n := range treeNames {
 		waitDead(t, n, tree[n])
