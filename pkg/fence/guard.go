@@ -355,15 +355,19 @@ func (g *guard) peerList() []string {
 }
 
 // exclude reports whether pid is a connected rgmd (the same process it
-// was at connect time), which is never killed.
+// was at connect time) or the guard's parent, which are never killed.
 func (g *guard) exclude(pid int) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.isClient(pid)
 }
 
-// isClient is exclude with g.mu held.
+// isClient is exclude with g.mu held. The guard's parent counts: rgmd
+// started it, and stays its parent while it lives.
 func (g *guard) isClient(pid int) bool {
+	if pid == os.Getppid() {
+		return true
+	}
 	st, ok := g.clients[pid]
 	return ok && startTime(pid) == st
 }

@@ -36,8 +36,21 @@ func TestMain(m *testing.M) {
 }
 
 // fakeRgmd connects to the guard, asks its status, says "ready" and
-// waits until its stdin closes.
+// waits until its stdin closes; with FENCE_TEST_START=1 it starts the
+// guard first, and then hangs up.
 func fakeRgmd(dir string) int {
+	if os.Getenv("FENCE_TEST_START") == "1" {
+		g, err := fence.StartGuard(dir, os.Args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		g.Close()
+		fmt.Println("ready")
+		var b [1]byte
+		os.Stdin.Read(b[:])
+		return 0
+	}
 	c, err := net.Dial("unix", filepath.Join(dir, fence.GuardSocket))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -336,6 +349,37 @@ func TestGuardFenceNowSparesItselfAndRgmd(t *testing.T) {
 	if rec, err := fence.ReadFenced(dir); err != nil || rec.Reason != "fence command" {
 		t.Fatalf("record %+v, %v", rec, err)
 	}
+}
+
+// The process that started the guard (rgmd) is spared, tagged or not,
+// connected or not.
+func TestGuardSparesItsParent(t *testing.T) {
+	dir := stateDir(t)
+	tag := tagOf(t)
+	tree := startTree(t, tag)
+	rg := exec.Command(os.Args[0])
+	rg.Env = append(os.Environ(), "FENCE_TEST_CLIENT="+dir, "FENCE_TEST_START=1", fence.EnvTag+"="+tag)
+	in, _ := rg.StdinPipe()
+	out, _ := rg.StdoutPipe()
+	rg.Stderr = os.Stderr
+	if err := rg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); rg.Process.Kill(); rg.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("fake rgmd: %q %v", line, err)
+	}
+	g := startGuard(t, dir)
+	if err := g.Tag(tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Fence(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range treeNames {
+		waitDead(t, n, tree[n])
+	}
+	mustAlive(t, "the guard's parent", rg.Process.Pid)
 }
 
 // A second guard for the same state directory refuses to start; the
