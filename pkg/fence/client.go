@@ -200,14 +200,22 @@ type guardError struct{ err error }
 func (e *guardError) Error() string { return e.err.Error() }
 func (e *guardError) Unwrap() error { return e.err }
 
-// do sends cmd, reconnecting (and starting a guard) once if the
-// connection is broken.
+// connectAttempts bounds the tries of one command when the connection
+// breaks: a guard that is dying may still accept a connection (its
+// socket closes with its last thread) and then reset it.
+const connectAttempts = 4
+
+// do sends cmd, reconnecting (and starting a guard) if the connection is
+// broken.
 func (c *GuardClient) do(cmd Command, timeout time.Duration) (string, error) {
 	line := cmd.String()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < connectAttempts; attempt++ {
+		if attempt > 1 {
+			time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+		}
 		if c.conn == nil {
 			if err = c.connect(); err != nil {
 				continue

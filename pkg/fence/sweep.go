@@ -122,6 +122,23 @@ type victim struct {
 	fd  int // -1: no pidfd (old kernel); signals go by pid
 }
 
+// exited reports whether the process has wholly exited: every thread,
+// not only the leader, which shows as a zombie while its other threads
+// still run their exit (and may finish a write in progress). A pidfd
+// says so exactly; without one, the leader's state is all there is.
+func (v victim) exited() bool {
+	if v.fd < 0 {
+		switch procState(v.pid) {
+		case 0, 'Z', 'X', 'x':
+			return true
+		}
+		return false
+	}
+	fds := []unix.PollFd{{Fd: int32(v.fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
+}
+
 func (v victim) signal(sig unix.Signal) {
 	if v.fd >= 0 {
 		_ = unix.PidfdSendSignal(v.fd, sig, nil, 0)
@@ -135,9 +152,10 @@ func (v victim) signal(sig unix.Signal) {
 // SIGSTOP, scanning again until a scan finds no process it has not
 // stopped (a stopped process cannot fork, so a forking one cannot escape
 // the sweep), then kills them all with SIGKILL, and scans again until
-// none is left. A process that cleared or overwrote its environment is
-// not found (see rgmd(8), FENCING). It returns how many processes it
-// signalled, and an error only if ctx ended before the last was gone.
+// none is left and each has wholly exited, every thread of it. A
+// process that cleared or overwrote its environment is not found (see
+// rgmd(8), Fencing). It returns how many processes it signalled, and an
+// error only if ctx ended before the last was gone.
 func KillTagged(ctx context.Context, tag string, exclude func(pid int) bool) (int, error) {
 	if err := CheckTag(tag); err != nil {
 		return 0, err
@@ -206,7 +224,7 @@ func KillTagged(ctx context.Context, tag string, exclude func(pid int) bool) (in
 		if err != nil {
 			return len(known), err
 		}
-		if len(pids) == 0 {
+		if len(pids) == 0 && allExited(known) {
 			return len(known), nil
 		}
 		for _, pid := range pids {
@@ -220,11 +238,26 @@ func KillTagged(ctx context.Context, tag string, exclude func(pid int) bool) (in
 		}
 		select {
 		case <-ctx.Done():
+			if len(pids) == 0 {
+				pids = notExited(known)
+			}
 			return len(known), fmt.Errorf("processes %v still there after SIGKILL: %w", pids, ctx.Err())
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 	}
+}
+
+func allExited(known map[int]victim) bool { return len(notExited(known)) == 0 }
+
+func notExited(known map[int]victim) []int {
+	var out []int
+	for pid, v := range known {
+		if !v.exited() {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // allStopped reports whether every known process is stopped or gone.
