@@ -59,6 +59,9 @@ func StartGuard(stateDir, exe string) (*GuardClient, error) {
 		return nil, fmt.Errorf("guard: %s is not a directory", dir)
 	}
 	c := &GuardClient{dir: dir, exe: exe}
+	if len(c.sock()) > 107 {
+		return nil, fmt.Errorf("guard: socket path %s is over the 107 bytes a Unix socket address holds; use a shorter state directory", c.sock())
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.connect(); err != nil {
