@@ -47,6 +47,9 @@ func (d *Daemon) applied(typ byte, body []byte) {
 	case store.CmdNodeFenced, store.CmdSetFence:
 		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
 	case store.CmdJoinNode, store.CmdRemoveNode:
+		if l := d.lease; l != nil {
+			go d.updateGuardPeers(l.getGuard())
+		}
 		d.pokeReconcile()
 		if typ == store.CmdRemoveNode {
 			d.nodeRemoved(n.Name)

@@ -211,7 +211,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	err = srv.Serve(ctx, ln)
 	stopSystemd()
 	log.Info("rgmd stopping")
-	if cause := context.Cause(ctx); errors.Is(cause, errRemoved) {
+	if cause := context.Cause(ctx); errors.Is(cause, errRemoved) || errors.Is(cause, errFenced) {
 		return cause
 	}
 	return err

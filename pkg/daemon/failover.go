@@ -270,8 +270,10 @@ func (d *Daemon) peerFenced(ctx context.Context, peer string, body json.RawMessa
 	if a.Node != peer {
 		return nil, scha.Errorf(scha.ErrAccess, "node %s reported node %s fenced", peer, a.Node)
 	}
-	d.opts.Logger.Warn("node's guard ended its resources' processes at its lease's end", "node", a.Node, "incarnation", a.Incarnation)
-	if err := d.recordFenced(ctx, a.Node, a.Incarnation, "its guard, at its lease's end"); err != nil {
+	// The guard counts incarnations from 1, the log from 0 (guard.go).
+	inc := a.Incarnation - 1
+	d.opts.Logger.Warn("node's guard ended its resources' processes", "node", a.Node, "incarnation", inc)
+	if err := d.recordFenced(ctx, a.Node, inc, "its guard, at its lease's end"); err != nil {
 		return nil, err
 	}
 	return nil, nil

@@ -20,7 +20,7 @@ import (
 )
 
 // Leases. In a cluster every node that hosts resources holds a lease from
-// the raft leader, renewed every DefaultLease/6. The lease's deadline goes
+// a majority of the raft voters, renewed every DefaultLease/6. The lease's deadline goes
 // to the node's guard (pkg/fence), a process apart from rgmd: if the
 // deadline passes (rgmd killed or frozen, or cut off from the quorum so
 // that no leader answers it), the guard ends every process of the node's
@@ -66,6 +66,8 @@ type leaseGuard interface {
 	Lease(incarnation int, deadline int64) error
 	// Fence ends every process of the node's resources now.
 	Fence() error
+	// Peers are the cluster addresses the guard reports a fencing to.
+	Peers(addrs []string) error
 	Close() error
 }
 
@@ -144,8 +146,11 @@ func (d *Daemon) incarnation() int {
 // methods usually find a lease.
 func (d *Daemon) startLease(ctx context.Context, g leaseGuard) {
 	l := d.lease
-	l.guard = g
-	d.machine.Read(func(c *model.Config) { n, _ := c.Node(d.opts.NodeName); l.inc = n.Incarnation })
+	var inc int
+	d.machine.Read(func(c *model.Config) { n, _ := c.Node(d.opts.NodeName); inc = n.Incarnation })
+	l.mu.Lock()
+	l.guard, l.inc = g, inc
+	l.mu.Unlock()
 	go d.leaseLoop(ctx)
 	first, cancel := context.WithTimeout(ctx, l.length)
 	defer cancel()
@@ -162,8 +167,8 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 		switch {
 		case errors.Is(err, errFenced), errors.Is(err, errGuardFenced):
 			d.opts.Logger.Error("this node was fenced while rgmd ran (frozen, or cut off from the others): its resources' processes were ended; rgmd stops so that its supervisor starts it afresh", "err", err)
-			if l.guard != nil {
-				if ferr := l.guard.Fence(); ferr != nil {
+			if g := l.getGuard(); g != nil {
+				if ferr := g.Fence(); ferr != nil {
 					d.opts.Logger.Error("asking the guard to fence", "err", ferr)
 				}
 			}
@@ -180,34 +185,82 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 	}
 }
 
-// renewLease asks the leader once.
+// renewLease asks every raft voter at once and renews the lease when a
+// majority of them (this node counting for itself) says yes within
+// timeout: a node on the minority side of a partition gets no majority,
+// and one the cluster fenced is told so. A majority rather than the
+// leader, so that electing a new leader (about a second) costs nobody
+// their lease.
 func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	l := d.lease
 	l.mu.Lock()
-	inc := l.inc
+	inc, guard := l.inc, l.guard
 	l.mu.Unlock()
 	sent := monoNow()
-	var rep leaseReply
-	addr, _ := d.store.Leader()
-	switch {
-	case d.store.IsLeader():
-		rep = d.grantLease(leaseArgs{Node: d.opts.NodeName, Incarnation: inc})
-	case addr == "":
-		return errors.New("no leader")
-	default:
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		err := d.cs.cl.Call(cctx, addr, opLease, leaseArgs{Node: d.opts.NodeName, Incarnation: inc}, &rep)
-		cancel()
-		if err != nil {
-			return err
+	servers, err := d.store.Servers()
+	if err != nil {
+		return err
+	}
+	addrs := map[string]string{}
+	d.machine.Read(func(c *model.Config) {
+		for _, n := range c.Nodes {
+			addrs[n.Name] = n.Addr
+		}
+	})
+	voters, yes := 0, 0
+	type answer struct {
+		rep leaseReply
+		err error
+	}
+	answers := make(chan answer, len(servers))
+	asked := 0
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	args := leaseArgs{Node: d.opts.NodeName, Incarnation: inc}
+	for _, s := range servers {
+		if !s.Voter {
+			continue
+		}
+		voters++
+		if s.ID == d.opts.NodeName {
+			if rep := d.grantLease(args); rep.OK {
+				yes++
+			} else {
+				return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, rep.Incarnation)
+			}
+			continue
+		}
+		addr := addrs[s.ID]
+		if addr == "" {
+			continue
+		}
+		asked++
+		go func() {
+			var rep leaseReply
+			err := d.cs.cl.Call(cctx, addr, opLease, args, &rep)
+			answers <- answer{rep, err}
+		}()
+	}
+	var fenced *leaseReply
+	for ; asked > 0 && yes <= voters/2; asked-- {
+		a := <-answers
+		switch {
+		case a.err != nil:
+		case a.rep.OK:
+			yes++
+		case a.rep.Incarnation > inc:
+			fenced = &a.rep
 		}
 	}
-	if !rep.OK {
-		return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, rep.Incarnation)
+	if fenced != nil {
+		return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, fenced.Incarnation)
+	}
+	if yes <= voters/2 {
+		return fmt.Errorf("%d of %d voters renewed the lease: no majority", yes, voters)
 	}
 	until := sent + int64(l.length)
-	if l.guard != nil {
-		if err := l.guard.Lease(inc, until); err != nil {
+	if guard != nil {
+		if err := guard.Lease(inc, until); err != nil {
 			return err
 		}
 	}
@@ -223,8 +276,8 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// grantLease is the leader's answer: yes, unless the node was fenced
-// since it took its incarnation.
+// grantLease is a voter's answer: yes, unless the node was fenced since
+// it took its incarnation (as far as this voter's log goes).
 func (d *Daemon) grantLease(a leaseArgs) leaseReply {
 	var rep leaseReply
 	d.machine.Read(func(c *model.Config) {
@@ -242,9 +295,6 @@ func (d *Daemon) peerLease(peer string, body json.RawMessage) (any, error) {
 	}
 	if a.Node != peer {
 		return nil, scha.Errorf(scha.ErrAccess, "node %s asked a lease for node %s", peer, a.Node)
-	}
-	if !d.store.IsLeader() {
-		return nil, scha.Errorf(scha.ErrReconf, "not the leader")
 	}
 	return d.grantLease(a), nil
 }
@@ -298,6 +348,12 @@ func startsProcesses(method string) bool {
 		return true
 	}
 	return false
+}
+
+func (l *leaseState) getGuard() leaseGuard {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.guard
 }
 
 // leaseOK is mayStart without waiting, for the process monitor's

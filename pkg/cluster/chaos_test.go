@@ -1,0 +1,253 @@
+package cluster_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/rgmtest"
+)
+
+// TestChaos is the randomized fault run. A three-node cluster, each node
+// with the harness's fence agent, hosts two failover groups of a chk
+// resource (the double-online checker of failover_test.go) while faults
+// are injected one after another, sometimes two at once: a whole node
+// killed, rgmd alone killed, rgmd frozen, a whole node frozen, and, as
+// root, a node's network cut and healed or flapping. Dead nodes come back
+// (rgmd restarted on its state), frozen ones thaw. Meanwhile changes are
+// written and counted once acknowledged. Every few faults the run waits
+// for the cluster to settle and checks:
+//   - no service ever found its group's lock held by another node's
+//     (never online twice, at any instant);
+//   - every group is ONLINE on some node (a quorate cluster hosts it);
+//   - no process of a node's services runs that the configuration does
+//     not account for (no orphan);
+//   - every acknowledged change is there.
+//
+// RGM_CHAOS_FAULTS sets the number of faults (make chaos: 200; make
+// test: 12), RGM_CHAOS_SEED the seed (printed, to replay a failure).
+func TestChaos(t *testing.T) {
+	faults := 12
+	if v := os.Getenv("RGM_CHAOS_FAULTS"); v != "" {
+		faults, _ = strconv.Atoi(v)
+	}
+	if faults <= 0 {
+		t.Skip("RGM_CHAOS_FAULTS=0")
+	}
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("RGM_CHAOS_SEED"); v != "" {
+		seed, _ = strconv.ParseInt(v, 10, 64)
+	}
+	t.Logf("chaos: %d faults, seed %d (RGM_CHAOS_SEED=%d to replay)", faults, seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	netns, _ := rgmtest.NetNSAvailable()
+
+	extra := []string{"--lease", "1500ms"}
+	var c *rgmtest.Cluster
+	if netns {
+		c = rgmtest.StartClusterNetNS(t, 3, extra...)
+	} else {
+		c = rgmtest.StartCluster(t, 3, extra...)
+	}
+	k := newChecker(t)
+	n1 := c.Nodes[0]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	groups := map[string]string{"db-rg": "n1,n2,n3", "web-rg": "n3,n2,n1"}
+	for g, list := range groups {
+		waitOK(t, n1, "rgmadm", "rg", "create", g, "-p", "Nodelist="+list, "-p", "Pingpong_interval=0")
+		waitOK(t, n1, "rgmadm", "rs", "create", strings.TrimSuffix(g, "-rg")+"-rs", "-g", g, "-t", "chk")
+	}
+	for _, d := range c.Nodes {
+		setAgent(t, c, d.Node)
+	}
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "+", "--wait")
+
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("chaos seed %d: "+format, append([]any{seed}, args...)...)
+	}
+	var mu sync.Mutex
+	running := map[string]bool{"n1": true, "n2": true, "n3": true} // rgmd alive (maybe frozen)
+	revive := func(d *rgmtest.Daemon) {
+		if done, _ := d.Exited(); !done {
+			return
+		}
+		// The rest of a node that was powered off or whose rgmd
+		// stopped (fenced): its guard may still run, and is reused.
+		d.Start("--cluster-addr", d.ClusterAddr, "--lease", "1500ms")
+	}
+	acked := 0
+	writeSome := func() {
+		for _, d := range c.Nodes {
+			if done, _ := d.Exited(); done {
+				continue
+			}
+			name := fmt.Sprintf("ack%d", acked+1)
+			r := d.Run("rgmadm", "rg", "create", name, "-p", "Nodelist=n1")
+			if r.Code == 0 {
+				acked++
+			}
+			return
+		}
+	}
+
+	type fault struct {
+		name string
+		root bool
+		run  func(d *rgmtest.Daemon, dur time.Duration)
+	}
+	kinds := []fault{
+		{"kill -9 of a whole node", false, func(d *rgmtest.Daemon, _ time.Duration) { c.PowerOff(d) }},
+		{"kill -9 of rgmd", false, func(d *rgmtest.Daemon, _ time.Duration) { d.Kill() }},
+		{"SIGSTOP of rgmd", false, func(d *rgmtest.Daemon, dur time.Duration) { d.Freeze(); time.Sleep(dur); d.Thaw() }},
+		{"SIGSTOP of a whole node", false, func(d *rgmtest.Daemon, dur time.Duration) {
+			c.FreezeNode(d)
+			time.Sleep(dur)
+			c.ThawNode(d)
+		}},
+		{"network cut", true, func(d *rgmtest.Daemon, dur time.Duration) { c.NS.Cut(d); time.Sleep(dur); c.NS.Heal(d) }},
+		{"flapping link", true, func(d *rgmtest.Daemon, dur time.Duration) {
+			for i := 0; i < 5; i++ {
+				c.NS.Cut(d)
+				time.Sleep(dur / 10)
+				c.NS.Heal(d)
+				time.Sleep(dur / 10)
+			}
+		}},
+	}
+	var usable []fault
+	for _, f := range kinds {
+		if !f.root || netns {
+			usable = append(usable, f)
+		}
+	}
+	settle := func(after int) {
+		t.Helper()
+		for _, d := range c.Nodes {
+			revive(d)
+		}
+		for _, d := range c.Nodes {
+			c.WaitState(d, "", "UP")
+		}
+		for g, list := range groups {
+			onlineSomewhere(t, c.Nodes[0], g, strings.Split(list, ","), 90*time.Second)
+		}
+		k.check()
+		k.noOrphans(t, c)
+		t.Logf("chaos: settled after %d faults; %d changes acknowledged", after, acked)
+	}
+	counts := map[string]int{}
+	for i := 1; i <= faults; i++ {
+		f := usable[rng.Intn(len(usable))]
+		d := c.Nodes[rng.Intn(len(c.Nodes))]
+		dur := time.Duration(100+rng.Intn(2900)) * time.Millisecond
+		if rng.Intn(4) == 0 { // the leader, more often than chance
+			if l := leaderNode(c); l != nil {
+				d = l
+			}
+		}
+		revive(d)
+		two := rng.Intn(6) == 0
+		var wg sync.WaitGroup
+		run := func(f fault, d *rgmtest.Daemon) {
+			defer wg.Done()
+			mu.Lock()
+			counts[f.name]++
+			mu.Unlock()
+			f.run(d, dur)
+		}
+		wg.Add(1)
+		t.Logf("fault %d: %s on %s (%v)", i, f.name, d.Node, dur)
+		go run(f, d)
+		if two && i < faults {
+			i++
+			f2 := usable[rng.Intn(len(usable))]
+			d2 := c.Nodes[rng.Intn(len(c.Nodes))]
+			if d2 != d {
+				revive(d2)
+				wg.Add(1)
+				t.Logf("fault %d: %s on %s at the same time", i, f2.name, d2.Node)
+				go run(f2, d2)
+			}
+		}
+		writeSome()
+		wg.Wait()
+		k.check()
+		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
+		if i%10 == 0 || i >= faults {
+			settle(i)
+		}
+	}
+	settle(faults)
+	// Every acknowledged change survived.
+	out := c.Nodes[0].MustRun("rgmadm", "rg", "list")
+	for j := 1; j <= acked; j++ {
+		if !strings.Contains(out+"\n", fmt.Sprintf("ack%d\n", j)) {
+			fail("acknowledged change ack%d lost; groups:\n%s", j, out)
+		}
+	}
+	t.Logf("chaos: %d faults %v, 0 double-online, 0 orphans, %d acknowledged changes kept (seed %d)", faults, counts, acked, seed)
+	_ = running
+}
+
+// leaderNode is the node that leads now, as the first live node says.
+func leaderNode(c *rgmtest.Cluster) *rgmtest.Daemon {
+	for _, d := range c.Nodes {
+		if done, _ := d.Exited(); done {
+			continue
+		}
+		r := d.Run("rgmadm", "cluster", "status")
+		for _, line := range strings.Split(r.Stdout, "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "Leader" {
+				for _, n := range c.Nodes {
+					if n.Node == f[1] {
+						return n
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// noOrphans checks that each node's tagged processes are the services of
+// the groups ONLINE there, one each: nothing a fenced or restarted node
+// left behind.
+func (k *checker) noOrphans(t testing.TB, c *rgmtest.Cluster) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		bad := ""
+		for _, d := range c.Nodes {
+			want := 0
+			for _, g := range []string{"db-rg", "web-rg"} {
+				r := c.Nodes[0].Run("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", g, d.Node)
+				if strings.TrimSpace(r.Stdout) == "ONLINE" {
+					want++
+				}
+			}
+			got := len(d.NodePIDs()) - 1 // rgmd
+			if b, err := os.ReadFile(d.StateDir + "/guard.pid"); err == nil {
+				if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && rgmtest.Alive(pid) {
+					got--
+				}
+			}
+			if got != want {
+				bad += fmt.Sprintf("%s runs %d service processes for %d online groups; ", d.Node, got, want)
+			}
+		}
+		if bad == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orphans: %s", bad)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

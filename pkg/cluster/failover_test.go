@@ -1,0 +1,346 @@
+package cluster_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/rgmtest"
+)
+
+// The invariant of failover: a failover group is never ONLINE on two
+// nodes at once. The checker is the kernel's: the service a resource of
+// type chk starts takes an exclusive flock on one file per resource
+// (all nodes of the harness share this machine's file system) and holds
+// it for as long as it lives, frozen or not. A service that finds the
+// lock taken has found the resource online on another node: it writes a
+// line to the violations file, then waits for the lock. Every Start and
+// the moment each service holds the lock are logged with the node and
+// CLOCK_REALTIME, for the failure message.
+
+type checker struct {
+	t   testing.TB
+	dir string
+}
+
+// newChecker writes the chk type's RTR file and methods.
+func newChecker(t testing.TB) *checker {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	k := &checker{t: t, dir: dir}
+	// Arguments: -R res -T type -G group.
+	head := "#!/bin/sh\nR=$2\nD=" + dir + "\nnode=$(scha_cluster_get -O NODENAME_LOCAL) || exit 1\n"
+	start := head + `echo "$(date +%s.%N) Start $R $node" >>"$D/events"
+rm -f "$D/$R.$node.held"
+setsid sh -c 'exec 9>>"$0/$1.lock"
+if ! flock -n 9; then echo "$(date +%s.%N) DOUBLE ONLINE $1 on $2: the lock is held elsewhere" >>"$0/violations"; flock 9; fi
+echo "$(date +%s.%N) holds $1 $2" >>"$0/events"
+echo $$ >"$0/$1.$2.held"
+exec sleep 1000000' "$D" "$R" "$node" </dev/null >/dev/null 2>&1 &
+echo $! >"$D/$R.$node.pid"
+# Online once the service holds the lock (or found it held).
+i=0
+while [ $i -lt 500 ] && [ ! -s "$D/$R.$node.held" ]; do
+	grep -q "DOUBLE ONLINE $R on $node" "$D/violations" 2>/dev/null && break
+	sleep 0.01; i=$((i+1))
+done
+exit 0
+`
+	stop := head + `echo "$(date +%s.%N) Stop $R $node" >>"$D/events"
+f="$D/$R.$node.pid"
+[ -f "$f" ] || exit 0
+pid=$(cat "$f")
+kill -KILL "$pid" 2>/dev/null
+i=0
+while [ $i -lt 500 ] && [ -e /proc/$pid ] && ! grep -q '^State:.*[ZX]' /proc/$pid/status 2>/dev/null; do sleep 0.01; i=$((i+1)); done
+rm -f "$f"
+exit 0
+`
+	for name, body := range map[string]string{"Start": start, "Stop": stop} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rtr := `Resource_type = chk; Vendor_id = TEST; RT_version = "1"; RT_basedir = "` + dir + `";
+Failover = TRUE; Start = Start; Stop = Stop;
+`
+	if err := os.WriteFile(filepath.Join(dir, "chk.rtr"), []byte(rtr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (k *checker) rtr() string { return filepath.Join(k.dir, "chk.rtr") }
+
+// check fails the test if any service found its resource online elsewhere.
+func (k *checker) check() {
+	k.t.Helper()
+	if b, err := os.ReadFile(filepath.Join(k.dir, "violations")); err == nil && len(b) > 0 {
+		ev, _ := os.ReadFile(filepath.Join(k.dir, "events"))
+		k.t.Fatalf("a failover group was online on two nodes:\n%s\nevents:\n%s", b, ev)
+	}
+}
+
+// servicePID is the pid of resource r's service on node, 0 if none runs.
+func (k *checker) servicePID(r, node string) int {
+	b, err := os.ReadFile(filepath.Join(k.dir, r+"."+node+".pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid == 0 || !rgmtest.Alive(pid) {
+		return 0
+	}
+	return pid
+}
+
+// onlineOn waits until group is ONLINE on node as d sees it.
+func onlineOn(t testing.TB, d *rgmtest.Daemon, group, node string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		r := d.Run("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", group, node)
+		if r.Code == 0 && strings.TrimSpace(r.Stdout) == "ONLINE" {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			st := d.Run("rgmadm", "status")
+			nl := d.Run("rgmadm", "-o", "json", "node", "list")
+			t.Fatalf("%s never ONLINE on %s within %v (last %q %q)\nstatus:\n%s\nnodes:\n%s\nlog of %s:\n%s", group, node, within, r.Stdout, r.Stderr, st.Stdout, nl.Stdout, d.Node, tail(d.Log(), 60))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// onlineSomewhere waits until group is ONLINE on some node, as d sees
+// it, and returns that node.
+func onlineSomewhere(t testing.TB, d *rgmtest.Daemon, group string, nodes []string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		for _, n := range nodes {
+			r := d.Run("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", group, n)
+			if r.Code == 0 && strings.TrimSpace(r.Stdout) == "ONLINE" {
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			st := d.Run("rgmadm", "status")
+			nl := d.Run("rgmadm", "-o", "json", "node", "list")
+			t.Fatalf("%s never ONLINE on any of %v within %v\nstatus:\n%s\nnodes:\n%s\nlog of %s:\n%s", group, nodes, within, st.Stdout, nl.Stdout, d.Node, tail(d.Log(), 80))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// failoverCluster is three nodes with short leases and a group of one chk
+// resource online on n1.
+func failoverCluster(t *testing.T, withAgent bool, extra ...string) (*rgmtest.Cluster, *checker) {
+	t.Helper()
+	c := rgmtest.StartCluster(t, 3, append([]string{"--lease", "1500ms"}, extra...)...)
+	k := newChecker(t)
+	n1 := c.Nodes[0]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
+	if withAgent {
+		for _, d := range c.Nodes {
+			setAgent(t, c, d.Node)
+		}
+	}
+	if r := n1.Run("rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait"); r.Code != 0 {
+		t.Fatalf("rg online: exit %d %s\nlog of n1:\n%s", r.Code, r.Stderr, tail(n1.Log(), 80))
+	}
+	onlineOn(t, n1, "db-rg", "n1", 30*time.Second)
+	if k.servicePID("db-rs", "n1") == 0 {
+		t.Fatal("db-rs's service does not run on n1")
+	}
+	return c, k
+}
+
+// setAgent gives node the harness's fence agent.
+func setAgent(t *testing.T, c *rgmtest.Cluster, node string) {
+	t.Helper()
+	args := []string{"node", "set", node, "--fence-agent", rgmtest.FenceAgent()}
+	for k, v := range rgmtest.FenceAgentParams(c.Nodes...) {
+		args = append(args, "-p", k+"="+v)
+	}
+	waitOK(t, c.Nodes[0], "rgmadm", args...)
+}
+
+// survivor is a node of c other than those named.
+func survivor(c *rgmtest.Cluster, not ...string) *rgmtest.Daemon {
+	for _, d := range c.Nodes {
+		skip := false
+		for _, n := range not {
+			skip = skip || d.Node == n
+		}
+		if !skip {
+			return d
+		}
+	}
+	return nil
+}
+
+// A whole node killed (rgmd, its guard and its services): the leader
+// fences it with its fence agent and the group comes up on the next node
+// of its Nodelist, never twice.
+func TestFailoverNodeKilled(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1 := c.Nodes[0]
+	svc := k.servicePID("db-rs", "n1")
+	c.PowerOff(n1)
+	if rgmtest.Alive(svc) {
+		t.Fatal("the service outlived its node")
+	}
+	took := onlineOn(t, c.Nodes[1], "db-rg", "n2", 60*time.Second)
+	t.Logf("db-rg ONLINE on n2 %v after n1 was killed", took)
+	k.check()
+	out := c.Nodes[1].MustRun("rgmadm", "node", "show", "n1")
+	if !strings.Contains(out, "fence agent") {
+		t.Fatalf("node show n1 does not say how it was fenced:\n%s", out)
+	}
+}
+
+// rgmd alone killed, its service left running: its guard ends the
+// service when the lease runs out and says so; only then does the group
+// start on n2. No fence agent is needed.
+func TestFailoverRgmdKilled(t *testing.T) {
+	c, k := failoverCluster(t, false)
+	n1 := c.Nodes[0]
+	svc := k.servicePID("db-rs", "n1")
+	n1.Kill()
+	took := onlineOn(t, c.Nodes[1], "db-rg", "n2", 60*time.Second)
+	t.Logf("db-rg ONLINE on n2 %v after n1's rgmd was killed", took)
+	if rgmtest.Alive(svc) {
+		t.Fatal("n1's service still runs while db-rg is online on n2")
+	}
+	k.check()
+	// rgmd comes back: it was fenced, starts afresh, and the group
+	// stays on n2 (Failback is FALSE).
+	n1.Start("--cluster-addr", n1.ClusterAddr, "--lease", "1500ms")
+	c.WaitState(c.Nodes[1], "n1", "UP")
+	time.Sleep(2 * time.Second)
+	onlineOn(t, c.Nodes[1], "db-rg", "n2", time.Second)
+	k.check()
+}
+
+// rgmd frozen (SIGSTOP) beyond its lease: the guard fences and reports,
+// the group moves; when rgmd thaws it finds itself fenced and stops
+// rather than act on what it believed.
+func TestFailoverRgmdFrozen(t *testing.T) {
+	c, k := failoverCluster(t, false)
+	n1 := c.Nodes[0]
+	svc := k.servicePID("db-rs", "n1")
+	n1.Freeze()
+	onlineOn(t, c.Nodes[1], "db-rg", "n2", 60*time.Second)
+	if rgmtest.Alive(svc) {
+		t.Fatal("n1's service still runs while db-rg is online on n2")
+	}
+	n1.Thaw()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if done, code := n1.Exited(); done {
+			if code == 0 {
+				t.Fatalf("fenced rgmd exited 0")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a fenced rgmd kept running after it thawed:\n%s", tail(n1.Log(), 40))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(n1.Log(), "fenced") {
+		t.Fatalf("rgmd did not say it was fenced:\n%s", tail(n1.Log(), 40))
+	}
+	time.Sleep(time.Second)
+	onlineOn(t, c.Nodes[1], "db-rg", "n2", time.Second)
+	k.check()
+}
+
+// A whole node frozen (rgmd, guard and service stopped, as a paused
+// virtual machine) cannot fence itself. Without a fence agent the others
+// leave its group where it is and say why; once it thaws, its guard finds
+// its lease over, ends the service and reports, and the group moves.
+func TestFrozenNodeWithoutAgentWaits(t *testing.T) {
+	c, k := failoverCluster(t, false)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	c.FreezeNode(n1)
+	c.WaitState(n2, "n1", "DOWN")
+	time.Sleep(5 * time.Second) // more than three leases
+	if st := strings.TrimSpace(n2.MustRun("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "db-rg", "n2")); st != "OFFLINE" {
+		t.Fatalf("db-rg is %s on n2 while n1 is frozen with no fence agent", st)
+	}
+	if out := n2.MustRun("rgmadm", "node", "show", "n1"); !strings.Contains(out, "no fence agent") {
+		t.Fatalf("node show n1 does not say why its groups wait:\n%s", out)
+	}
+	c.ThawNode(n1)
+	onlineSomewhere(t, n2, "db-rg", []string{"n2", "n3"}, 60*time.Second)
+	k.check()
+}
+
+// The same frozen node with a fence agent: the agent turns it off (its
+// frozen processes killed), then the group moves.
+func TestFrozenNodeWithAgent(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	svc := k.servicePID("db-rs", "n1")
+	c.FreezeNode(n1)
+	onlineOn(t, n2, "db-rg", "n2", 60*time.Second)
+	if rgmtest.Alive(svc) {
+		t.Fatal("the frozen node's service was not killed by its fence agent")
+	}
+	k.check()
+}
+
+// A node cut off from the network (root: network namespaces). Its own
+// side has no quorum: its guard ends the service at the lease's end. The
+// others fence it with its agent and start the group; when the cut heals
+// nothing runs twice.
+func TestNetworkCutFailover(t *testing.T) {
+	if ok, why := rgmtest.NetNSAvailable(); !ok {
+		t.Skip(why)
+	}
+	c := rgmtest.StartClusterNetNS(t, 3, "--lease", "1500ms")
+	k := newChecker(t)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait")
+	onlineOn(t, n1, "db-rg", "n1", 30*time.Second)
+	svc := k.servicePID("db-rs", "n1")
+	// Without a fence agent: the majority waits; the minority's guard
+	// still ends the service at its lease's end.
+	c.NS.Cut(n1)
+	c.WaitState(n2, "n1", "DOWN")
+	deadline := time.Now().Add(30 * time.Second)
+	for rgmtest.Alive(svc) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cut-off node's guard did not end its service")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := strings.TrimSpace(n2.MustRun("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "db-rg", "n2")); st != "OFFLINE" {
+		t.Fatalf("db-rg is %s on n2 while n1 is cut off and nothing says it stopped", st)
+	}
+	// Healed: the guard's report gets through, and the group moves.
+	c.NS.Heal(n1)
+	onlineSomewhere(t, n2, "db-rg", []string{"n2", "n3"}, 60*time.Second)
+	k.check()
+}
