@@ -52,8 +52,8 @@ type guard struct {
 	peers   []string
 	clients map[int]uint64 // connected rgmd: pid -> start time (never killed)
 	exiting bool           // SIGTERM came while armed: exit once disarmed
-	// fencing is the incarnation being fenced, before st.Fenced says it
-	// is done: its leases are refused from the moment fencing starts.
+	// fencingInc is the incarnation being fenced, before st.Fenced says
+	// it is done: its leases are refused from the moment fencing starts.
 	fencingInc int // -1: none
 
 	wake         chan struct{} // the lease changed
