@@ -269,7 +269,7 @@ func TestGuardRenewalsAndRelease(t *testing.T) {
 	if st, err := g.Status(); err != nil || !st.Armed || st.Incarnation != 7 || st.Fenced != -1 {
 		t.Fatalf("status %+v, %v", st, err)
 	}
-	dl := fence.Now() + int64(time.Second)
+	dl := fence.Now() + int64(3*time.Second)
 	if err := g.Lease(7, dl); err != nil {
 		t.Fatal(err)
 	}
