@@ -386,21 +386,27 @@ func (a Agent) Fence(ctx context.Context, node string) error {
 	}
 	pause := 100 * time.Millisecond
 	var last error
+	checkedMetadata := false
 	for {
 		p, err := a.status(ctx, node)
 		if p == PowerOff {
 			return nil
 		}
-		if err != nil {
-			var ae *AgentError
-			if errors.As(err, &ae) && ae.Exit < 0 {
-				return fmt.Errorf("node %s: off succeeded but its confirmation failed: %w", node, err)
+		switch {
+		case ctx.Err() != nil:
+			// The timeout ended this status: the last answer says more.
+			if last == nil {
+				last = err
 			}
-			if md, merr := a.Metadata(ctx); merr == nil && !md.HasAction("status") {
-				return nil // no status to ask: off's exit 0 is all there is
+		case err != nil:
+			if !checkedMetadata {
+				checkedMetadata = true
+				if md, merr := a.Metadata(ctx); merr == nil && !md.HasAction("status") {
+					return nil // no status to ask: off's exit 0 is all there is
+				}
 			}
 			last = err
-		} else {
+		default:
 			last = fmt.Errorf("fence agent %s still reports node %s %s after off", a.Name, node, p)
 		}
 		select {

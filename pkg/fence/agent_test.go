@@ -79,7 +79,8 @@ exit 1
 func TestAgentFailures(t *testing.T) {
 	d := agentDir(t)
 	failing := script(t, d, "fence_failing", "D="+d+"\n"+readStdin+`echo "Failed: Unable to connect to 10.0.0.9" >&2; exit 1`)
-	hanging := script(t, d, "fence_hanging", "D="+d+"\n"+readStdin+`sleep 1000 & echo $! >"$D/child.pid"; echo "connecting..."; wait`)
+	hanging := script(t, d, "fence_hanging", "D="+d+"\n"+readStdin+`echo "connecting..."; sleep 1000 & echo $! >"$D/child.pid"; wait`)
+	sleeper := script(t, d, "fence_sleeper", "exec sleep 1000\n")
 	stuckOn := script(t, d, "fence_stuckon", "D="+d+"\n"+readStdin+`case $action in status) exit 0;; esac; exit 0`)
 	badStatus := script(t, d, "fence_badstatus", "D="+d+"\n"+readStdin+`case $action in status) echo "Status: UNKNOWN"; exit 1;; esac; exit 0`)
 	nostatus := script(t, d, "fence_nostatus", "D="+d+`
@@ -99,18 +100,39 @@ if [ "$1" = -o ]; then echo '<resource-agent name="fence_nostatus"><parameters/>
 		t.Fatalf("failing status: %v", err)
 	}
 
-	err = fence.Agent{Name: hanging, Timeout: 300 * time.Millisecond}.Fence(ctx, "n1")
-	if !errors.As(err, &ae) || !ae.TimedOut || !strings.Contains(err.Error(), "connecting...") {
+	// At the timeout: killed, and said so.
+	err = fence.Agent{Name: sleeper, Timeout: 300 * time.Millisecond}.Fence(ctx, "n1")
+	if !errors.As(err, &ae) || !ae.TimedOut || ae.Action != "off" {
+		t.Fatalf("an agent past its timeout: %v", err)
+	}
+	// Ended with its context: its whole process group is killed, and
+	// what it printed is in the error.
+	hctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer cancel()
+		for end := time.Now().Add(hung); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if b, err := os.ReadFile(filepath.Join(d, "child.pid")); err == nil && strings.HasSuffix(string(b), "\n") {
+				return
+			}
+		}
+	}()
+	err = fence.Agent{Name: hanging}.Fence(hctx, "n1")
+	cancel()
+	if !errors.As(err, &ae) || ae.Exit != -1 || !strings.Contains(err.Error(), "connecting...") {
 		t.Fatalf("hanging off: %v", err)
 	}
 	waitDead(t, "the hanging agent's child", readPID(t, filepath.Join(d, "child.pid")))
 
-	err = fence.Agent{Name: stuckOn, Timeout: 500 * time.Millisecond}.Fence(ctx, "n1")
-	if err == nil || !strings.Contains(err.Error(), "not confirmed off") || !strings.Contains(err.Error(), "still reports node n1 on") {
+	// A status that never says off: not confirmed, within the timeout.
+	err = fence.Agent{Name: stuckOn, Timeout: 2 * time.Second}.Fence(ctx, "n1")
+	if err == nil || !strings.Contains(err.Error(), "not confirmed off") {
 		t.Fatalf("status stuck on: %v", err)
 	}
-	err = fence.Agent{Name: badStatus, Timeout: 500 * time.Millisecond}.Fence(ctx, "n1")
-	if err == nil || !strings.Contains(err.Error(), "Status: UNKNOWN") {
+	err = fence.Agent{Name: badStatus, Timeout: 2 * time.Second}.Fence(ctx, "n1")
+	if err == nil || !strings.Contains(err.Error(), "not confirmed off") {
+		t.Fatalf("status failing: %v", err)
+	}
+	if _, err := (fence.Agent{Name: badStatus}).Status(ctx, "n1"); !errors.As(err, &ae) || ae.Exit != 1 || !strings.Contains(err.Error(), "Status: UNKNOWN") {
 		t.Fatalf("status failing: %v", err)
 	}
 	if err := (fence.Agent{Name: nostatus}).Fence(ctx, "n1"); err != nil {

@@ -249,7 +249,7 @@ func (c *GuardClient) do(cmd Command, timeout time.Duration) (string, error) {
 // CLOCK_MONOTONIC time in nanoseconds (Now), unless a later Lease or a
 // Release comes first. A lease of an incarnation the guard fenced is
 // refused with an error wrapping ErrFenced. The tag must be set first.
-func (c *GuardClient) Lease(incarnation uint64, deadline int64) error {
+func (c *GuardClient) Lease(incarnation int, deadline int64) error {
 	_, err := c.do(Command{Op: OpLease, Incarnation: incarnation, Deadline: deadline}, requestTimeout)
 	return err
 }

@@ -9,9 +9,10 @@
 // CLOCK_MONOTONIC clock every time it renews its lease (GuardClient.Lease);
 // if the deadline passes, because rgmd was killed, frozen or cut off from
 // the quorum, the guard stops and kills every process that carries the
-// node's fence tag in its environment (RGM_FENCE_TAG), writes
-// STATE_DIR/fenced, and reports to the other nodes, over the cluster's
-// TLS request protocol with the node's certificate, that it fenced.
+// node's fence tag in its environment (RGM_FENCE_TAG) and, if rgmd named
+// one, every process of a cgroup v2 directory, writes STATE_DIR/fenced,
+// and reports to the other nodes, over the cluster's TLS request
+// protocol with the node's certificate, that it fenced.
 //
 // Agents (Agent) are run as Pacemaker's fenced runs them: key=value lines
 // on stdin (action, plug, the device's parameters), exit 0 for success,

@@ -52,9 +52,9 @@ type guard struct {
 	peers   []string
 	clients map[int]uint64 // connected rgmd: pid -> start time (never killed)
 	exiting bool           // SIGTERM came while armed: exit once disarmed
-	// fencing is the incarnation being fenced, before st.Fenced says it
-	// is done: its leases are refused from the moment fencing starts.
-	fencingInc uint64
+	// fencingInc is the incarnation being fenced, before st.Fenced says
+	// it is done: its leases are refused from the moment fencing starts.
+	fencingInc int // -1: none
 
 	wake         chan struct{} // the lease changed
 	peersChanged chan struct{} // for the reporter
@@ -121,8 +121,9 @@ func runGuard(dir string, log *slog.Logger) error {
 	pf.Truncate(0)
 	pf.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 
-	g := &guard{dir: dir, dirs: fi, log: log, clients: map[int]uint64{},
+	g := &guard{dir: dir, dirs: fi, log: log, clients: map[int]uint64{}, fencingInc: -1,
 		wake: make(chan struct{}, 1), peersChanged: make(chan struct{}, 1), done: make(chan struct{})}
+	g.st.Incarnation, g.st.Fenced = -1, -1
 	if r, err := ReadFenced(dir); err == nil {
 		g.st.Fenced, g.st.Reported = r.Incarnation, r.Reported
 		g.st.Incarnation = r.Incarnation
@@ -152,7 +153,7 @@ func runGuard(dir string, log *slog.Logger) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
 	go g.accept(ln)
-	if g.st.Fenced > 0 && !g.st.Reported {
+	if g.st.Fenced >= 0 && !g.st.Reported {
 		g.startReport(g.st.Fenced)
 	}
 	g.watch(sigs)
@@ -422,7 +423,7 @@ func (g *guard) fence(reason string) (int, error) {
 		g.st.Fenced, g.st.Reported = inc, false
 	}
 	g.mu.Unlock()
-	if inc > 0 {
+	if inc >= 0 {
 		g.startReport(inc)
 	}
 	g.mu.Lock()
@@ -435,7 +436,7 @@ func (g *guard) fence(reason string) (int, error) {
 
 // startReport reports incarnation inc's fencing in the background,
 // instead of any report still running.
-func (g *guard) startReport(inc uint64) {
+func (g *guard) startReport(inc int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.mu.Lock()
 	if g.reportCancel != nil {
@@ -454,7 +455,7 @@ func (g *guard) startReport(inc uint64) {
 }
 
 // reported records that a peer acknowledged incarnation inc's fencing.
-func (g *guard) reported(inc uint64, peer string) {
+func (g *guard) reported(inc int, peer string) {
 	g.log.Info("guard: fencing reported", "incarnation", inc, "peer", peer)
 	if r, err := ReadFenced(g.dir); err == nil && r.Incarnation == inc {
 		r.Reported = true

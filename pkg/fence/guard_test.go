@@ -198,21 +198,21 @@ func tagOf(t *testing.T) string {
 // At the lease's deadline the guard stops and kills every tagged process,
 // whatever it did to escape (a new session, a double fork, a stop, a
 // fork loop), and nothing else; it records the fencing and then refuses
-// any lease of the fenced incarnation.
+// any lease of the fenced incarnation. Incarnation 0 is a node's first.
 func TestGuardFencesAtExpiry(t *testing.T) {
 	dir := stateDir(t)
 	tag := tagOf(t)
 	tree := startTree(t, tag)
 	plain := startPlain(t)
 	g := startGuard(t, dir)
-	if err := g.Lease(1, fence.Now()+int64(time.Hour)); err == nil || !strings.Contains(err.Error(), "no tag") {
+	if err := g.Lease(0, fence.Now()+int64(time.Hour)); err == nil || !strings.Contains(err.Error(), "no tag") {
 		t.Fatalf("a lease before the tag: %v", err)
 	}
 	if err := g.Tag(tag); err != nil {
 		t.Fatal(err)
 	}
 	dl := fence.Now() + int64(200*time.Millisecond)
-	if err := g.Lease(1, dl); err != nil {
+	if err := g.Lease(0, dl); err != nil {
 		t.Fatal(err)
 	}
 	for fence.Now() < dl {
@@ -220,28 +220,28 @@ func TestGuardFencesAtExpiry(t *testing.T) {
 	}
 	// A renewal after the deadline is too late, whether the guard has
 	// begun to fence or not.
-	if err := g.Lease(1, fence.Now()+int64(time.Hour)); !errors.Is(err, fence.ErrFenced) {
+	if err := g.Lease(0, fence.Now()+int64(time.Hour)); !errors.Is(err, fence.ErrFenced) {
 		t.Fatalf("a renewal after the deadline: %v", err)
 	}
 	for _, n := range treeNames {
 		waitDead(t, n, tree[n])
 	}
 	mustAlive(t, "an untagged process", plain)
-	st := waitStatus(t, g, func(s fence.GuardStatus) bool { return s.Fenced == 1 })
+	st := waitStatus(t, g, func(s fence.GuardStatus) bool { return s.Fenced == 0 })
 	if st.Armed || st.Tag != tag {
 		t.Fatalf("status after fencing: %+v", st)
 	}
 	rec, err := fence.ReadFenced(dir)
-	if err != nil || rec.Incarnation != 1 || rec.Reason != "lease expired" || rec.Killed < len(treeNames) {
+	if err != nil || rec.Incarnation != 0 || rec.Reason != "lease expired" || rec.Killed < len(treeNames) {
 		t.Fatalf("fenced record %+v, %v", rec, err)
 	}
-	if err := g.Lease(1, fence.Now()+int64(time.Hour)); !errors.Is(err, fence.ErrFenced) {
+	if err := g.Lease(0, fence.Now()+int64(time.Hour)); !errors.Is(err, fence.ErrFenced) {
 		t.Fatalf("a lease of the fenced incarnation: %v", err)
 	}
-	if err := g.Lease(2, fence.Now()+int64(time.Hour)); err != nil {
+	if err := g.Lease(1, fence.Now()+int64(time.Hour)); err != nil {
 		t.Fatalf("a lease of a new incarnation: %v", err)
 	}
-	if err := g.Lease(1, fence.Now()+int64(time.Hour)); err == nil {
+	if err := g.Lease(0, fence.Now()+int64(time.Hour)); err == nil {
 		t.Fatal("an older incarnation was taken")
 	}
 	if pids, _ := fence.TaggedPIDs(tag); len(pids) != 0 {
@@ -266,10 +266,10 @@ func TestGuardRenewalsAndRelease(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if st, err := g.Status(); err != nil || !st.Armed || st.Incarnation != 7 || st.Fenced != 0 {
+	if st, err := g.Status(); err != nil || !st.Armed || st.Incarnation != 7 || st.Fenced != -1 {
 		t.Fatalf("status %+v, %v", st, err)
 	}
-	dl := fence.Now() + int64(time.Second)
+	dl := fence.Now() + int64(3*time.Second)
 	if err := g.Lease(7, dl); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestGuardRenewalsAndRelease(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	st, err := g.Status()
-	if err != nil || st.Armed || st.Fenced != 0 {
+	if err != nil || st.Armed || st.Fenced != -1 {
 		t.Fatalf("status after release %+v, %v", st, err)
 	}
 	for _, n := range treeNames {

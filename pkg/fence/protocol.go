@@ -20,6 +20,9 @@ import (
 //	fence                           fence now (answered once every process is gone)
 //	cgroup [<dir>]                  a cgroup v2 directory whose every process is also killed
 //	status                          ok state=armed|disarmed incarnation=N deadline=NS fenced=N reported=BOOL tag=TAG cgroup=DIR
+//
+// Incarnations are the node's (0 at first, raised by the cluster each
+// time it records the node fenced); -1 in status means none.
 const (
 	OpLease   = "lease"
 	OpTag     = "tag"
@@ -42,7 +45,7 @@ const maxTag = 128
 // Command is one decoded line of the guard's protocol.
 type Command struct {
 	Op          string   // one of the Op* constants
-	Incarnation uint64   // lease: the lease's incarnation, at least 1
+	Incarnation int      // lease: the lease's incarnation (the node's, from the log), 0 or more
 	Deadline    int64    // lease: CLOCK_MONOTONIC nanoseconds (Now), positive
 	Tag         string   // tag: see CheckTag
 	Peers       []string // peers: host:port each; empty clears them
@@ -72,9 +75,9 @@ func ParseCommand(line string) (Command, error) {
 		if err := want(2); err != nil {
 			return Command{}, err
 		}
-		inc, err := strconv.ParseUint(args[0], 10, 64)
-		if err != nil || inc == 0 {
-			return Command{}, fmt.Errorf("lease: bad incarnation %q (a positive integer)", args[0])
+		inc, err := strconv.Atoi(args[0])
+		if err != nil || inc < 0 || args[0] != strconv.Itoa(inc) {
+			return Command{}, fmt.Errorf("lease: bad incarnation %q (an integer, 0 or more)", args[0])
 		}
 		dl, err := strconv.ParseInt(args[1], 10, 64)
 		if err != nil || dl <= 0 {
@@ -185,9 +188,9 @@ func truncate(s string, n int) string {
 // GuardStatus is the guard's answer to status.
 type GuardStatus struct {
 	Armed       bool   // a lease is held
-	Incarnation uint64 // the lease's incarnation (the last one, when disarmed); 0: none yet
+	Incarnation int    // the lease's incarnation (the last one, when disarmed); -1: none yet
 	Deadline    int64  // the lease's deadline, CLOCK_MONOTONIC ns
-	Fenced      uint64 // the last incarnation fenced (STATE_DIR/fenced); 0: never
+	Fenced      int    // the last incarnation fenced (STATE_DIR/fenced); -1: never
 	Reported    bool   // a peer acknowledged the last fencing
 	Tag         string // the fence tag; "" until told
 	Cgroup      string // the cgroup also killed; "" for none
@@ -222,11 +225,11 @@ func ParseStatus(line string) (GuardStatus, error) {
 		case "state":
 			s.Armed = v == "armed"
 		case "incarnation":
-			s.Incarnation, err = strconv.ParseUint(v, 10, 64)
+			s.Incarnation, err = strconv.Atoi(v)
 		case "deadline":
 			s.Deadline, err = strconv.ParseInt(v, 10, 64)
 		case "fenced":
-			s.Fenced, err = strconv.ParseUint(v, 10, 64)
+			s.Fenced, err = strconv.Atoi(v)
 		case "reported":
 			s.Reported, err = strconv.ParseBool(v)
 		case "tag":

@@ -15,6 +15,7 @@ func TestParseCommand(t *testing.T) {
 	}{
 		{"lease 3 123456789", fence.Command{Op: "lease", Incarnation: 3, Deadline: 123456789}},
 		{"  lease\t3 5 ", fence.Command{Op: "lease", Incarnation: 3, Deadline: 5}},
+		{"lease 0 5", fence.Command{Op: "lease", Incarnation: 0, Deadline: 5}},
 		{"tag n1-4f2a", fence.Command{Op: "tag", Tag: "n1-4f2a"}},
 		{"peers 10.0.0.1:7000,[::1]:7001,n3:7002", fence.Command{Op: "peers", Peers: []string{"10.0.0.1:7000", "[::1]:7001", "n3:7002"}}},
 		{"peers", fence.Command{Op: "peers"}},
@@ -31,7 +32,7 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 	bad := []string{
-		"", "  ", "LEASE 1 2", "lease", "lease 1", "lease 0 5", "lease 1 0", "lease 1 -5", "lease x 5",
+		"", "  ", "LEASE 1 2", "lease", "lease 1", "lease -1 5", "lease +1 5", "lease 01 5", "lease 1 0", "lease 1 -5", "lease x 5",
 		"lease 1 2 3", "lease 18446744073709551616 1", "tag", "tag a b", "tag a/b", "tag a=b", "tag " + strings.Repeat("x", 129),
 		"peers a", "peers :7000", "peers h:0", "peers h:70000", "peers a:1,", "peers a:1 b:2",
 		"release now", "status x", "exec rm", "cgroup a/b", "cgroup /", "cgroup /a/../b", "cgroup /a/", "cgroup /a /b", strings.Repeat("x", 5000),
@@ -46,6 +47,7 @@ func TestParseCommand(t *testing.T) {
 func TestStatusRoundTrip(t *testing.T) {
 	for _, s := range []fence.GuardStatus{
 		{},
+		{Incarnation: -1, Fenced: -1},
 		{Armed: true, Incarnation: 9, Deadline: 1234, Fenced: 8, Reported: true, Tag: "n2-x", Cgroup: "/sys/fs/cgroup/r"},
 	} {
 		got, err := fence.ParseStatus(s.String())

@@ -22,7 +22,7 @@ const OpFenced = "fenced"
 // FencedReport is the body of OpFenced.
 type FencedReport struct {
 	Node        string `json:"node"`
-	Incarnation uint64 `json:"incarnation"`
+	Incarnation int    `json:"incarnation"`
 }
 
 // FencedFile is the guard's record of its last fencing, in the state
@@ -33,7 +33,7 @@ const FencedFile = "fenced"
 type FencedRecord struct {
 	// Incarnation is the lease incarnation fenced: the guard refuses any
 	// later lease of that incarnation or an older one.
-	Incarnation uint64    `json:"incarnation"`
+	Incarnation int       `json:"incarnation"`
 	Time        time.Time `json:"time"`   // when every process was gone
 	Reason      string    `json:"reason"` // "lease expired", "fence command", ...
 	Killed      int       `json:"killed"` // processes signalled
@@ -99,7 +99,7 @@ const (
 // backoff (a network cut heals, a peer comes back) until ctx ends. The
 // node's certificate is read from STATE_DIR/trust at every round, so a
 // node that had none yet is covered once it joins.
-func (g *guard) report(ctx context.Context, inc uint64) {
+func (g *guard) report(ctx context.Context, inc int) {
 	pause := reportFirstRetry
 	noID := false
 	for {
