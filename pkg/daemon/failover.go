@@ -270,8 +270,7 @@ func (d *Daemon) peerFenced(ctx context.Context, peer string, body json.RawMessa
 	if a.Node != peer {
 		return nil, scha.Errorf(scha.ErrAccess, "node %s reported node %s fenced", peer, a.Node)
 	}
-	// The guard counts incarnations from 1, the log from 0 (guard.go).
-	inc := a.Incarnation - 1
+	inc := a.Incarnation
 	d.opts.Logger.Warn("node's guard ended its resources' processes", "node", a.Node, "incarnation", inc)
 	if err := d.recordFenced(ctx, a.Node, inc, "its guard, at its lease's end"); err != nil {
 		return nil, err

@@ -27,9 +27,8 @@ const fenceAgentTimeout = 60 * time.Second
 // guardClient adapts fence.GuardClient to leaseGuard.
 type guardClient struct{ c *fence.GuardClient }
 
-// Lease: the guard counts incarnations from 1, the log from 0.
 func (g guardClient) Lease(inc int, deadline int64) error {
-	err := g.c.Lease(uint64(inc)+1, deadline)
+	err := g.c.Lease(inc, deadline)
 	if errors.Is(err, fence.ErrFenced) {
 		return errors.Join(errGuardFenced, err)
 	}

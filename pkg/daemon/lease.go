@@ -186,11 +186,11 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 }
 
 // renewLease asks every raft voter at once and renews the lease when a
-// majority of them (this node counting for itself) says yes within
-// timeout: a node on the minority side of a partition gets no majority,
-// and one the cluster fenced is told so. A majority rather than the
-// leader, so that electing a new leader (about a second) costs nobody
-// their lease.
+// majority of them (this node counting for itself), or the leader, says
+// yes within timeout: a node on the minority side of a partition gets
+// neither, and one the cluster fenced is told so. A majority as well as
+// the leader, so that electing a new leader (about a second) costs
+// nobody their lease.
 func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	l := d.lease
 	l.mu.Lock()
@@ -207,10 +207,20 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 			addrs[n.Name] = n.Addr
 		}
 	})
+	// The leader needs nobody: raft steps it down when it has not heard
+	// from a majority for its leader lease (400 ms).
+	if d.store.IsLeader() {
+		if rep := d.grantLease(leaseArgs{Node: d.opts.NodeName, Incarnation: inc}); !rep.OK {
+			return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, rep.Incarnation)
+		}
+		return d.leaseRenewed(sent, inc, guard)
+	}
+	_, leader := d.store.Leader()
 	voters, yes := 0, 0
 	type answer struct {
-		rep leaseReply
-		err error
+		from string
+		rep  leaseReply
+		err  error
 	}
 	answers := make(chan answer, len(servers))
 	asked := 0
@@ -235,19 +245,23 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 			continue
 		}
 		asked++
-		go func() {
+		go func(id string) {
 			var rep leaseReply
 			err := d.cs.cl.Call(cctx, addr, opLease, args, &rep)
-			answers <- answer{rep, err}
-		}()
+			answers <- answer{id, rep, err}
+		}(s.ID)
 	}
+	// The leader's yes is enough (it has a majority behind it); so is a
+	// majority's, while there is no leader.
+	byLeader := false
 	var fenced *leaseReply
-	for ; asked > 0 && yes <= voters/2; asked-- {
+	for ; asked > 0 && yes <= voters/2 && !byLeader; asked-- {
 		a := <-answers
 		switch {
 		case a.err != nil:
 		case a.rep.OK:
 			yes++
+			byLeader = a.from == leader
 		case a.rep.Incarnation > inc:
 			fenced = &a.rep
 		}
@@ -255,9 +269,15 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	if fenced != nil {
 		return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, fenced.Incarnation)
 	}
-	if yes <= voters/2 {
-		return fmt.Errorf("%d of %d voters renewed the lease: no majority", yes, voters)
+	if yes <= voters/2 && !byLeader {
+		return fmt.Errorf("%d of %d voters renewed the lease, not the leader: no majority", yes, voters)
 	}
+	return d.leaseRenewed(sent, inc, guard)
+}
+
+// leaseRenewed extends the lease to sent + its length, the guard first.
+func (d *Daemon) leaseRenewed(sent int64, inc int, guard leaseGuard) error {
+	l := d.lease
 	until := sent + int64(l.length)
 	if guard != nil {
 		if err := guard.Lease(inc, until); err != nil {
