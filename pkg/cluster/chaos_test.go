@@ -78,8 +78,17 @@ func TestChaos(t *testing.T) {
 			return
 		}
 		// The rest of a node that was powered off or whose rgmd
-		// stopped (fenced): its guard may still run, and is reused.
-		d.Start("--cluster-addr", d.ClusterAddr, "--lease", "1500ms")
+		// stopped (fenced): its guard may still run, and is reused. The
+		// leader may fence the node again while it starts (its fence
+		// agent kills it, as a machine fenced while it boots): start again.
+		var err error
+		for try := 0; try < 10; try++ {
+			if err = d.TryStart("--cluster-addr", d.ClusterAddr, "--lease", "1500ms"); err == nil {
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		t.Fatalf("chaos seed %d: %s does not start again: %v", seed, d.Node, err)
 	}
 	acked := 0
 	writeSome := func() {

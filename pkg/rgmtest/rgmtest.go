@@ -198,6 +198,16 @@ func Alive(pid int) bool {
 // until it answers.
 func (d *Daemon) Start(extra ...string) {
 	d.t.Helper()
+	if err := d.TryStart(extra...); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// TryStart is Start that returns rgmd's failure to start instead of
+// failing the test: in a fault test a fence agent may kill a node's rgmd
+// while it starts, as a fenced machine may be turned off while it boots.
+func (d *Daemon) TryStart(extra ...string) error {
+	d.t.Helper()
 	d.noteSupervisors() // a new rgmd may discard records (--boot-id)
 	args := append([]string{"--socket", d.Socket, "--state-dir", d.StateDir, "--node-name", d.Node, "--log-level", "debug"}, extra...)
 	d.cmd = exec.Command(filepath.Join(d.Bin, "rgmd"), args...)
@@ -211,31 +221,37 @@ func (d *Daemon) Start(extra ...string) {
 	d.cmd.Env = d.Env()
 	d.cmd.ExtraFiles = d.ExtraFiles
 	if err := d.cmd.Start(); err != nil {
-		d.t.Fatal(err)
+		return err
 	}
 	d.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(d.cmd, d.done)
-	d.WaitReady()
+	return d.waitReady()
 }
 
 // WaitReady polls ping until rgmd answers, failing the test if rgmd exits
 // or does not answer within a generous bound.
 func (d *Daemon) WaitReady() {
 	d.t.Helper()
+	if err := d.waitReady(); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *Daemon) waitReady() error {
 	c := &client.Client{Socket: d.Socket, Timeout: time.Second}
 	defer c.Close()
 	for i := 0; i < 600; i++ {
 		select {
 		case <-d.done:
-			d.t.Fatalf("rgmd exited during start-up:\n%s", d.Log())
+			return fmt.Errorf("rgmd exited during start-up (%v):\n%s", d.cmd.ProcessState, d.Log())
 		default:
 		}
 		if _, err := c.Ping(context.Background()); err == nil {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	d.t.Fatalf("rgmd did not answer within 30s:\n%s", d.Log())
+	return fmt.Errorf("rgmd did not answer within 30s:\n%s", d.Log())
 }
 
 // Env is the environment for commands run against this daemon.
