@@ -72,23 +72,39 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("chaos seed %d: "+format, append([]any{seed}, args...)...)
 	}
 	var mu sync.Mutex
-	running := map[string]bool{"n1": true, "n2": true, "n3": true} // rgmd alive (maybe frozen)
-	revive := func(d *rgmtest.Daemon) {
-		if done, _ := d.Exited(); !done {
-			return
-		}
-		// The rest of a node that was powered off or whose rgmd
-		// stopped (fenced): its guard may still run, and is reused. The
-		// leader may fence the node again while it starts (its fence
-		// agent kills it, as a machine fenced while it boots): start again.
-		var err error
-		for try := 0; try < 10; try++ {
-			if err = d.TryStart("--cluster-addr", d.ClusterAddr, "--lease", "1500ms"); err == nil {
-				return
+	// reviveAll starts again, all at once (two may be needed for a
+	// quorum), every node whose rgmd is gone: powered off, killed, or
+	// stopped because it was fenced. Its guard may still run, and is
+	// reused. The leader may fence a node again while it starts (its
+	// fence agent kills it, as a machine fenced while it boots): start
+	// again.
+	reviveAll := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, len(c.Nodes))
+		for _, d := range c.Nodes {
+			if done, _ := d.Exited(); !done {
+				continue
 			}
-			time.Sleep(500 * time.Millisecond)
+			wg.Add(1)
+			go func(d *rgmtest.Daemon) {
+				defer wg.Done()
+				var err error
+				for try := 0; try < 10; try++ {
+					if err = d.TryStart("--cluster-addr", d.ClusterAddr, "--lease", "1500ms"); err == nil {
+						return
+					}
+					t.Logf("%s: start %d: %v", d.Node, try+1, tail(err.Error(), 10))
+					time.Sleep(500 * time.Millisecond)
+				}
+				errs <- fmt.Errorf("%s does not start again: %v", d.Node, err)
+			}(d)
 		}
-		t.Fatalf("chaos seed %d: %s does not start again: %v", seed, d.Node, err)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			fail("%v", err)
+		}
 	}
 	acked := 0
 	writeSome := func() {
@@ -137,9 +153,7 @@ func TestChaos(t *testing.T) {
 	}
 	settle := func(after int) {
 		t.Helper()
-		for _, d := range c.Nodes {
-			revive(d)
-		}
+		reviveAll()
 		for _, d := range c.Nodes {
 			c.WaitState(d, "", "UP")
 		}
@@ -160,7 +174,7 @@ func TestChaos(t *testing.T) {
 				d = l
 			}
 		}
-		revive(d)
+		reviveAll()
 		two := rng.Intn(6) == 0
 		var wg sync.WaitGroup
 		run := func(f fault, d *rgmtest.Daemon) {
@@ -178,7 +192,6 @@ func TestChaos(t *testing.T) {
 			f2 := usable[rng.Intn(len(usable))]
 			d2 := c.Nodes[rng.Intn(len(c.Nodes))]
 			if d2 != d {
-				revive(d2)
 				wg.Add(1)
 				t.Logf("fault %d: %s on %s at the same time", i, f2.name, d2.Node)
 				go run(f2, d2)
@@ -201,7 +214,6 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Logf("chaos: %d faults %v, 0 double-online, 0 orphans, %d acknowledged changes kept (seed %d)", faults, counts, acked, seed)
-	_ = running
 }
 
 // leaderNode is the node that leads now, as the first live node says.

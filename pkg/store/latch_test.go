@@ -2,9 +2,11 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
@@ -56,5 +58,62 @@ func TestStoreRefusesAfterLogFailure(t *testing.T) {
 	_, err := s.Propose(ctxFor(t), cmdSet, []byte("b=2"))
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "input/output error") {
 		t.Errorf("Propose after a failed write: %v", err)
+	}
+}
+
+// A tail truncation, then a reopen: raft-wal v0.4.0 alone leaves a log
+// that cannot be opened again (hashicorp/raft-wal#31); through latchLog
+// every entry kept is there after the reopen, and the new ones too.
+func TestTailTruncationSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*latchLog, func()) {
+		w, meta, err := openWAL(dir, hclog.NewNullLogger(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &latchLog{LogStore: w}, func() { w.Close(); meta.Close() }
+	}
+	l, closeLog := open()
+	entry := func(i, term uint64) *raft.Log {
+		return &raft.Log{Index: i, Term: term, Type: raft.LogCommand, Data: []byte(fmt.Sprintf("%d@%d", i, term))}
+	}
+	for i := uint64(1); i <= 10; i++ {
+		if err := l.StoreLog(entry(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Head truncation (compaction) passes through.
+	if err := l.DeleteRange(1, 2); err != nil {
+		t.Fatal(err)
+	}
+	// A new leader contradicts 8..10.
+	if err := l.DeleteRange(8, 10); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(8); i <= 9; i++ {
+		if err := l.StoreLog(entry(i, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeLog()
+	l, closeLog = open()
+	defer closeLog()
+	first, _ := l.FirstIndex()
+	last, _ := l.LastIndex()
+	if first != 3 || last != 9 {
+		t.Fatalf("after reopen: first %d last %d, want 3 and 9", first, last)
+	}
+	for i := first; i <= last; i++ {
+		var e raft.Log
+		if err := l.GetLog(i, &e); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		term := uint64(1)
+		if i >= 8 {
+			term = 2
+		}
+		if string(e.Data) != fmt.Sprintf("%d@%d", i, term) {
+			t.Fatalf("entry %d holds %q", i, e.Data)
+		}
 	}
 }
