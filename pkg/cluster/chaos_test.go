@@ -80,30 +80,34 @@ func TestChaos(t *testing.T) {
 	// again.
 	reviveAll := func() {
 		t.Helper()
-		var wg sync.WaitGroup
-		errs := make(chan error, len(c.Nodes))
-		for _, d := range c.Nodes {
-			if done, _ := d.Exited(); !done {
-				continue
-			}
-			wg.Add(1)
-			go func(d *rgmtest.Daemon) {
-				defer wg.Done()
-				var err error
-				for try := 0; try < 10; try++ {
-					if err = d.TryStart("--cluster-addr", d.ClusterAddr, "--lease", "1500ms"); err == nil {
-						return
-					}
-					t.Logf("%s: start %d: %v", d.Node, try+1, tail(err.Error(), 10))
-					time.Sleep(500 * time.Millisecond)
+		// An rgmd that thawed may find only now that it was fenced, and
+		// stop: look again until every node stays up.
+		for round := 0; round < 20; round++ {
+			var wg sync.WaitGroup
+			started := 0
+			for _, d := range c.Nodes {
+				if done, _ := d.Exited(); !done {
+					continue
 				}
-				errs <- fmt.Errorf("%s does not start again: %v", d.Node, err)
-			}(d)
+				started++
+				wg.Add(1)
+				go func(d *rgmtest.Daemon) {
+					defer wg.Done()
+					if err := d.TryStart("--cluster-addr", d.ClusterAddr, "--lease", "1500ms"); err != nil {
+						t.Logf("%s: start in round %d: %v", d.Node, round+1, tail(err.Error(), 3))
+					}
+				}(d)
+			}
+			wg.Wait()
+			if started == 0 && round > 0 {
+				return
+			}
+			time.Sleep(2 * time.Second)
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			fail("%v", err)
+		for _, d := range c.Nodes {
+			if done, _ := d.Exited(); done {
+				fail("%s does not start again:\n%s", d.Node, tail(d.Log(), 30))
+			}
 		}
 	}
 	acked := 0

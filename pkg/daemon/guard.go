@@ -15,6 +15,7 @@ import (
 
 func init() {
 	startGuard = startFenceGuard
+	guardFencedBefore = recordGuardFencing
 	fenceAgentRun = func(ctx context.Context, dev model.FenceDevice, node string) error {
 		return fence.Agent{Name: dev.Agent, Params: dev.Params, Timeout: fenceAgentTimeout}.Fence(ctx, node)
 	}
@@ -74,5 +75,26 @@ func (d *Daemon) updateGuardPeers(g leaseGuard) {
 	})
 	if err := g.Peers(peers); err != nil {
 		d.opts.Logger.Warn("telling the guard the other nodes", "err", err)
+	}
+}
+
+// recordGuardFencing is run as rgmd starts on a cluster node: if the
+// guard fenced the node's present incarnation while no rgmd ran (its
+// lease ran out after rgmd died) and its report never got through, this
+// rgmd says so itself before anything trusts the states the log holds
+// for this node: they are OFFLINE once recorded.
+func recordGuardFencing(ctx context.Context, d *Daemon) {
+	rec, err := fence.ReadFenced(d.opts.StateDir)
+	if err != nil {
+		return
+	}
+	var inc int
+	d.machine.Read(func(c *model.Config) { n, _ := c.Node(d.opts.NodeName); inc = n.Incarnation })
+	if rec.Incarnation < inc {
+		return
+	}
+	d.opts.Logger.Warn("this node's guard ended its resources' processes while rgmd was away; recording it", "incarnation", inc, "at", rec.Time, "reason", rec.Reason)
+	if err := d.recordFenced(ctx, d.opts.NodeName, inc, "its guard ("+rec.Reason+"), recorded at rgmd's start"); err != nil {
+		d.opts.Logger.Error("recording this node's fencing", "err", err)
 	}
 }

@@ -146,6 +146,9 @@ func (d *Daemon) incarnation() int {
 // methods usually find a lease.
 func (d *Daemon) startLease(ctx context.Context, g leaseGuard) {
 	l := d.lease
+	if guardFencedBefore != nil {
+		guardFencedBefore(ctx, d)
+	}
 	var inc int
 	d.machine.Read(func(c *model.Config) { n, _ := c.Node(d.opts.NodeName); inc = n.Incarnation })
 	l.mu.Lock()
@@ -394,3 +397,7 @@ var startGuard = func(d *Daemon) (leaseGuard, error) {
 	d.opts.Logger.Warn("this rgmd has no guard: a node cut off from the cluster keeps its resources' processes running")
 	return nil, nil
 }
+
+// guardFencedBefore, set by guard.go, records a fencing the guard did
+// while no rgmd ran.
+var guardFencedBefore func(ctx context.Context, d *Daemon)

@@ -73,6 +73,14 @@ func (c *Cluster) PowerOff(d *Daemon) {
 	if d.done != nil {
 		<-d.done
 	}
+	d.Rebooted()
+}
+
+// Rebooted makes the node's next rgmd see a reboot (a boot ID other than
+// the one it recorded), as after a power cycle: nothing its methods
+// started survived.
+func (d *Daemon) Rebooted() {
+	os.WriteFile(filepath.Join(d.StateDir, "boot_id"), []byte("powered-off-"+strconv.FormatInt(time.Now().UnixNano(), 10)+"\n"), 0o600)
 }
 
 // FreezeNode stops every process of node d (SIGSTOP).
