@@ -99,7 +99,7 @@ func TestChaos(t *testing.T) {
 				}(d)
 			}
 			wg.Wait()
-			if started == 0 && round > 0 {
+			if started == 0 {
 				return
 			}
 			time.Sleep(2 * time.Second)
@@ -169,6 +169,7 @@ func TestChaos(t *testing.T) {
 		t.Logf("chaos: settled after %d faults; %d changes acknowledged", after, acked)
 	}
 	counts := map[string]int{}
+	settled := 0
 	for i := 1; i <= faults; i++ {
 		f := usable[rng.Intn(len(usable))]
 		d := c.Nodes[rng.Intn(len(c.Nodes))]
@@ -205,8 +206,9 @@ func TestChaos(t *testing.T) {
 		wg.Wait()
 		k.check()
 		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
-		if i%10 == 0 || i >= faults {
+		if i/10 > settled/10 || i >= faults {
 			settle(i)
+			settled = i
 		}
 	}
 	settle(faults)
