@@ -67,9 +67,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		ConnectRemote: func(servers []string, cred string) (Caller, error) {
 			return remote.New(servers, cred)
 		},
-		Stdout:  stdout,
-		Stderr:  stderr,
-		IsTTY:   isTerminal(stdout),
+		Stdout: stdout,
+		Stderr: stderr,
+		IsTTY:  isTerminal(stdout),
 		// https://no-color.org; a dumb terminal shows escapes as junk.
 		NoColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
 	}

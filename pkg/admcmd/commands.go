@@ -46,7 +46,7 @@ type opts struct {
 	socket  string
 	servers []string // --server (remote.go)
 	cred    string   // --cred
-	output string
+	output  string
 	// outputSet records an explicit -o: `-o table` then asks for a table
 	// even when stdout is not a terminal.
 	outputSet bool

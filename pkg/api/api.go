@@ -76,7 +76,7 @@ const (
 
 // Server serves the API. Set its fields before Serve.
 type Server struct {
-	Backend Backend     // required
+	Backend Backend      // required
 	Logger  *slog.Logger // nil: slog.Default()
 	// Metrics, optional, serves GET /v1/metrics (viewer role).
 	Metrics http.Handler
@@ -277,7 +277,7 @@ var argTypes = map[string]any{
 	wire.OpSetStatus: wire.SetStatusArgs{}, wire.OpControl: wire.ControlArgs{},
 	wire.OpClusterToken: wire.TokenArgs{}, wire.OpNodeRemove: wire.NameArgs{},
 	wire.OpConfigImport: wire.ImportArgs{},
-	wire.OpPMFStart: wire.PMFStartArgs{}, wire.OpPMFStop: wire.PMFStopArgs{}, wire.OpPMFModify: wire.PMFModifyArgs{}, wire.OpPMFShow: wire.PMFTagArgs{},
+	wire.OpPMFStart:     wire.PMFStartArgs{}, wire.OpPMFStop: wire.PMFStopArgs{}, wire.OpPMFModify: wire.PMFModifyArgs{}, wire.OpPMFShow: wire.PMFTagArgs{},
 	wire.OpCredIssue: wire.CredIssueArgs{}, wire.OpCredRevoke: wire.CredRevokeArgs{}, wire.OpAuditList: wire.AuditArgs{},
 }
 

@@ -254,4 +254,3 @@ func (d *Daemon) credList(context.Context, Peer, json.RawMessage) (any, error) {
 	})
 	return out, nil
 }
-
