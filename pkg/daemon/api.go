@@ -34,6 +34,7 @@ type APIOptions struct {
 	MetricsAddr   string        // --metrics-addr: plain HTTP metrics, loopback only
 	MaxConns      int           // --api-max-connections
 	HeaderTimeout time.Duration // --api-header-timeout (hidden, for tests)
+	WriteTimeout  time.Duration // --api-write-timeout (hidden, for tests)
 }
 
 // DefaultCredTTL is how long a credential lasts when cred issue is given
@@ -49,7 +50,9 @@ func apiFlags(fs *pflag.FlagSet, o *APIOptions) {
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "also serve Prometheus metrics over plain HTTP on `HOST:PORT`, a loopback address only (default: none)")
 	fs.IntVar(&o.MaxConns, "api-max-connections", api.DefaultMaxConns, "connections to the API open at once, at most; beyond, a connection is closed at once")
 	fs.DurationVar(&o.HeaderTimeout, "api-header-timeout", api.DefaultHeaderTimeout, "how long a client may take over the TLS handshake and a request's headers")
+	fs.DurationVar(&o.WriteTimeout, "api-write-timeout", api.DefaultWriteTimeout, "how long one write of the event stream may stall before the subscriber is cut")
 	_ = fs.MarkHidden("api-header-timeout")
+	_ = fs.MarkHidden("api-write-timeout")
 }
 
 // trustDir is where the cluster CA and this node's certificate live.
@@ -130,7 +133,7 @@ func (d *Daemon) startAPI(ctx context.Context, srv *Server) (stop func(), err er
 		return nil, fmt.Errorf("--api-addr: %w", err)
 	}
 	as := &api.Server{Backend: &apiBackend{d: d, srv: srv}, Logger: d.opts.Logger, Metrics: metrics,
-		MaxConns: o.MaxConns, HeaderTimeout: o.HeaderTimeout}
+		MaxConns: o.MaxConns, HeaderTimeout: o.HeaderTimeout, WriteTimeout: o.WriteTimeout}
 	d.apiServer.Store(as)
 	d.opts.Logger.Info("remote API ready", "addr", ln.Addr().String(), "ca", ca.Fingerprint())
 	wg.Go(func() {
