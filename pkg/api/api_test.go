@@ -610,3 +610,58 @@ func rssOf(t *testing.T, pid int) int64 {
 	t.Fatal("no VmRSS")
 	return 0
 }
+
+// TestMetrics scrapes /v1/metrics as a viewer and the plain loopback
+// port, after a group went online: states, method runs, commit latency.
+func TestMetrics(t *testing.T) {
+	plain := rgmtest.FreeAddr(t)
+	n := startNode(t, "--metrics-addr", plain)
+	rtr := filepath.Join(rgmtest.RepoRoot(), "examples", "hello", "hello.rtr")
+	n.MustRun("rgmadm", "rt", "register", rtr)
+	n.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=node1")
+	n.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port="+strings.Split(rgmtest.FreeAddr(t), ":")[1])
+	if r := n.remote(t, "admin", "rg", "online", "-M", "web-rg", "--wait"); r.Code != 0 {
+		t.Fatalf("rg online: exit %d: %s", r.Code, r.Stderr)
+	}
+	defer n.Run("rgmadm", "rg", "offline", "web-rg", "--wait")
+	resp, err := n.httpClient(t, "viewer").Get(n.url("/v1/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d: %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{
+		`openrgm_group_state{group="web-rg",node="node1",state="ONLINE"} 1`,
+		`openrgm_resource_state{group="web-rg",node="node1",resource="web-rs",state="ONLINE"} 1`,
+		`openrgm_method_runs_total{exit_code="0",method="Start"}`,
+		`openrgm_method_duration_seconds_bucket{method="Start",le="+Inf"}`,
+		`openrgm_raft_commit_duration_seconds_count`,
+		`openrgm_node_up{node="node1"} 1`,
+		`openrgm_raft_leader 1`,
+		`openrgm_api_connections_open`,
+		`openrgm_state_transitions_total{object="resourcegroup",state="ONLINE"}`,
+		`openrgm_events_total`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/v1/metrics lacks %s", want)
+		}
+	}
+	// The plain port serves the same, to a local scraper.
+	resp, err = http.Get("http://" + plain + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "openrgm_group_state") {
+		t.Errorf("--metrics-addr: %.300s", body)
+	}
+	// Not on another address.
+	if r := n.RunDaemon("--metrics-addr", "0.0.0.0:1"); r.Code == 0 || !strings.Contains(r.Stderr, "loopback") {
+		t.Errorf("--metrics-addr 0.0.0.0:1: exit %d: %s", r.Code, r.Stderr)
+	}
+}

@@ -55,6 +55,22 @@ func apiFlags(fs *pflag.FlagSet, o *APIOptions) {
 	_ = fs.MarkHidden("api-write-timeout")
 }
 
+// apiOptionsError checks the API's flags before anything starts.
+func apiOptionsError(o APIOptions) error {
+	if o.MetricsAddr != "" {
+		host, _, err := net.SplitHostPort(o.MetricsAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--metrics-addr %s: want a loopback HOST:PORT (metrics for anyone else go through the API's /v1/metrics)", o.MetricsAddr)
+		}
+	}
+	if o.Addr != "" {
+		if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+			return fmt.Errorf("--api-addr %s: %w", o.Addr, err)
+		}
+	}
+	return nil
+}
+
 // trustDir is where the cluster CA and this node's certificate live.
 func (d *Daemon) trustDir() string { return filepath.Join(d.opts.StateDir, "trust") }
 
@@ -82,11 +98,6 @@ func (d *Daemon) startAPI(ctx context.Context, srv *Server) (stop func(), err er
 	stop = func() { cancel(); wg.Wait() }
 	metrics := d.metricsHandler()
 	if o.MetricsAddr != "" {
-		host, _, err := net.SplitHostPort(o.MetricsAddr)
-		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			stop()
-			return nil, fmt.Errorf("--metrics-addr %s: want a loopback HOST:PORT (metrics for anyone else go through the API's /v1/metrics)", o.MetricsAddr)
-		}
 		ln, err := net.Listen("tcp", o.MetricsAddr)
 		if err != nil {
 			stop()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +98,11 @@ func who(ctx context.Context, p Peer) string {
 // audit is the socket server's Audit hook, for local and remote requests
 // alike.
 func (d *Daemon) audit(ctx context.Context, p Peer, req *wire.Request, err error, took time.Duration) {
+	if req.Op == wire.OpControl && d.metrics != nil {
+		var a wire.ControlArgs
+		json.Unmarshal(req.Args, &a)
+		d.metrics.control.WithLabelValues(strings.ToUpper(a.Tag), scha.CodeOf(err).Symbol()).Inc()
+	}
 	if req.Op == wire.OpSetStatus || isPMFOp(req.Op) || req.Op == wire.OpCredList || req.Op == wire.OpAuditList || d.auditLog == nil {
 		return
 	}

@@ -92,6 +92,7 @@ type Daemon struct {
 	reads     readBarrier                    // held while started methods' changes are unapplied
 	seq       atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
 	auditLog  *auditLog                      // audit.go
+	metrics   *metrics                       // metrics.go
 	apiServer atomic.Pointer[api.Server]     // the remote API, when served (api.go)
 
 	// probes check that the loops rgmd depends on still turn; the systemd
@@ -117,10 +118,14 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := clusterFlagsError(opts); err != nil {
 		return err
 	}
+	if err := apiOptionsError(opts.API); err != nil { // api.go
+		return err
+	}
 	log := opts.Logger
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	d := &Daemon{stop: stop, opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
+	d.metrics = newMetrics(d) // metrics.go
 	d.machine.Applied = d.applied
 	d.machine.Changed = func() {
 		if w := d.seq.Load(); w != nil {
@@ -196,6 +201,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	d.auditLog = openAudit(opts.StateDir, log)
 	defer d.auditLog.close()
 	srv.Audit = d.audit
+	go d.metrics.watch(ctx, d)
 	stopAPI, err := d.startAPI(ctx, srv) // api.go
 	if err != nil {
 		return err
