@@ -38,7 +38,9 @@ func TestCompletion(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events"},
+		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events cred audit"},
+		{[]string{"rgmadm", "cred", ""}, "issue revoke list"},
+		{[]string{"rgmadm", "cred", "issue", "x", "--r"}, "--role"},
 		{[]string{"rgmadm", "r"}, "rt rg rs"},
 		{[]string{"rgmadm", "rs", "dis"}, "disable"},
 		{[]string{"rgmadm", "resourcegroup", "on"}, "online"},
