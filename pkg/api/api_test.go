@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -592,23 +591,6 @@ func TestEventsResume(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &e); err != nil || e.Seq != 6 || e.Name != "g4" {
 		t.Errorf("rgmadm events --since 5: %s", out)
 	}
-}
-
-// rssOf is a process's resident set size in bytes.
-func rssOf(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
 }
 
 // TestMetrics scrapes /v1/metrics as a viewer and the plain loopback

@@ -129,3 +129,26 @@ func TestCheckArgs(t *testing.T) {
 		}
 	}
 }
+
+func FuzzCheckArgs(f *testing.F) {
+	f.Add(wire.OpRGCreate, []byte(`{"name":"a","props":{"Nodelist":"n1"}}`))
+	f.Add(wire.OpRGWait, []byte(`{"groups":["a"],"timeout_ms":5}`))
+	f.Add("future.op", []byte(`[1,2`))
+	f.Fuzz(func(t *testing.T, op string, body []byte) {
+		args, err := checkArgs(op, body)
+		if err == nil && len(args) > 0 && !json.Valid(args) {
+			t.Fatalf("accepted invalid JSON %q", args)
+		}
+	})
+}
+
+func FuzzParseEventID(f *testing.F) {
+	f.Add("8812")
+	f.Add("e0ab0cc07014.3")
+	f.Fuzz(func(t *testing.T, s string) {
+		epoch, n, err := parseEventID(s)
+		if err == nil && eventID(wire.Event{Epoch: epoch, Seq: n}) == "" {
+			t.Fatal("empty id")
+		}
+	})
+}

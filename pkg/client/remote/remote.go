@@ -72,6 +72,9 @@ func New(servers []string, credPath string) (*Client, error) {
 
 // NewWithCredential is New with the credential already parsed.
 func NewWithCredential(servers []string, cred *trust.Credential) (*Client, error) {
+	if cred == nil {
+		return nil, scha.Errorf(scha.ErrInval, "no credential")
+	}
 	c := &Client{cred: cred}
 	for _, s := range servers {
 		for _, s := range strings.Split(s, ",") {

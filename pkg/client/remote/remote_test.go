@@ -1,0 +1,72 @@
+package remote
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openrgm/openrgm/pkg/trust"
+)
+
+func TestReadSSE(t *testing.T) {
+	in := "retry: 1000\n\nid: e.1\nevent: config\ndata: {\"seq\":1}\n\n: comment\n\nid: e.2\ndata: {\"seq\":2}\n\n"
+	var ids, data []string
+	err := readSSE(strings.NewReader(in), func(id string, d []byte) error {
+		ids, data = append(ids, id), append(data, string(d))
+		return nil
+	})
+	if !errors.Is(err, errStreamEnded) {
+		t.Errorf("end: %v", err)
+	}
+	if strings.Join(ids, ",") != "e.1,e.2" || strings.Join(data, ",") != `{"seq":1},{"seq":2}` {
+		t.Errorf("ids %q data %q", ids, data)
+	}
+}
+
+func FuzzReadSSE(f *testing.F) {
+	f.Add([]byte("id: e.1\ndata: {}\n\n"))
+	f.Add([]byte("data: x\ndata: y\n\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		readSSE(strings.NewReader(string(b)), func(string, []byte) error { return nil })
+	})
+}
+
+func TestNewServers(t *testing.T) {
+	ca, err := trust.NewCA("c", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _, err := ca.IssueUser("u", trust.RoleViewer, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := trust.ParseCredential(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewWithCredential([]string{"n1:1"}, nil); err == nil {
+		t.Error("no credential accepted")
+	}
+	for _, c := range []struct {
+		in   []string
+		want string
+		bad  bool
+	}{
+		{[]string{"n1:7443"}, "https://n1:7443", false},
+		{[]string{"https://n1:7443,n2:7443"}, "https://n1:7443 https://n2:7443", false},
+		{[]string{"http://n1:7443"}, "", true},
+		{[]string{" , "}, "", true},
+	} {
+		cl, err := NewWithCredential(c.in, cred)
+		if c.bad {
+			if err == nil {
+				t.Errorf("%q accepted", c.in)
+			}
+			continue
+		}
+		if err != nil || strings.Join(cl.servers, " ") != c.want {
+			t.Errorf("%q: %v, %v", c.in, err, cl)
+		}
+	}
+}
