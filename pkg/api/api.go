@@ -174,6 +174,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, who Caller, op s
 }
 
 func denied(who Caller, op string) error {
+	if localOps[op] {
+		return scha.Errorf(scha.ErrAccess, "%s is served on the node's socket only, for its callbacks", op)
+	}
 	return scha.Errorf(scha.ErrAccess, "%s: user %s has role %s; %s needs %s", op, who.Name, who.Role, op, RoleFor(op))
 }
 

@@ -84,6 +84,8 @@ func TestAllowed(t *testing.T) {
 		{trust.RoleAdmin, "some.future.op", true},
 		{trust.RoleOperator, "some.future.op", false},
 		{trust.Role("root"), wire.OpStatus, false},
+		{trust.RoleAdmin, wire.OpPMFStart, false},
+		{trust.RoleViewer, wire.OpPMFList, true},
 	} {
 		if got := Allowed(c.role, c.op); got != c.ok {
 			t.Errorf("Allowed(%s, %s) = %v, want %v", c.role, c.op, got, c.ok)

@@ -28,9 +28,23 @@ var viewerOps = map[string]bool{
 	wire.OpRGWait: true,
 }
 
+// localOps are never served remotely, whatever the role: the process
+// monitor's requests start, signal and change processes as rgmd's user
+// on behalf of a callback on the node.
+var localOps = map[string]bool{
+	wire.OpPMFStart:  true,
+	wire.OpPMFStop:   true,
+	wire.OpPMFModify: true,
+}
+
+// noRole is the role no certificate has: what a local-only op needs.
+const noRole trust.Role = "local"
+
 // RoleFor returns the least role that may call op remotely.
 func RoleFor(op string) trust.Role {
 	switch {
+	case localOps[op]:
+		return noRole
 	case wire.IsRead(op) || viewerOps[op]:
 		return trust.RoleViewer
 	case operatorOps[op]:
@@ -48,6 +62,8 @@ func rank(r trust.Role) int {
 		return 2
 	case trust.RoleAdmin:
 		return 3
+	case noRole:
+		return 4
 	}
 	return 0
 }
