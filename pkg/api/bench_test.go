@@ -21,7 +21,7 @@ func (nopBackend) Follow(context.Context, wire.EventsArgs, bool, func(wire.Event
 	return nil
 }
 func (nopBackend) Refused(context.Context, Caller, string, json.RawMessage, error) {}
-func (nopBackend) Revoked(string) bool                                               { return false }
+func (nopBackend) Revoked(string) bool                                             { return false }
 
 // BenchmarkCall is one remote get through the API layer alone (a backend
 // that answers at once), in one process: what the layer costs.
