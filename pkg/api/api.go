@@ -88,7 +88,8 @@ type Server struct {
 	WriteTimeout  time.Duration // one write of the event stream; 0: DefaultWriteTimeout
 	MaxConns      int           // connections open at once; beyond, closed at once; 0: DefaultMaxConns
 
-	open atomic.Int64
+	open    atomic.Int64
+	streams streams // the event streams (events.go)
 }
 
 // OpenConns returns how many connections are open now.
