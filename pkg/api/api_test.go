@@ -591,6 +591,12 @@ func TestEventsResume(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &e); err != nil || e.Seq != 6 || e.Name != "g4" {
 		t.Errorf("rgmadm events --since 5: %s", out)
 	}
+	// And through the API, the same lines.
+	local := n.MustRun("rgmadm", "events", "--since", "2", "-n", "3")
+	r := n.remote(t, "viewer", "events", "--since", "2", "-n", "3")
+	if r.Code != 0 || r.Stdout != local || strings.Count(local, "\n") != 3 {
+		t.Errorf("remote events: exit %d\n%s\nlocal:\n%s\nstderr: %s", r.Code, r.Stdout, local, r.Stderr)
+	}
 }
 
 // TestMetrics scrapes /v1/metrics as a viewer and the plain loopback
