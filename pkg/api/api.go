@@ -125,7 +125,7 @@ var routes = []route{
 	{"GET", "/v1/events", wire.OpEvents, (*Server).events},
 	{"GET", "/v1/groups", wire.OpRGList, nil},
 	{"GET", "/v1/groups/{name}", wire.OpRGShow, nil},
-	{"GET", "/v1/metrics", "metrics", (*Server).metrics},
+	{"GET", "/v1/metrics", "", (*Server).metrics},
 	{"GET", "/v1/nodes", wire.OpNodeList, nil},
 	{"GET", "/v1/openapi.json", "", (*Server).openapi},
 	{"POST", "/v1/ops/{op}", "", (*Server).op},
@@ -149,8 +149,8 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			// POST /v1/ops/{op} checks its op's role itself; metrics and
-			// the description are for every role.
-			if rt.op != "" && rt.op != "metrics" && !Allowed(who.Role, rt.op) {
+			// the description are for every role (viewer and up).
+			if rt.op != "" && !Allowed(who.Role, rt.op) {
 				s.refuse(w, r, who, rt.op, nil)
 				return
 			}
