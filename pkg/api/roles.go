@@ -19,7 +19,8 @@ var operatorOps = map[string]bool{
 	wire.OpRSMonitor:   true,
 	wire.OpRSUnmonitor: true,
 	wire.OpRSClear:     true,
-	"node.evacuate":    true, // rgmadm node evacuate
+	wire.OpRGRemaster:  true, // a switch back to the preferred node
+	wire.OpNodeEvac:    true,
 }
 
 // viewerOps are reads besides wire.IsRead's: waiting for groups to

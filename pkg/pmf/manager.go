@@ -71,6 +71,10 @@ type Manager struct {
 	// when nobody asked for it (retries exhausted, the action failed).
 	// It is called with the manager's lock held and must not block.
 	Gone func(s Spec, why string, failed bool)
+	// MayStart, optional, is asked before a tree is started or restarted;
+	// its error refuses (a cluster node without a lease starts nothing).
+	// Called with the manager's lock held: it must not block.
+	MayStart func() error
 
 	mu     sync.Mutex
 	tags   map[string]*tag
@@ -144,6 +148,11 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 // race.
 func (m *Manager) launch(t *tag, how string) error {
 	s := t.spec
+	if m.MayStart != nil {
+		if err := m.MayStart(); err != nil {
+			return err
+		}
+	}
 	name := socketName(m.Dir)
 	lf, err := bindAbstract(name)
 	if err == nil {
