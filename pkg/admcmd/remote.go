@@ -57,6 +57,7 @@ var credFlags struct {
 var auditFlags struct {
 	since string
 	count int
+	local bool
 }
 
 func init() {
@@ -90,11 +91,12 @@ func init() {
 			name:    "audit",
 			summary: "who changed what, from where, with what result",
 			self: &verb{
-				name: "audit", read: true, synopsis: "[--since DURATION|TIME] [-n COUNT]",
-				summary: "Show the audit record of changes this node received",
+				name: "audit", read: true, synopsis: "[--since DURATION|TIME] [-n COUNT] [--local]",
+				summary: "Show the audit record of changes, of every node that is up (--local: of this node)",
 				flags: func(fs *pflag.FlagSet, _ *opts) {
 					fs.StringVar(&auditFlags.since, "since", "", "only records from the last `DURATION` (1h) or since TIME (RFC 3339)")
 					fs.IntVarP(&auditFlags.count, "count", "n", 0, "only the last `COUNT` records")
+					boolFlag(fs, &auditFlags.local, "local", "", "only the records of the node asked")
 				},
 				run: audit,
 			},
@@ -191,14 +193,14 @@ func audit(inv *invocation, o *opts, _ []string) error {
 		return usageError("audit: -n must not be negative")
 	}
 	var recs []wire.AuditRecord
-	if err := inv.call(wire.OpAuditList, &wire.AuditArgs{Since: since, Limit: f.count}, &recs); err != nil {
+	if err := inv.call(wire.OpAuditList, &wire.AuditArgs{Since: since, Limit: f.count, Local: f.local}, &recs); err != nil {
 		return err
 	}
 	if o.output == "json" {
 		return writeJSON(inv.env.Stdout, nonNil(recs))
 	}
 	t := &table{}
-	t.add("TIME", "WHO", "FROM", "OP", "TARGET", "RESULT")
+	t.add("TIME", "NODE", "WHO", "FROM", "OP", "TARGET", "RESULT")
 	for _, r := range recs {
 		who := r.Who
 		if r.Role != "" {
@@ -211,7 +213,7 @@ func audit(inv *invocation, o *opts, _ []string) error {
 				result += ": " + strings.ReplaceAll(r.Error, "\n", "; ")
 			}
 		}
-		t.add(r.Time, who, r.Addr, r.Op, orDash(r.Target), result)
+		t.add(r.Time, r.Node, who, r.Addr, r.Op, orDash(r.Target), result)
 	}
 	inv.printTable(inv.env.Stdout, t)
 	return nil

@@ -279,6 +279,22 @@ func TestRevokeReachesEveryNode(t *testing.T) {
 	if len(creds) != 1 || creds[0].Name != "alice" || creds[0].Revoked == 0 {
 		t.Errorf("cred list after revoke: %s", out)
 	}
+	// n1's audit shows the revocation made on n2, with n2's name.
+	var recs []wire.AuditRecord
+	json.Unmarshal([]byte(n1.MustRun("rgmadm", "audit", "-o", "json")), &recs)
+	found := false
+	for _, r := range recs {
+		found = found || (r.Op == wire.OpCredRevoke && r.Node == "n2" && r.Target == "alice" && r.Code == 0)
+	}
+	if !found {
+		t.Errorf("n1's audit lacks n2's revocation: %+v", recs)
+	}
+	json.Unmarshal([]byte(n1.MustRun("rgmadm", "audit", "--local", "-o", "json")), &recs)
+	for _, r := range recs {
+		if r.Node != "n1" {
+			t.Errorf("audit --local on n1 has a record of %s", r.Node)
+		}
+	}
 	// A client given both servers tries the next when one is down.
 	bob := n1.issue(t, "bob", "viewer")
 	n1.Stop()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,15 +209,64 @@ func (a *auditLog) query(since int64, limit int) ([]wire.AuditRecord, error) {
 	return out, nil
 }
 
-func (d *Daemon) auditList(_ context.Context, _ Peer, raw json.RawMessage) (any, error) {
+// opAudit asks another node for its audit records (wire.AuditArgs).
+const opAudit = "audit"
+
+func init() {
+	morePeerOps[opAudit] = func(d *Daemon, _ context.Context, body json.RawMessage) (any, error) {
+		var a wire.AuditArgs
+		if err := json.Unmarshal(body, &a); err != nil {
+			return nil, scha.Errorf(scha.ErrInval, "bad audit request: %v", err)
+		}
+		return d.localAudit(a)
+	}
+}
+
+func (d *Daemon) localAudit(a wire.AuditArgs) ([]wire.AuditRecord, error) {
+	if d.auditLog == nil {
+		return []wire.AuditRecord{}, nil
+	}
+	return d.auditLog.query(a.Since, a.Limit)
+}
+
+// auditList serves wire.OpAuditList: this node's records, and on a
+// cluster every other node's that is up (asked at once, 10 s at most; a
+// node that does not answer is left out and logged).
+func (d *Daemon) auditList(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
 	var a wire.AuditArgs
 	if len(raw) > 0 {
 		if err := wire.DecodeData(raw, &a); err != nil {
 			return nil, scha.Errorf(scha.ErrInval, "bad arguments: %v", err)
 		}
 	}
-	if d.auditLog == nil {
-		return []wire.AuditRecord{}, nil
+	recs, err := d.localAudit(a)
+	if err != nil || a.Local || !d.clustered() {
+		return recs, err
 	}
-	return d.auditLog.query(a.Since, a.Limit)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, addr := range d.peerAddrs() {
+		if name == d.opts.NodeName || addr == "" || !d.nodeUp(name) {
+			continue
+		}
+		wg.Go(func() {
+			var theirs []wire.AuditRecord
+			if err := d.cs.cl.Call(ctx, addr, opAudit, a, &theirs); err != nil {
+				d.opts.Logger.Warn("audit: a node's records are left out", "node", name, "err", err)
+				return
+			}
+			mu.Lock()
+			recs = append(recs, theirs...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	// RFC 3339 times of one layout, UTC: sorted as strings.
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time < recs[j].Time })
+	if a.Limit > 0 && len(recs) > a.Limit {
+		recs = recs[len(recs)-a.Limit:]
+	}
+	return recs, nil
 }

@@ -51,10 +51,13 @@ type Credential struct {
 }
 
 // AuditArgs selects audit records: those at or after Since (Unix
-// seconds; 0: all kept), the last Limit of them (0: all).
+// seconds; 0: all kept), the last Limit of them (0: all), oldest first.
 type AuditArgs struct {
 	Since int64 `json:"since,omitempty"`
 	Limit int   `json:"limit,omitempty"`
+	// Local keeps the records of the node asked; otherwise, on a
+	// cluster, every node that is up is asked and the records merged.
+	Local bool `json:"local,omitempty"`
 }
 
 // AuditRecord is one change asked of rgmd, with who asked and the result.
