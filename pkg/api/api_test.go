@@ -596,10 +596,15 @@ func TestEventsResume(t *testing.T) {
 			t.Errorf("resumed event %d: %+v, want %s numbered %d", i, e, want, i+5)
 		}
 	}
-	// Another run's number: a reset, then everything kept.
-	_, evs = read("0123456789ab.3", 2)
-	if evs[0].Kind != wire.EventReset || evs[1].Seq != 1 {
-		t.Errorf("resume from another epoch: %+v", evs)
+	// Another run's number: a reset numbered as the last event, from
+	// which the client goes on.
+	ids, evs = read("0123456789ab.3", 1)
+	if evs[0].Kind != wire.EventReset || evs[0].Seq != 7 || !strings.HasSuffix(ids[0], ".7") {
+		t.Errorf("resume from another epoch: %+v %q", evs, ids)
+	}
+	n.MustRun("rgmadm", "rg", "create", "g6")
+	if _, evs = read(ids[0], 1); evs[0].Name != "g6" {
+		t.Errorf("after the reset: %+v", evs)
 	}
 	// The same numbers on the socket's stream.
 	out := n.MustRun("rgmadm", "events", "--since", "5", "-n", "1", "-o", "json")

@@ -193,7 +193,8 @@ func eventFilter(a wire.EventsArgs) func(e wire.Event) bool {
 // Follow calls send with each event a selects, in order, from the history
 // (a.Since) or from now on, until ctx ends (nil) or send fails (its
 // error). A start older than the history is told with a wire.EventLost
-// event first, and another run's number (a.Epoch) with a wire.EventReset.
+// event first, and another run's number (a.Epoch, or one past the last)
+// with a wire.EventReset, after which the stream goes on from now.
 // A subscriber that falls behind by more than the history while it
 // follows gets an EventLost and goes on when cut is false; when cut is
 // true Follow returns errBehind (the remote stream closes the
@@ -203,22 +204,27 @@ func (b *Events) Follow(ctx context.Context, a wire.EventsArgs, cut bool, send f
 	epoch := b.Epoch()
 	after := b.Last()
 	first := true
+	// A number of another run: say so, and go on from now (numbered as
+	// the last event, so that a client resuming from the reset's number
+	// misses nothing after it).
+	reset := func() error {
+		after = b.Last()
+		return send(wire.Event{Kind: wire.EventReset, Seq: after, Epoch: epoch})
+	}
 	if a.Since != nil {
 		after = *a.Since
 		if a.Epoch != "" && a.Epoch != epoch {
-			if err := send(wire.Event{Kind: wire.EventReset, Epoch: epoch, Seq: 0}); err != nil {
+			if err := reset(); err != nil {
 				return err
 			}
-			after = 0
 		}
 	}
 	for {
-		evs, lost, reset, wake := b.Since(after, 256)
-		if reset {
-			if err := send(wire.Event{Kind: wire.EventReset, Epoch: epoch}); err != nil {
+		evs, lost, isReset, wake := b.Since(after, 256)
+		if isReset {
+			if err := reset(); err != nil {
 				return err
 			}
-			after = 0
 			continue
 		}
 		if lost > 0 {

@@ -91,7 +91,7 @@ func TestEventsFollow(t *testing.T) {
 		t.Errorf("from 0: %+v", got)
 	}
 	one := uint64(1)
-	if got := follow(wire.EventsArgs{Since: &one, Epoch: "other"}, 2); got[0].Kind != wire.EventReset || got[1].Seq != 1 {
+	if got := follow(wire.EventsArgs{Since: &one, Epoch: "other"}, 1); got[0].Kind != wire.EventReset || got[0].Seq != 3 {
 		t.Errorf("another epoch: %+v", got)
 	}
 	if got := follow(wire.EventsArgs{Since: &zero, Group: "g1"}, 1); got[0].Name != "g1" {

@@ -276,7 +276,8 @@ type EventsArgs struct {
 	// Since, when set, starts the stream after event number *Since: the
 	// events kept since then come first. Epoch, when set, is the epoch
 	// the number was counted in; another epoch's number gets an
-	// EventReset first and the stream starts at the oldest kept event.
+	// EventReset, numbered as the last event, and the stream goes on
+	// from there.
 	Since *uint64 `json:"since,omitempty"`
 	Epoch string  `json:"epoch,omitempty"`
 }
