@@ -407,6 +407,11 @@ func (d *Daemon) nodeLiveness(node string, up bool) {
 		w.Bump() // NODESTATE answers changed: libscha must ask again
 	}
 	d.events.Publish(wire.Event{Kind: wire.EventNode, Object: "node", Name: node, Node: node, State: state})
+	if up && d.fo != nil {
+		d.fo.mu.Lock()
+		d.fo.joined = append(d.fo.joined, node)
+		d.fo.mu.Unlock()
+	}
 	d.pokeFailover()
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
@@ -50,10 +51,14 @@ type fencedArgs struct {
 type failover struct {
 	poke chan struct{}
 
-	mu      sync.Mutex
-	fencing map[string]int       // node → incarnation being fenced by its agent
-	retryAt map[string]time.Time // node → when its agent may be run again
-	blocked map[string]string    // node → why its groups wait
+	mu       sync.Mutex
+	joined   []string             // nodes that came up since the last turn (Failback)
+	index    *engine.Index        // placement's index of the configuration
+	indexSeq uint64               // the configuration's Seq it was made at
+	why      map[string]string    // group → why placement could not place it
+	fencing  map[string]int       // node → incarnation being fenced by its agent
+	retryAt  map[string]time.Time // node → when its agent may be run again
+	blocked  map[string]string    // node → why its groups wait
 }
 
 // fenceAgentRun runs a node's fence agent to turn it off (set when the
@@ -96,96 +101,78 @@ type lostNode struct {
 }
 
 func (d *Daemon) failoverTurn(ctx context.Context) {
+	fo := d.fo
+	fo.mu.Lock()
+	joined := fo.joined
+	fo.joined = nil
+	fo.mu.Unlock()
 	var lost []lostNode
-	var moves []model.StateChange
+	var dec engine.Decision
 	d.machine.Read(func(c *model.Config) {
-		up := map[string]bool{}
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Joined: joined}
+		if fo.index == nil || fo.indexSeq != c.Seq {
+			fo.index, fo.indexSeq = engine.NewIndex(c), c.Seq
+		}
+		in.Index = fo.index
+		groups := map[string]bool{}
 		for _, n := range c.Nodes {
-			up[n.Name] = d.nodeUp(n.Name)
-			if !up[n.Name] && !n.Witness {
-				lost = append(lost, lostNode{Node: n, holds: c.Holds(n.Name)})
+			up := d.nodeUp(n.Name)
+			holds := !up && c.Holds(n.Name)
+			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: holds}
+			if !up && !n.Witness {
+				lost = append(lost, lostNode{Node: n, holds: holds})
+				for _, g := range fo.index.WantedOn(c, n.Name) {
+					groups[g] = true
+				}
 			}
 		}
-		if len(lost) > 0 {
-			moves = placeAway(c, up, time.Now().Unix())
+		for _, n := range joined {
+			for _, g := range fo.index.OnNode(n) {
+				groups[g] = true
+			}
 		}
+		if len(groups) == 0 {
+			return
+		}
+		for g := range groups {
+			in.Groups = append(in.Groups, g)
+		}
+		sort.Strings(in.Groups)
+		dec = engine.Place(in)
 	})
-	fo := d.fo
 	fo.mu.Lock()
 	for n := range fo.blocked {
 		if !slices.ContainsFunc(lost, func(l lostNode) bool { return l.Name == n && l.holds }) {
 			delete(fo.blocked, n)
 		}
 	}
+	fo.why = dec.Blocked
 	fo.mu.Unlock()
 	for _, n := range lost {
 		if n.holds {
 			d.fenceLost(ctx, n.Node)
 		}
 	}
-	if len(moves) == 0 {
+	if len(dec.Changes) == 0 {
 		return
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := d.propose(pctx, store.CmdSetState, store.StateCmd{Origin: originPlacement, Changes: moves}); err != nil {
-		d.opts.Logger.Warn("moving groups off lost nodes", "err", err)
+	if err := d.propose(pctx, store.CmdSetState, store.StateCmd{Origin: originPlacement, Changes: dec.Changes}); err != nil {
+		d.opts.Logger.Warn("placing groups", "err", err)
+		fo.mu.Lock()
+		fo.joined = append(fo.joined, joined...) // try again
+		fo.mu.Unlock()
 		return
 	}
-	for _, ch := range moves {
-		if ch.Desired == model.RGStateOnline {
-			d.opts.Logger.Info("failover: group moves to another node", "group", ch.Group, "node", ch.Node)
-		}
+	for _, m := range dec.Moves {
+		d.opts.Logger.Info("placement: "+m.Why, "group", m.Group, "from", m.From, "to", m.To)
 	}
 }
 
 // originPlacement is the Origin of the leader's placement batches: not a
 // node, so every node (the leader's own engine too) re-reads them.
 const originPlacement = "placement"
-
-// placeAway moves each failover group wanted ONLINE on a node that is
-// down, and no longer held there, to the first node of its Nodelist that
-// is up and not barred by Pingpong_interval. A group with nowhere to go
-// stays wanted where it was, to come back with that node.
-func placeAway(c *model.Config, up map[string]bool, now int64) []model.StateChange {
-	var out []model.StateChange
-	names := make([]string, 0, len(c.Groups))
-	for name := range c.Groups {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		g := c.Groups[name]
-		if g.Props["RG_mode"] == "Scalable" || g.Props["Suspend_automatic_recovery"] == "TRUE" {
-			continue
-		}
-		list := model.SplitArray(g.Props["Nodelist"])
-		from := ""
-		for _, n := range list {
-			if st, ok := g.Nodes[n]; ok && st.Desired == model.RGStateOnline && st.State != model.RGStateUnmanaged {
-				from = n
-			}
-		}
-		if from == "" || up[from] || c.GroupHeld(name, from) {
-			continue
-		}
-		pingpong := int64(atoiOr(g.Props["Pingpong_interval"], 3600))
-		for _, n := range list {
-			st := g.Nodes[n]
-			if n == from || !up[n] || st == nil || st.State == model.RGStateUnmanaged {
-				continue
-			}
-			if recent := func(t int64) bool { return t != 0 && now-t < pingpong }; recent(st.StartFailedAt) || recent(st.GiveoverAt) {
-				continue
-			}
-			out = append(out,
-				model.StateChange{Group: name, Node: from, Desired: model.RGStateOffline},
-				model.StateChange{Group: name, Node: n, Desired: model.RGStateOnline})
-			break
-		}
-	}
-	return out
-}
 
 func atoiOr(s string, def int) int {
 	var n int

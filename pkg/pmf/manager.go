@@ -352,13 +352,14 @@ func (m *Manager) restart(t *tag) {
 
 // runAction runs the tag's action program with "failed TAG" appended,
 // with only the working directory and PATH (and RGM_SOCKET, so that it
-// can call scha_control) of the command. Called with m.mu held.
+// can call scha_control, and RGM_FENCE_TAG, so that fencing finds it) of
+// the command. Called with m.mu held.
 func (m *Manager) runAction(t *tag) {
 	s := t.spec
 	t.state = wire.PMFAction
 	var env []string
 	for _, kv := range s.Env {
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RGM_SOCKET=") {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RGM_SOCKET=") || strings.HasPrefix(kv, "RGM_FENCE_TAG=") {
 			env = append(env, kv)
 		}
 	}

@@ -98,7 +98,7 @@ const (
 func IsRead(op string) bool {
 	switch op {
 	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList, OpConfigExport,
-		OpClusterStatus, OpNodeList:
+		OpClusterStatus, OpNodeList, OpSimulate:
 		return true
 	}
 	return false
