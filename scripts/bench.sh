@@ -12,5 +12,7 @@ go test -run '^$' -bench 'Place$' -benchtime 2000x ./pkg/engine/ 2>&1 | grep -E 
 	/resources=200-/ { base = $3 }
 	/resources=2000-/ { big = $3 }
 	END { if (base > 0 && big > 0) printf "place   one node-down decision at 32 nodes x 2000 resources: %.3f ms (goal <= 10 ms); ratio %.2fx of 4 x 200\n", big / 1e6, big / base }'
+# The remote API's layer alone (TLS, HTTP, JSON; a backend that answers at once).
+go test -run '^$' -bench 'Call' -benchtime 2000x ./pkg/api/ 2>&1 | grep -E '^(Benchmark|FAIL)'
 echo
 go run ./scripts/bench -bin bin "$@"

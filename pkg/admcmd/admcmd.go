@@ -17,6 +17,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/client/remote"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -42,6 +43,11 @@ type Env struct {
 	// dial.
 	Connect func(socket string) Caller
 
+	// ConnectRemote returns the connection to rgmd's remote API at
+	// servers (tried in turn) with the credential file cred, for
+	// --server. Optional: nil refuses --server.
+	ConnectRemote func(servers []string, cred string) (Caller, error)
+
 	// Stdout and Stderr receive output and diagnostics. Required.
 	Stdout, Stderr io.Writer
 
@@ -58,9 +64,12 @@ type Env struct {
 func Main(args []string, stdout, stderr io.Writer) int {
 	env := &Env{
 		Connect: func(socket string) Caller { return &client.Client{Socket: socket, Blocking: true} },
-		Stdout:  stdout,
-		Stderr:  stderr,
-		IsTTY:   isTerminal(stdout),
+		ConnectRemote: func(servers []string, cred string) (Caller, error) {
+			return remote.New(servers, cred)
+		},
+		Stdout: stdout,
+		Stderr: stderr,
+		IsTTY:  isTerminal(stdout),
 		// https://no-color.org; a dumb terminal shows escapes as junk.
 		NoColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
 	}

@@ -46,8 +46,10 @@ type verb struct {
 
 // opts holds every flag's value; each verb registers only those it takes.
 type opts struct {
-	socket string
-	output string
+	socket  string
+	servers []string // --server (remote.go)
+	cred    string   // --cred
+	output  string
 	// outputSet records an explicit -o: `-o table` then asks for a table
 	// even when stdout is not a terminal.
 	outputSet bool
@@ -157,13 +159,19 @@ type invocation struct {
 	ctx      context.Context
 	env      *Env
 	socket   string
+	servers  []string
+	cred     string
 	caller   Caller
 	pingRepl *wire.PingReply
 }
 
 func (inv *invocation) call(op string, args, out any) error {
 	if inv.caller == nil {
-		inv.caller = inv.env.Connect(inv.socket)
+		c, err := inv.connect()
+		if err != nil {
+			return err
+		}
+		inv.caller = c
 	}
 	return inv.caller.Call(inv.ctx, op, args, out)
 }
@@ -253,6 +261,7 @@ func (inv *invocation) run(args []string) error {
 		return usageError("%s: unexpected argument %q", cmdName, operands[len(v.operands)])
 	}
 	inv.socket = o.socket
+	inv.servers, inv.cred = o.servers, o.cred
 	return v.run(inv, &o, operands)
 }
 
@@ -261,6 +270,7 @@ func (inv *invocation) run(args []string) error {
 // stores its default, so the default is the value already parsed.
 func globalFlags(fs *pflag.FlagSet, o *opts) {
 	fs.StringVar(&o.socket, "socket", o.socket, "`PATH` of rgmd's socket (default $RGM_SOCKET, else the standard location)")
+	remoteFlags(fs, o) // remote.go
 	boolFlag(fs, &o.help, "help", "h", "show help")
 }
 

@@ -38,7 +38,9 @@ func TestCompletion(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events simulate"},
+		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events cred audit simulate"},
+		{[]string{"rgmadm", "cred", ""}, "issue revoke list"},
+		{[]string{"rgmadm", "cred", "issue", "x", "--r"}, "--role"},
 		{[]string{"rgmadm", "r"}, "rt rg rs"},
 		{[]string{"rgmadm", "rs", "dis"}, "disable"},
 		{[]string{"rgmadm", "resourcegroup", "on"}, "online"},
@@ -60,7 +62,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"rgmadm", "simulate", "switch", ""}, "web-rg"},
 		{[]string{"rgmadm", "simulate", "switch", "web-rg", ""}, d.Node},
 		{[]string{"rgmadm", "simulate", "fail", ""}, "web-rs"},
-		{[]string{"rgmadm", "simulate", "--c"}, "--config"},
+		{[]string{"rgmadm", "simulate", "--c"}, "--config --cred"},
 	} {
 		if got := complete(t, env, tt.words...); got != tt.want {
 			t.Errorf("%q: %q, want %q", tt.words, got, tt.want)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/client/remote"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -155,9 +156,18 @@ const ImportTimeout = time.Hour
 // connection is the real client.
 func (inv *invocation) longCall(op string, args, out any) error {
 	if inv.caller == nil {
-		inv.caller = inv.env.Connect(inv.socket)
+		c, err := inv.connect()
+		if err != nil {
+			return err
+		}
+		inv.caller = c
 	}
 	if c, ok := inv.caller.(*client.Client); ok {
+		prev := c.Timeout
+		c.Timeout = ImportTimeout
+		defer func() { c.Timeout = prev }()
+	}
+	if c, ok := inv.caller.(*remote.Client); ok {
 		prev := c.Timeout
 		c.Timeout = ImportTimeout
 		defer func() { c.Timeout = prev }()

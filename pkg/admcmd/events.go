@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -26,6 +27,8 @@ var eventsFlags struct {
 	count    int
 	group    string
 	resource string
+	since    string
+	kinds    []string
 }
 
 func init() {
@@ -33,13 +36,15 @@ func init() {
 		name:    "events",
 		summary: "follow changes as they happen",
 		self: &verb{
-			name: "events", read: true, synopsis: "[--follow] [-n COUNT] [-g GROUP] [-r RESOURCE]",
+			name: "events", read: true, synopsis: "[--follow] [-n COUNT] [-g GROUP] [-r RESOURCE] [--kind KIND]... [--since N]",
 			summary: "Print every change (configuration, state, status) as it happens",
 			flags: func(fs *pflag.FlagSet, _ *opts) {
 				fs.BoolVarP(&eventsFlags.follow, "follow", "f", false, "keep printing until interrupted (the default unless -n is given)")
 				fs.IntVarP(&eventsFlags.count, "count", "n", 0, "exit after `COUNT` events")
 				fs.StringVarP(&eventsFlags.group, "group", "g", "", "only events of resource group `GROUP` and its resources")
 				fs.StringVarP(&eventsFlags.resource, "resource", "r", "", "only events of resource `RESOURCE`")
+				fs.StringArrayVar(&eventsFlags.kinds, "kind", nil, "only events of `KIND` (config, state, status, node; repeatable)")
+				fs.StringVar(&eventsFlags.since, "since", "", "start after event number `N` (or EPOCH.N, as -o json shows), from rgmd's history")
 			},
 			run: events,
 		},
@@ -55,14 +60,30 @@ func events(inv *invocation, o *opts, _ []string) error {
 		return usageError("events: -n must not be negative")
 	}
 	if inv.caller == nil {
-		inv.caller = inv.env.Connect(inv.socket)
+		c, err := inv.connect()
+		if err != nil {
+			return err
+		}
+		inv.caller = c
 	}
 	s, ok := inv.caller.(Streamer)
 	if !ok {
 		return scha.Errorf(scha.ErrInternal, "events: this client cannot follow a stream")
 	}
+	a := &wire.EventsArgs{Group: f.group, Resource: f.resource, Kinds: f.kinds}
+	if f.since != "" {
+		num := f.since
+		if i := strings.LastIndexByte(num, '.'); i >= 0 {
+			a.Epoch, num = num[:i], num[i+1:]
+		}
+		n, err := strconv.ParseUint(num, 10, 64)
+		if err != nil {
+			return usageError("events: --since %q: want an event number N or EPOCH.N", f.since)
+		}
+		a.Since = &n
+	}
 	seen := 0
-	err := s.Stream(inv.ctx, wire.OpEvents, &wire.EventsArgs{Group: f.group, Resource: f.resource}, func(data json.RawMessage) error {
+	err := s.Stream(inv.ctx, wire.OpEvents, a, func(data json.RawMessage) error {
 		var e wire.Event
 		if err := json.Unmarshal(data, &e); err != nil {
 			return scha.Errorf(scha.ErrInternal, "events: bad event from rgmd: %v", err)
@@ -86,7 +107,7 @@ func events(inv *invocation, o *opts, _ []string) error {
 
 // eventLine is one event for people: time, kind, object, then what changed.
 func (inv *invocation) eventLine(e wire.Event) string {
-	fields := []string{e.Time, e.Kind}
+	fields := []string{strconv.FormatUint(e.Seq, 10), e.Time, e.Kind}
 	if e.Object != "" {
 		fields = append(fields, e.Object)
 	}
@@ -110,7 +131,9 @@ func (inv *invocation) eventLine(e wire.Event) string {
 			fields = append(fields, fmt.Sprintf("%q", e.StatusMsg))
 		}
 	case wire.EventLost:
-		fields = append(fields, fmt.Sprintf("%d events dropped: too slow", e.Count))
+		fields = append(fields, fmt.Sprintf("%d events lost: too slow, or older than rgmd's history; re-read the state", e.Count))
+	case wire.EventReset:
+		fields = append(fields, "event numbers restarted (another rgmd run or node): re-read the state")
 	}
 	return strings.Join(fields, " ")
 }

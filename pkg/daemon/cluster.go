@@ -280,6 +280,11 @@ func (d *Daemon) leaderIndex(ctx context.Context, leader raft.ServerAddress) (ui
 	return idx, err
 }
 
+// morePeerOps lets a file that serves requests of its own between nodes
+// (audit.go) add them in an init function; the cluster port has checked
+// the peer is a node of the cluster.
+var morePeerOps = map[string]func(d *Daemon, ctx context.Context, body json.RawMessage) (any, error){}
+
 // peerRequest answers other nodes (and joining ones).
 func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.RawMessage) (any, error) {
 	switch op {
@@ -325,6 +330,9 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 			return nil, scha.Errorf(scha.ErrInval, "bad join request: %v", err)
 		}
 		return d.admit(ctx, a)
+	}
+	if h, ok := morePeerOps[op]; ok {
+		return h(d, ctx, body)
 	}
 	return nil, scha.Errorf(scha.ErrInval, "unknown cluster request %q from %s", op, peer)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/openrgm/openrgm/pkg/api"
 	"github.com/openrgm/openrgm/pkg/cluster"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
@@ -71,6 +72,8 @@ type Options struct {
 	// MaxConns and MaxConnsPerUID bound the socket's connections open at
 	// once, in all and per uid; 0 means the defaults (connlimit.go).
 	MaxConns, MaxConnsPerUID int
+	// API is the remote API's configuration (api.go).
+	API APIOptions
 	// BootID, optional, replaces the kernel's boot ID in telling an rgmd
 	// restart (services re-adopted) from a node reboot (Boot methods run);
 	// for tests.
@@ -83,18 +86,21 @@ const DefaultClusterName = "openrgm"
 
 // Daemon is a running rgmd.
 type Daemon struct {
-	opts    Options
-	store   *store.Store
-	machine *store.ConfigMachine
-	tracker *methods.Tracker
-	events  *Events
-	lc      atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
-	cs      *clusterSide                   // nil without --cluster-addr (cluster.go)
-	lease   *leaseState                    // nil unless a cluster node hosting resources (lease.go)
-	fo      *failover                      // the leader's side of failover (failover.go); nil on a single node
-	stop    context.CancelCauseFunc        // ends Run with a cause (a removed node)
-	reads   readBarrier                    // held while started methods' changes are unapplied
-	seq     atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
+	opts      Options
+	store     *store.Store
+	machine   *store.ConfigMachine
+	tracker   *methods.Tracker
+	events    *Events
+	lc        atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
+	cs        *clusterSide                   // nil without --cluster-addr (cluster.go)
+	lease     *leaseState                    // nil unless a cluster node hosting resources (lease.go)
+	fo        *failover                      // the leader's side of failover (failover.go); nil on a single node
+	stop      context.CancelCauseFunc        // ends Run with a cause (a removed node)
+	reads     readBarrier                    // held while started methods' changes are unapplied
+	seq       atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
+	auditLog  *auditLog                      // audit.go
+	metrics   *metrics                       // metrics.go
+	apiServer atomic.Pointer[api.Server]     // the remote API, when served (api.go)
 
 	// probes check that the loops rgmd depends on still turn; the systemd
 	// watchdog pings only while every probe returns nil promptly. Each
@@ -119,6 +125,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := clusterFlagsError(opts); err != nil {
 		return err
 	}
+	if err := apiOptionsError(opts.API); err != nil { // api.go
+		return err
+	}
 	if opts.Lease <= 0 {
 		opts.Lease = DefaultLease
 	}
@@ -126,6 +135,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	d := &Daemon{stop: stop, opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
+	d.metrics = newMetrics(d) // metrics.go
 	d.machine.Applied = d.applied
 	d.machine.Changed = func() {
 		if w := d.seq.Load(); w != nil {
@@ -199,6 +209,15 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if d.clustered() {
 		srv.BeforeWrite = d.store.CatchUp
 	}
+	d.auditLog = openAudit(opts.StateDir, log)
+	defer d.auditLog.close()
+	srv.Audit = d.audit
+	go d.metrics.watch(ctx, d)
+	stopAPI, err := d.startAPI(ctx, srv) // api.go
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
 	var cluster string
 	d.machine.Read(func(c *model.Config) { cluster = c.ClusterName })
 	log.Info("rgmd ready", "node", opts.NodeName, "cluster", cluster, "socket", ln.Addr().String(), "state_dir", opts.StateDir)
@@ -282,6 +301,7 @@ func Main(args []string, version string, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logMode := fs.String("log", "auto", "where to log: journal, text (stderr) or auto (the journal when stderr is connected to it)")
 	fs.StringVar(&opts.DBus, "dbus", "none", "D-Bus interface org.openrgm.RGM1 on the system or session bus, or none")
+	apiFlags(fs, &opts.API) // api.go
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rgmd [options]\n\nThe OpenRGM node daemon.\n\nOptions:\n%s", fs.FlagUsages())

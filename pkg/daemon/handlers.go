@@ -96,7 +96,11 @@ func (d *Daemon) propose(ctx context.Context, typ byte, body any) error {
 // as the command is in the log file of a single voter
 // (store.ProposeWritten).
 func (d *Daemon) proposeWritten(ctx context.Context, typ byte, body any, written func()) error {
+	start := time.Now()
 	_, err := d.store.ProposeWritten(ctx, typ, store.Encode(body), written)
+	if err == nil {
+		d.metrics.committed(time.Since(start)) // metrics.go
+	}
 	if errors.Is(err, store.ErrUnavailable) {
 		return scha.Errorf(scha.ErrReconf, "%v", err)
 	}

@@ -476,6 +476,7 @@ func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) met
 		Path: path, Args: args, Env: l.env, Timeout: run.Timeout, Label: run.Resource,
 		OnLine: func(stream, line string) { log.Info(line, "stream", stream) },
 	})
+	l.d.metrics.methodRun(run.Method, res) // metrics.go
 	if res.OK() {
 		log.Debug("method succeeded", "duration", res.Duration)
 	} else {

@@ -24,6 +24,9 @@ import (
 // Peer is the process at the other end of a connection, as the kernel
 // reports it (SO_PEERCRED) when the connection is made. A field the kernel
 // could not report is -1, which no authorization check grants anything to.
+// A request of the remote API (api.go) has PID and GID -1 and the UID of
+// rgmd itself, its role having been checked before; its context says who
+// made it (remoteOf).
 type Peer struct {
 	PID, UID, GID int
 }
@@ -58,6 +61,9 @@ type Server struct {
 	// follower catches up with the cluster's log there, so the change is
 	// checked against what the cluster acknowledged.
 	BeforeWrite func(ctx context.Context) error
+	// Audit, optional, is told of every request that is not a read, once
+	// its handler returned (audit.go).
+	Audit func(ctx context.Context, p Peer, req *wire.Request, err error, took time.Duration)
 
 	// Logger receives connection and handler trouble. Optional: nil means
 	// slog.Default().
@@ -314,6 +320,9 @@ func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.R
 		return nil, scha.Errorf(scha.ErrInval, "unknown operation %q", req.Op)
 	}
 	if err := s.admit(log, p, req); err != nil {
+		if s.Audit != nil && !wire.IsRead(req.Op) {
+			s.Audit(ctx, p, req, err, 0)
+		}
 		return nil, err
 	}
 	if s.BeforeWrite != nil && !wire.IsRead(req.Op) {
@@ -321,7 +330,11 @@ func (s *Server) call(ctx context.Context, log *slog.Logger, p Peer, req *wire.R
 			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
 		}
 	}
+	start := time.Now()
 	v, err := runHandler(ctx, log, h, p, req)
+	if s.Audit != nil && !wire.IsRead(req.Op) {
+		s.Audit(ctx, p, req, err, time.Since(start))
+	}
 	if err != nil {
 		return nil, err
 	}

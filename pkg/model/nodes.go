@@ -14,6 +14,8 @@ import (
 type Trust struct {
 	GossipKey []byte      `json:"gossip_key,omitempty"`
 	Tokens    []JoinToken `json:"tokens,omitempty"`
+	// Creds are the remote API's user credentials issued (creds.go).
+	Creds []Credential `json:"creds,omitempty"`
 }
 
 // JoinToken is one issued join token.
@@ -68,6 +70,7 @@ func (c *Config) ownTrust() *Trust {
 	if c.Trust != nil {
 		t.GossipKey = c.Trust.GossipKey
 		t.Tokens = slices.Clone(c.Trust.Tokens)
+		t.Creds = slices.Clone(c.Trust.Creds)
 	}
 	c.Trust = t
 	return t

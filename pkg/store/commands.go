@@ -309,6 +309,9 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 	case CmdImport:
 		return nil, m.applyImport(body)
 	}
+	if apply, ok := moreCommands[typ]; ok {
+		return nil, apply(c, body)
+	}
 	if typ&cmdIgnorable != 0 {
 		return nil, nil
 	}
@@ -316,6 +319,11 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 	// before it can follow a log that uses newer commands.
 	return nil, scha.Errorf(scha.ErrInternal, "unknown log command type %d: this rgmd is older than the log", typ)
 }
+
+// moreCommands lets a file that adds commands of its own (creds.go)
+// register them in an init function instead of editing Apply's switch.
+// Each applies its command to the configuration under the machine's lock.
+var moreCommands = map[byte]func(c *model.Config, body []byte) error{}
 
 // Snapshot serializes the whole configuration.
 func (m *ConfigMachine) Snapshot() ([]byte, error) {

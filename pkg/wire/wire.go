@@ -262,13 +262,24 @@ type ControlArgs struct {
 
 // OpEvents streams changes: the daemon answers an EventsArgs request with
 // one Reply per Event, all with the request's ID, until the client hangs
-// up. The stream carries no history: it starts at the request.
+// up. The stream starts at the request, or, with Since, after that event
+// of the daemon's history (the last EventHistory events, rgmd(8)).
 const OpEvents = "events"
 
 // EventsArgs selects the events of an OpEvents stream.
 type EventsArgs struct {
 	Resource string `json:"resource,omitempty"` // only this resource's events
 	Group    string `json:"group,omitempty"`    // only this group's (and its resources') events
+	// Kinds, when set, keeps only events of these kinds (Event*); lost
+	// and reset events are always sent.
+	Kinds []string `json:"kinds,omitempty"`
+	// Since, when set, starts the stream after event number *Since: the
+	// events kept since then come first. Epoch, when set, is the epoch
+	// the number was counted in; another epoch's number gets an
+	// EventReset, numbered as the last event, and the stream goes on
+	// from there.
+	Since *uint64 `json:"since,omitempty"`
+	Epoch string  `json:"epoch,omitempty"`
 }
 
 // Event kinds.
@@ -278,6 +289,10 @@ const (
 	EventStatus = "status" // a resource's Status or Status_msg changed on a node
 	EventLost   = "lost"   // the subscriber was too slow; Count events were dropped
 	EventNode   = "node"   // a node went UP or DOWN (State), as this node sees it
+	// EventReset: the number a stream was resumed from was counted by
+	// another run of rgmd (or another node): numbers start again, and
+	// what happened meanwhile is unknown; re-read the state.
+	EventReset = "reset"
 )
 
 // Event is one change seen by the daemon.
@@ -294,4 +309,7 @@ type Event struct {
 	Status    string `json:"status,omitempty"`
 	StatusMsg string `json:"status_msg,omitempty"`
 	Count     int    `json:"count,omitempty"` // for EventLost
+	// Epoch names the run of rgmd that numbered the event (the same for
+	// every event of one run); set on streams, not on D-Bus.
+	Epoch string `json:"epoch,omitempty"`
 }
