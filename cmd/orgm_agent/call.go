@@ -261,9 +261,9 @@ func output(ctx context.Context, env []string, name string, args ...string) (str
 			msg = lastLine(out.String())
 		}
 		if msg != "" {
-			err = fmt.Errorf("%s: %v: %s", name, err, msg)
+			err = fmt.Errorf("%s: %w: %s", name, err, msg)
 		} else {
-			err = fmt.Errorf("%s: %v", name, err)
+			err = fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return out.String(), err

@@ -194,6 +194,14 @@ func pickIface(ctx context.Context, a netip.Addr, ifaces []string) (string, erro
 	if len(ifaces) > 0 {
 		return ifaces[0], nil
 	}
+	// The interface that has it already (the resource is online here).
+	if all, err := net.Interfaces(); err == nil {
+		for _, i := range all {
+			if _, ok := presentBits(vip{addr: a, iface: i.Name}); ok && i.Flags&net.FlagLoopback == 0 {
+				return i.Name, nil
+			}
+		}
+	}
 	// The interface of the route to the address.
 	out, err := output(ctx, nil, "ip", "-o", "route", "get", a.String())
 	if err != nil {
