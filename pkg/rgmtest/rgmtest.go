@@ -88,11 +88,11 @@ type Daemon struct {
 	// Wrap, set before a Start, is a command line that runs rgmd with its
 	// arguments appended, such as "ip netns exec NS" or "unshare -m": it
 	// must exec rgmd, so that the process started is rgmd.
-	Wrap []string
-	cmd        *exec.Cmd
-	log        *bytes.Buffer
-	logMu      *sync.Mutex
-	done       chan struct{}
+	Wrap  []string
+	cmd   *exec.Cmd
+	log   *bytes.Buffer
+	logMu *sync.Mutex
+	done  chan struct{}
 	// shims are the process monitor supervisors seen in the state
 	// directory's records, to stop at the end (stopSupervisors).
 	shims map[int]bool
