@@ -138,7 +138,7 @@ type ocfMeta struct {
 
 func importOCFFlags(fs *pflag.FlagSet, o *opts) {
 	fs.StringVar(&o.ocfRoot, "ocf-root", "/usr/lib/ocf", "`DIR` holding resource.d/PROVIDER/AGENT (OCF_ROOT)")
-	boolFlag(fs, &o.dryRun, "print", "n", "print the RTR file made of the agent's meta-data; register nothing")
+	boolFlag(fs, &o.dryRun, "print", "", "print the RTR file made of the agent's meta-data; register nothing")
 }
 
 var ocfName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
