@@ -36,12 +36,8 @@ func (gdsKind) method(ctx context.Context, c *call) error {
 	case "monitor_check":
 		return gdsValidate(ctx, c)
 	case "update":
-		// pmfadm's limits follow Retry_count and Retry_interval.
-		if exec.CommandContext(ctx, "pmfadm", "-q", c.tag("svc")).Run() == nil {
-			_, err := output(ctx, nil, "pmfadm", "-m", c.tag("svc"), "-n", strconv.Itoa(c.pInt("Retry_count", 2)), "-t", strconv.Itoa(c.pInt("Retry_interval", 300))+"s")
-			return err
-		}
-		return nil
+		// The process monitor's limits follow Retry_count and Retry_interval.
+		return pmfModify(ctx, c.tag("svc"), c.pInt("Retry_count", 2), time.Duration(c.pInt("Retry_interval", 370))*time.Second)
 	}
 	return errUnknownMethod
 }
@@ -134,22 +130,17 @@ func gdsStart(ctx context.Context, c *call) error {
 	err := gdsStartWait(ctx, c)
 	if err != nil {
 		// A failed Start leaves nothing running.
-		pmfStop(context.Background(), c.tag("svc"), "KILL", 5*time.Second)
+		pmfStop(context.Background(), c.tag("svc"), true, syscall.SIGKILL, 5*time.Second)
 	}
 	return err
 }
 
 func gdsStartWait(ctx context.Context, c *call) error {
 	tag := c.tag("svc")
-	if exec.CommandContext(ctx, "pmfadm", "-q", tag).Run() != nil {
-		args := []string{"-c", tag, "-n", strconv.Itoa(c.pInt("Retry_count", 2)), "-t", strconv.Itoa(c.pInt("Retry_interval", 300)) + "s"}
-		if lvl := c.xInt("Child_mon_level", -1); lvl >= 0 {
-			args = append(args, "-C", strconv.Itoa(lvl))
-		}
-		args = append(args, "/bin/sh", "-c", "exec "+c.x("Start_command"))
-		if _, err := output(ctx, nil, "pmfadm", args...); err != nil {
-			return fmt.Errorf("starting Start_command: %v", err)
-		}
+	argv := []string{"/bin/sh", "-c", "exec " + c.x("Start_command")}
+	period := time.Duration(c.pInt("Retry_interval", 370)) * time.Second
+	if err := pmfStart(ctx, tag, argv, c.pInt("Retry_count", 2), period, c.xInt("Child_mon_level", -1), true); err != nil {
+		return fmt.Errorf("starting Start_command: %v", err)
 	}
 	begun := time.Now()
 	deadline := begun.Add(c.timeout("Start") * 9 / 10)
@@ -187,20 +178,14 @@ func gdsStartWait(ctx context.Context, c *call) error {
 	}
 }
 
-// pmfState reads a tag with pmfadm -l: whether it exists, and its
-// failures in the current window.
+// pmfState reads a tag: whether it exists, and its failures in the
+// current window.
 func pmfState(ctx context.Context, tag string) (bool, int) {
-	out, err := output(ctx, nil, "pmfadm", "-l", tag)
-	if err != nil {
+	info := pmfInfo(ctx, tag)
+	if info == nil {
 		return false, 0
 	}
-	failures := 0
-	for _, l := range strings.Split(out, "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "failures" {
-			failures, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	return true, failures
+	return true, info.Failures
 }
 
 // gdsStop runs Stop_command, if any, within 80% of Stop_timeout, then
@@ -208,13 +193,13 @@ func pmfState(ctx context.Context, tag string) (bool, int) {
 // 95% of Stop_timeout, then SIGKILL.
 func gdsStop(ctx context.Context, c *call) error {
 	tag := c.tag("svc")
-	if exec.CommandContext(ctx, "pmfadm", "-q", tag).Run() != nil {
+	if pmfInfo(ctx, tag) == nil {
 		return nil
 	}
 	begun := time.Now()
 	total := c.timeout("Stop")
 	// Stop restarting first: the service is meant to go.
-	output(ctx, nil, "pmfadm", "-s", tag)
+	pmfStop(ctx, tag, false, 0, 0)
 	if v := strings.TrimSpace(c.x("Stop_command")); v != "" {
 		if _, err := output(ctx, nil, "hatimerun", "-t", secs(total*8/10), "/bin/sh", "-c", v); err != nil {
 			fmt.Fprintf(os.Stderr, "stop %s: Stop_command: %v; sending Stop_signal\n", c.resource, err)
@@ -223,27 +208,13 @@ func gdsStop(ctx context.Context, c *call) error {
 			return nil
 		}
 	}
-	sig := strconv.Itoa(c.xInt("Stop_signal", int(syscall.SIGTERM)))
-	left := total*95/100 - time.Since(begun)
-	if err := pmfStop(ctx, tag, sig, left); err == nil && waitGone(ctx, tag, 0) {
+	sig := syscall.Signal(c.xInt("Stop_signal", int(syscall.SIGTERM)))
+	left := max(total*95/100-time.Since(begun), time.Second)
+	if err := pmfStop(ctx, tag, true, sig, left); err == nil && waitGone(ctx, tag, 0) {
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "stop %s: the service outlived signal %s; sending SIGKILL\n", c.resource, sig)
-	return pmfStop(ctx, tag, "KILL", 5*time.Second)
-}
-
-// waitGone waits up to d for a tag to be gone.
-func waitGone(ctx context.Context, tag string, d time.Duration) bool {
-	end := time.Now().Add(d)
-	for {
-		if exec.CommandContext(ctx, "pmfadm", "-q", tag).Run() != nil {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	fmt.Fprintf(os.Stderr, "stop %s: the service outlived signal %d; sending SIGKILL\n", c.resource, sig)
+	return pmfStop(ctx, tag, true, syscall.SIGKILL, 5*time.Second)
 }
 
 func (gdsKind) probe(ctx context.Context, c *call) error {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -25,53 +25,38 @@ func failed(format string, args ...any) error {
 }
 
 // monitorStart runs the fault monitor (this program's probe-loop) under
-// pmfadm with the tag GROUP,RESOURCE,0.mon, restarted without limit if it
-// dies, unless it runs already.
+// the process monitor (pmfadm(8)) with the tag GROUP,RESOURCE,0.mon,
+// restarted without limit if it dies, unless it runs already.
 func (c *call) monitorStart(ctx context.Context) error {
-	if exec.CommandContext(ctx, "pmfadm", "-q", c.tag("mon")).Run() == nil {
-		return nil
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	_, err = output(ctx, nil, "pmfadm", "-c", c.tag("mon"), "-n", "-1", self, c.kindName, "probe-loop",
-		"-R", c.resource, "-T", c.typ, "-G", c.group)
-	return err
+	return pmfStart(ctx, c.tag("mon"), []string{self, c.kindName, "probe-loop", "-R", c.resource, "-T", c.typ, "-G", c.group}, -1, 0, -1, true)
 }
 
 // monitorStop ends the fault monitor: SIGKILL to its tree, as the DSDL's
 // Monitor_stop does (a probe may be halfway through its command).
 func (c *call) monitorStop(ctx context.Context) error {
-	return pmfStop(ctx, c.tag("mon"), "KILL", 30*time.Second)
-}
-
-// pmfStop stops a pmfadm tag with sig and waits up to wait for its tree to
-// be gone; no such tag is success.
-func pmfStop(ctx context.Context, tag, sig string, wait time.Duration) error {
-	if exec.CommandContext(ctx, "pmfadm", "-q", tag).Run() != nil {
-		return nil
-	}
-	secs := int(wait / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	_, err := output(ctx, nil, "pmfadm", "-k", tag, "-w", strconv.Itoa(secs), sig)
-	if err != nil && exec.CommandContext(ctx, "pmfadm", "-q", tag).Run() != nil {
-		return nil // gone meanwhile
-	}
-	return err
+	return pmfStop(ctx, c.tag("mon"), true, syscall.SIGKILL, 30*time.Second)
 }
 
 // probeLoop is the fault monitor: every Thorough_probe_interval it runs
 // the type's probe and acts on the result (action).
 func (c *call) probeLoop(ctx context.Context) error {
-	if err := c.load(ctx); err != nil {
-		return err
-	}
+	// Properties are read after each sleep: they may change (rs set), and
+	// a monitor that starts reads nothing until its first probe.
 	last := ""
+	interval := time.Duration(0)
 	for {
-		interval := time.Duration(c.pInt("Thorough_probe_interval", 60)) * time.Second
+		if interval == 0 {
+			if v, err := c.get(ctx, "THOROUGH_PROBE_INTERVAL"); err == nil {
+				n, _ := strconv.Atoi(v)
+				interval = time.Duration(n) * time.Second
+			}
+		} else {
+			interval = time.Duration(c.pInt("Thorough_probe_interval", 60)) * time.Second
+		}
 		if interval <= 0 {
 			interval = 60 * time.Second
 		}
@@ -80,7 +65,6 @@ func (c *call) probeLoop(ctx context.Context) error {
 			return nil
 		case <-time.After(interval):
 		}
-		// Properties may have changed (rs set): read them again.
 		if err := c.load(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "probe %s: %v\n", c.resource, err)
 			continue
