@@ -159,11 +159,32 @@ func (c *call) run(ctx context.Context) error {
 // -r and -x values take precedence: they are what the change would set,
 // and at creation the resource does not exist yet.
 func (c *call) load(ctx context.Context) error {
+	// The two questions go together, on two connections.
+	var r model.Resource
+	var rerr error
+	done := make(chan struct{})
+	creating := c.method == "validate" && c.creating
+	go func() {
+		defer close(done)
+		if creating {
+			return
+		}
+		cl := &client.Client{}
+		defer cl.Close()
+		if err := cl.Call(ctx, wire.OpRSShow, &wire.NameArgs{Name: c.resource}, &r); err != nil {
+			rerr = fmt.Errorf("reading resource %s: %w", c.resource, err)
+		}
+	}()
 	cl := &client.Client{}
 	defer cl.Close()
 	var rt model.ResourceType
-	if err := cl.Call(ctx, wire.OpRTShow, &wire.NameArgs{Name: c.typ}, &rt); err != nil {
+	err := cl.Call(ctx, wire.OpRTShow, &wire.NameArgs{Name: c.typ}, &rt)
+	<-done
+	if err != nil {
 		return fmt.Errorf("reading type %s: %w", c.typ, err)
+	}
+	if rerr != nil {
+		return rerr
 	}
 	c.rt = &rt
 	c.props, c.ext = map[string]string{}, map[string]string{}
@@ -177,11 +198,7 @@ func (c *call) load(ctx context.Context) error {
 			c.props[strings.ToLower(d.Name)] = *d.Default
 		}
 	}
-	if !(c.method == "validate" && c.creating) {
-		var r model.Resource
-		if err := cl.Call(ctx, wire.OpRSShow, &wire.NameArgs{Name: c.resource}, &r); err != nil {
-			return fmt.Errorf("reading resource %s: %w", c.resource, err)
-		}
+	if !creating {
 		c.res = &r
 		for k, v := range r.Props {
 			c.props[strings.ToLower(k)] = v
