@@ -306,6 +306,7 @@ func netPair(t *testing.T) (string, string, string) {
 		{"-n", a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b},
 		{"-n", a, "link", "set", "lo", "up"}, {"-n", b, "link", "set", "lo", "up"},
 		{"-n", a, "addr", "add", net + ".1/24", "dev", "va"}, {"-n", b, "addr", "add", net + ".2/24", "dev", "vb"},
+		{"-n", a, "addr", "add", "fd00:214::1/64", "dev", "va", "nodad"}, {"-n", b, "addr", "add", "fd00:214::2/64", "dev", "vb", "nodad"},
 		{"-n", a, "link", "set", "va", "up"}, {"-n", b, "link", "set", "vb", "up"},
 	} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -340,6 +341,11 @@ func TestLogicalHostname(t *testing.T) {
 	if !strings.Contains(stderr, "already in use") {
 		t.Errorf("address in use: %s", stderr)
 	}
+	if _, err := exec.LookPath("ndisc6"); err == nil {
+		if stderr := mustFail(t, d, 16, "rs", "create", "bad", "-g", "web-rg", "-t", "ORGM.LogicalHostname", "-x", "HostnameList=fd00:214::2/64", "-x", "NetIfList=va"); !strings.Contains(stderr, "already in use") {
+			t.Errorf("IPv6 address in use: %s", stderr)
+		}
+	}
 	mustFail(t, d, 16, "rs", "create", "bad", "-g", "web-rg", "-t", "ORGM.LogicalHostname", "-x", "HostnameList="+net+".9", "-x", "NetIfList=nosuch0")
 	mustFail(t, d, 16, "rs", "create", "bad", "-g", "web-rg", "-t", "ORGM.LogicalHostname", "-x", "HostnameList=no-such-host.invalid")
 	noResource(t, d, "bad")
@@ -350,24 +356,36 @@ func TestLogicalHostname(t *testing.T) {
 	if out, err := exec.Command("ip", "-n", nsB, "neigh", "replace", vip, "lladdr", "02:00:00:00:00:01", "dev", "vb", "nud", "stale").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
+	vip6 := "fd00:214::10"
+	for _, a := range []string{vip, vip6} {
+		if out, err := exec.Command("ip", "-n", nsB, "neigh", "replace", a, "lladdr", "02:00:00:00:00:01", "dev", "vb", "nud", "stale").CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+	}
 	// No NetIfList: the interface of the route to the address (va).
 	d.MustRun("rgmadm", "rs", "create", "vip", "-g", "web-rg", "-t", "ORGM.LogicalHostname", "-x", "HostnameList="+vip+"/24", "-p", "Thorough_probe_interval=1")
+	d.MustRun("rgmadm", "rs", "create", "vip6", "-g", "web-rg", "-t", "ORGM.LogicalHostname", "-x", "HostnameList="+vip6+"/64", "-x", "NetIfList=va")
 	d.MustRun("rgmadm", "rg", "online", "-M", "web-rg", "--wait")
 	waitState(t, d, "vip", "ONLINE", 10*time.Second)
+	waitState(t, d, "vip6", "ONLINE", 10*time.Second)
 	macA := ifaceMAC(t, nsA, "va")
-	end := time.Now().Add(3 * time.Second)
-	for {
-		out, _ := exec.Command("ip", "-n", nsB, "neigh", "show", vip, "dev", "vb").CombinedOutput()
-		if strings.Contains(string(out), macA) {
-			break
+	for _, a := range []string{vip, vip6} {
+		// The announcement (ARP, or the IPv6 neighbour advertisement) has
+		// corrected the client's stale entry before it sent anything.
+		end := time.Now().Add(3 * time.Second)
+		for {
+			out, _ := exec.Command("ip", "-n", nsB, "neigh", "show", a, "dev", "vb").CombinedOutput()
+			if strings.Contains(string(out), macA) {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("the client's neighbour entry for %s is %q, not %s: no announcement seen", a, out, macA)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(end) {
-			t.Fatalf("the client's neighbour entry for %s is %q, not %s: no ARP announcement seen", vip, out, macA)
+		if out, err := inNS(nsB, "ping", "-c", "1", "-W", "2", a).CombinedOutput(); err != nil {
+			t.Fatalf("the client cannot ping %s: %v\n%s", a, err, out)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if out, err := inNS(nsB, "ping", "-c", "1", "-W", "2", vip).CombinedOutput(); err != nil {
-		t.Fatalf("the client cannot ping %s: %v\n%s", vip, err, out)
 	}
 	// OCF IPaddr2 beside it, when installed.
 	if _, err := os.Stat("/usr/lib/ocf/resource.d/heartbeat/IPaddr2"); err == nil {
@@ -388,7 +406,7 @@ func TestLogicalHostname(t *testing.T) {
 		t.Fatalf("offline: %s\n%s", r.Stderr, tail(d.Log(), 20))
 	}
 	waitState(t, d, "vip", "OFFLINE", 10*time.Second)
-	if out, _ := exec.Command("ip", "-n", nsA, "addr", "show", "dev", "va").CombinedOutput(); strings.Contains(string(out), vip+"/") {
+	if out, _ := exec.Command("ip", "-n", nsA, "addr", "show", "dev", "va").CombinedOutput(); strings.Contains(string(out), vip+"/") || strings.Contains(string(out), vip6+"/") {
 		t.Errorf("address still up after offline:\n%s", out)
 	}
 }
