@@ -247,7 +247,7 @@ func parseOCFMeta(data []byte) (*ocfMeta, error) {
 			return nil, fmt.Errorf("bad meta-data: parameter name %q cannot be a property name", p.Name)
 		}
 		if _, _, std := model.LookupResourceProp(p.Name); std || strings.EqualFold(p.Name, "Probe_timeout") {
-			return nil, fmt.Errorf("parameter %s has the name of a property OpenRGM gives every resource of the type: it cannot be imported", p.Name)
+			return nil, fmt.Errorf("bad meta-data for OpenRGM: parameter %s has the name of a property OpenRGM gives every resource of the type, so it cannot be imported", p.Name)
 		}
 		if seen[strings.ToLower(p.Name)] {
 			return nil, fmt.Errorf("bad meta-data: parameter %s declared twice", p.Name)
@@ -397,12 +397,14 @@ func ocfRTR(provider, agent, agentDir, methodDir string, m *ocfMeta) (string, er
 			}
 		case "select":
 			var opts []string
+			ok := true
 			for _, o := range p.Content.Options {
 				if o.Value != "" {
 					opts = append(opts, o.Value)
+					ok = ok && ocfParamName.MatchString(o.Value)
 				}
 			}
-			if len(opts) > 0 {
+			if len(opts) > 0 && ok { // else a STRING: an enum value is a name
 				typ = "ENUM { " + strings.Join(opts, ", ") + " }"
 			}
 		}
