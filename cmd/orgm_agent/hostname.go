@@ -8,12 +8,14 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/paths"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -56,6 +58,9 @@ func (hostnameKind) method(ctx context.Context, c *call) error {
 		if err != nil {
 			return err
 		}
+		// What is put up is what Postnet_stop takes down, even if a name
+		// no longer resolves then.
+		saveVIPs(c, vips)
 		for _, v := range vips {
 			if err := addVIP(ctx, c, v); err != nil {
 				return err
@@ -63,9 +68,12 @@ func (hostnameKind) method(ctx context.Context, c *call) error {
 		}
 		return nil
 	case "postnet_stop", "stop":
-		vips, err := hostnameVIPs(ctx, c)
-		if err != nil {
-			return err
+		vips, ok := savedVIPs(c)
+		if !ok {
+			var err error
+			if vips, err = hostnameVIPs(ctx, c); err != nil {
+				return err
+			}
 		}
 		var errs []error
 		for _, v := range vips {
@@ -73,15 +81,60 @@ func (hostnameKind) method(ctx context.Context, c *call) error {
 				errs = append(errs, err)
 			}
 		}
+		if len(errs) == 0 {
+			os.Remove(vipFile(c))
+		}
 		return errors.Join(errs...)
 	}
 	return errUnknownMethod
 }
 
-func (hostnameKind) probe(ctx context.Context, c *call) error {
-	vips, err := hostnameVIPs(ctx, c)
+// vipFile records the addresses a Prenet_start put up: beside rgmd's
+// socket, so per rgmd and gone after a reboot.
+func vipFile(c *call) string {
+	return filepath.Join(filepath.Dir(paths.Socket()), "orgm_agent", c.group+","+c.resource+".addrs")
+}
+
+func saveVIPs(c *call, vips []vip) {
+	var b strings.Builder
+	for _, v := range vips {
+		fmt.Fprintf(&b, "%s %d %s\n", v.addr, v.bits, v.iface)
+	}
+	if os.MkdirAll(filepath.Dir(vipFile(c)), 0o755) == nil {
+		os.WriteFile(vipFile(c), []byte(b.String()), 0o644)
+	}
+}
+
+func savedVIPs(c *call) ([]vip, bool) {
+	b, err := os.ReadFile(vipFile(c))
 	if err != nil {
-		return failed("%v", err)
+		return nil, false
+	}
+	var out []vip
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return nil, false
+		}
+		a, err := netip.ParseAddr(f[0])
+		bits, berr := strconv.Atoi(f[1])
+		if err != nil || berr != nil {
+			return nil, false
+		}
+		out = append(out, vip{addr: a, bits: bits, iface: f[2], source: f[0]})
+	}
+	return out, len(out) > 0
+}
+
+func (hostnameKind) probe(ctx context.Context, c *call) error {
+	vips, ok := savedVIPs(c)
+	if !ok {
+		var err error
+		if vips, err = hostnameVIPs(ctx, c); err != nil {
+			// A name service that does not answer does not take the
+			// addresses down.
+			return &probeFailure{msg: err.Error(), degraded: true}
+		}
 	}
 	for _, v := range vips {
 		if st := operState(v.iface); st != "up" && st != "unknown" {
