@@ -246,6 +246,23 @@ func TestOCFDummy(t *testing.T) {
 		t.Errorf("unique: %s", stderr)
 	}
 	noResource(t, d, "d3")
+
+	// rgmadm export names the agent as the type's file; rgmadm import
+	// makes the type again from it.
+	conf := filepath.Join(t.TempDir(), "conf.json")
+	if err := os.WriteFile(conf, []byte(d.MustRun("rgmadm", "export")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := rgmtest.StartDaemon(t)
+	other.MustRun("rgmadm", "import", conf)
+	if out := other.MustRun("rgmadm", "rs", "list"); !strings.Contains(out, "d1") || !strings.Contains(out, "d2") {
+		t.Errorf("import of the export: resources %q", out)
+	}
+	if out := other.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "d2", "state"); !strings.Contains(out, state) {
+		t.Errorf("import of the export: d2's state is %q", out)
+	}
+	other.Stop()
+
 	d.MustRun("rgmadm", "rg", "online", "-M", "d-rg", "--wait")
 	waitState(t, d, "d1", "ONLINE", 10*time.Second)
 	waitState(t, d, "d2", "ONLINE", 10*time.Second)

@@ -82,7 +82,8 @@ type call struct {
 	args                         []string          // as given, for Validate_command
 	rArgs, xArgs                 map[string]string // -r, -x; lower-case names
 
-	// Loaded by load().
+	// Loaded by load(). rt is nil in a Validate of a type not yet
+	// registered (rgmadm import).
 	rt    *model.ResourceType
 	res   *model.Resource // nil while Validate -c runs
 	props map[string]string
@@ -180,6 +181,20 @@ func (c *call) load(ctx context.Context) error {
 	var rt model.ResourceType
 	err := cl.Call(ctx, wire.OpRTShow, &wire.NameArgs{Name: c.typ}, &rt)
 	<-done
+	if err != nil && creating && scha.CodeOf(err) == scha.ErrRT {
+		// rgmadm import validates its resources before it registers
+		// their types: Validate then has only its arguments, which at
+		// creation hold every property.
+		c.rt = nil
+		c.props, c.ext = map[string]string{}, map[string]string{}
+		for k, v := range c.rArgs {
+			c.props[k] = v
+		}
+		for k, v := range c.xArgs {
+			c.ext[k] = v
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("reading type %s: %w", c.typ, err)
 	}

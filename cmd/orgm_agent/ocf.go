@@ -88,6 +88,9 @@ func agentOf(c *call) (ocfAgent, error) {
 }
 
 func (ocfKind) method(ctx context.Context, c *call) error {
+	if c.rt == nil {
+		return ocfValidateUnregistered(c)
+	}
 	a, err := agentOf(c)
 	if err != nil {
 		return err
@@ -141,6 +144,31 @@ func (ocfKind) probe(ctx context.Context, c *call) error {
 		return &probeFailure{msg: a.name + " monitor: " + ocfMeaning(code) + msg, degraded: true}
 	}
 	return failed("%s monitor: %s%s", a.name, ocfMeaning(code), msg)
+}
+
+// ocfValidateUnregistered is Validate for a type not registered yet
+// (rgmadm import registers types and creates resources in one change,
+// after their Validate): without the type's RT_basedir and defaults it
+// checks only that an agent of that name is installed in /usr/lib/ocf,
+// and says so.
+func ocfValidateUnregistered(c *call) error {
+	name := c.typ
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[:i]
+	}
+	_, name, _ = strings.Cut(name, ".")
+	providers, _ := filepath.Glob("/usr/lib/ocf/resource.d/*")
+	for _, p := range providers {
+		agent, ok := strings.CutPrefix(name, filepath.Base(p)+"_")
+		if !ok {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(p, agent)); err == nil && st.Mode().Perm()&0o111 != 0 {
+			fmt.Fprintf(os.Stderr, "validate %s: type %s is not registered yet: checked only that its agent %s is installed\n", c.resource, c.typ, filepath.Join(p, agent))
+			return nil
+		}
+	}
+	return fmt.Errorf("type %s is not registered, and no OCF agent of that name is installed in /usr/lib/ocf/resource.d", c.typ)
 }
 
 // ocfMeaning says what an exit code means to the operator.

@@ -171,21 +171,9 @@ func rtImportOCF(inv *invocation, o *opts, operands []string) error {
 		}
 		return scha.Errorf(scha.ErrRT, "rt import-ocf: OCF agent %s:%s: %s %s", provider, agent, path, what)
 	}
-	meta, err := ocfMetaData(inv.ctx, root, path)
-	if err != nil {
-		return scha.Errorf(scha.ErrRT, "rt import-ocf: %s:%s: %v", provider, agent, err)
-	}
-	methods, err := ocfMethodDir()
+	text, err := ocfAgentRTR(inv.ctx, root, provider, agent)
 	if err != nil {
 		return err
-	}
-	text, err := ocfRTR(provider, agent, dir, methods, meta)
-	if err != nil {
-		return scha.Errorf(scha.ErrRT, "rt import-ocf: %s:%s: %v", provider, agent, err)
-	}
-	// Check the result before sending it, so that a fault of ours says so.
-	if _, err := rtr.Load(path, []byte(text)); err != nil {
-		return scha.Errorf(scha.ErrInternal, "rt import-ocf: %s:%s: the RTR file made of its meta-data does not parse: %v", provider, agent, err)
 	}
 	if o.dryRun {
 		fmt.Fprint(inv.env.Stdout, text)
@@ -197,6 +185,45 @@ func rtImportOCF(inv *invocation, o *opts, operands []string) error {
 	}
 	fmt.Fprintln(inv.env.Stdout, rt.Name)
 	return nil
+}
+
+// ocfAgentRTR makes the RTR file of the agent ROOT/resource.d/PROVIDER/AGENT.
+func ocfAgentRTR(ctx context.Context, root, provider, agent string) (string, error) {
+	dir := filepath.Join(root, "resource.d", provider)
+	path := filepath.Join(dir, agent)
+	meta, err := ocfMetaData(ctx, root, path)
+	if err != nil {
+		return "", scha.Errorf(scha.ErrRT, "rt import-ocf: %s:%s: %v", provider, agent, err)
+	}
+	methods, err := ocfMethodDir()
+	if err != nil {
+		return "", err
+	}
+	text, err := ocfRTR(provider, agent, dir, methods, meta)
+	if err != nil {
+		return "", scha.Errorf(scha.ErrRT, "rt import-ocf: %s:%s: %v", provider, agent, err)
+	}
+	// Check the result before sending it, so that a fault of ours says so.
+	if _, err := rtr.Load(path, []byte(text)); err != nil {
+		return "", scha.Errorf(scha.ErrInternal, "rt import-ocf: %s:%s: the RTR file made of its meta-data does not parse: %v", provider, agent, err)
+	}
+	return text, nil
+}
+
+// importedAgent reports whether a type's rtr_file in an exported
+// configuration is an OCF agent (OCF_ROOT/resource.d/PROVIDER/AGENT, an
+// executable): the type was made by rt import-ocf, and rgmadm import
+// makes it again from the agent's meta-data.
+func importedAgent(path string) (root, provider, agent string, ok bool) {
+	dir := filepath.Dir(path)
+	if strings.HasSuffix(path, ".rtr") || filepath.Base(filepath.Dir(dir)) != "resource.d" {
+		return "", "", "", false
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+		return "", "", "", false
+	}
+	return filepath.Dir(filepath.Dir(dir)), filepath.Base(dir), filepath.Base(path), true
 }
 
 // ocfMethodDir finds the installed OCF methods (the ocf folder beside the
