@@ -348,16 +348,6 @@ func (c *call) get(ctx context.Context, tag string, operands ...string) (string,
 	return rep.Values[len(rep.Values)-1], nil
 }
 
-// isNotFound reports whether err is rgmd's answer for an object that does
-// not exist.
-func isNotFound(err error) bool {
-	switch scha.CodeOf(err) {
-	case scha.ErrRsrc, scha.ErrRG, scha.ErrRT:
-		return true
-	}
-	return false
-}
-
 // setGroup runs cmd in a process group of its own, ended as a whole
 // (SIGTERM, then SIGKILL 2 s later) when its context is done.
 func setGroup(cmd *exec.Cmd) {

@@ -84,9 +84,11 @@ func gdsValidate(ctx context.Context, c *call) error {
 		}
 	}
 	if sig := c.xInt("Stop_signal", 15); sig < 1 || sig > 64 {
+		//lint:ignore ST1005 Stop_signal is the property's name
 		return fmt.Errorf("Stop_signal %d is not a signal number (1-64)", sig)
 	}
 	if c.xBool("Network_aware") && len(splitList(c.props["port_list"])) == 0 {
+		//lint:ignore ST1005 Network_aware is the property's name
 		return fmt.Errorf("Network_aware is TRUE but Port_list is empty: give -p Port_list=PORT/tcp, or -x Network_aware=FALSE")
 	}
 	for _, p := range splitList(c.props["port_list"]) {
@@ -98,6 +100,7 @@ func gdsValidate(ctx context.Context, c *call) error {
 		// As SUNW.gds: the command gets Validate's own arguments.
 		t := c.timeout("Validate") * 8 / 10
 		if _, err := output(ctx, nil, "hatimerun", append([]string{"-t", secs(t), "/bin/sh", "-c", v + ` "$@"`, "sh"}, c.args...)...); err != nil {
+			//lint:ignore ST1005 Validate_command is the property's name
 			return fmt.Errorf("Validate_command failed: %v", err)
 		}
 	}
@@ -109,6 +112,7 @@ func parsePort(p string) (int, error) {
 	num, proto, _ := strings.Cut(p, "/")
 	n, err := strconv.Atoi(num)
 	if err != nil || n < 1 || n > 65535 || (proto != "" && proto != "tcp" && proto != "tcp6" && proto != "udp" && proto != "udp6") {
+		//lint:ignore ST1005 Port_list is the property's name
 		return 0, fmt.Errorf("Port_list element %q is not PORT/tcp", p)
 	}
 	return n, nil
@@ -147,9 +151,11 @@ func gdsStartWait(ctx context.Context, c *call) error {
 	for {
 		running, failures := pmfState(ctx, tag)
 		if !running {
+			//lint:ignore ST1005 Start_command is the property's name
 			return fmt.Errorf("Start_command %q exited and was not restarted (see its output in rgmd's log): nothing runs under tag %s", c.x("Start_command"), tag)
 		}
 		if failures > 0 {
+			//lint:ignore ST1005 Start_command is the property's name
 			return fmt.Errorf("Start_command %q exited %d time(s) within %s of its start: it must keep running (or leave a daemon running); stopped it", c.x("Start_command"), failures, time.Since(begun).Round(time.Millisecond))
 		}
 		var perr error

@@ -99,7 +99,7 @@ func haspSpecs(c *call) ([]mountSpec, error) {
 	dirs := c.xList("FilesystemMountPoints")
 	devs := c.xList("FilesystemDevices")
 	if len(dirs) == 0 {
-		return nil, errors.New("FilesystemMountPoints is empty: give -x FilesystemMountPoints=/srv/data,...")
+		return nil, errors.New("FilesystemMountPoints is empty: give -x FilesystemMountPoints=DIR[,DIR]")
 	}
 	if len(devs) > 0 && len(devs) != len(dirs) {
 		return nil, fmt.Errorf("FilesystemDevices has %d elements and FilesystemMountPoints %d: give one device per mount point, or none to use %s", len(devs), len(dirs), fstabPath)

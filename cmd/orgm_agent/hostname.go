@@ -156,7 +156,7 @@ func (hostnameKind) probe(ctx context.Context, c *call) error {
 func hostnameVIPs(ctx context.Context, c *call) ([]vip, error) {
 	list := c.xList("HostnameList")
 	if len(list) == 0 {
-		return nil, errors.New("HostnameList is empty: give -x HostnameList=ADDRESS[/PREFIX],...")
+		return nil, errors.New("HostnameList is empty: give -x HostnameList=ADDRESS[/PREFIX][,ADDRESS]")
 	}
 	ifaces, err := localIfaces(ctx, c.xList("NetIfList"))
 	if err != nil {
