@@ -240,7 +240,8 @@ func vipBench() {
 	started.Lock()
 	started.list = append(started.list, d)
 	started.Unlock()
-	d.start()
+	// Debug: the log then says when each method starts.
+	d.startAs("n1", "--log-level", "debug")
 	defer d.stop()
 	c := d.client()
 	defer c.Close()
@@ -252,10 +253,12 @@ func vipBench() {
 
 	rgmadm := filepath.Join(*binDir, "rgmadm")
 	const rounds = 10
-	var via, base []time.Duration
+	var via, fromPrenet, base []time.Duration
 	lostVia := 0
 	for r := 0; r < rounds; r++ {
+		var began time.Time
 		g, lost := pingGap(nsB, vip, func() {
+			began = time.Now()
 			cmd := exec.Command(rgmadm, "rg", "online", "web")
 			cmd.Env = d.env()
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -263,6 +266,9 @@ func vipBench() {
 			}
 		})
 		via = append(via, g)
+		if p, ok := methodStarted(filepath.Join(dir, "rgmd.log"), "Prenet_start", began); ok {
+			fromPrenet = append(fromPrenet, g-p.Sub(began))
+		}
 		lostVia += lost
 		waitGroups(c, []string{"web"}, "ONLINE")
 		d.call(c, wire.OpRGOffline, wire.LifecycleArgs{Name: "web"})
@@ -272,9 +278,38 @@ func vipBench() {
 		ip("-n", nsA, "addr", "del", vip+"/24", "dev", "va")
 	}
 	vm, bm := pct(via, 50), pct(base, 50)
-	fmt.Printf("vip     LogicalHostname on one node, a client pinging every 10 ms: first answer %v (median of %d, max %v, %.1f pings lost a round) after rgmadm rg online began (goal <= 100ms after Prenet_start began); ip addr add directly: %v; ratio %.2fx\n",
-		vm.Round(time.Millisecond), rounds, pct(via, 100).Round(time.Millisecond), float64(lostVia)/rounds, bm.Round(time.Millisecond), float64(vm)/float64(bm))
+	if len(fromPrenet) > 0 {
+		pm := pct(fromPrenet, 50)
+		fmt.Printf("vip     LogicalHostname on one node, a client pinging every 10 ms: first answer %v after Prenet_start began (median of %d, max %v; goal <= 100ms); ip addr add directly: %v; ratio %.2fx\n",
+			pm.Round(time.Millisecond), len(fromPrenet), pct(fromPrenet, 100).Round(time.Millisecond), bm.Round(time.Millisecond), float64(pm)/float64(bm))
+	}
+	fmt.Printf("vip     the same from rgmadm rg online's start: %v (median of %d, max %v, %.1f pings lost a round); ratio to ip addr add %.2fx\n",
+		vm.Round(time.Millisecond), rounds, pct(via, 100).Round(time.Millisecond), float64(lostVia)/rounds, float64(vm)/float64(bm))
 	fmt.Println("vip     after rg switch between two nodes: not measured, it waits for failover between nodes (the cluster failover issue)")
+}
+
+// methodStarted finds in rgmd's log the start of the last method named
+// method that began after since (rgmd logs "method starting" at debug
+// level, its time to the millisecond).
+func methodStarted(log, method string, since time.Time) (time.Time, bool) {
+	b, err := os.ReadFile(log)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var at time.Time
+	found := false
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.Contains(l, `msg="method starting"`) || !strings.Contains(l, " method="+method+" ") {
+			continue
+		}
+		ts, _, _ := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil || t.Before(since.Truncate(time.Millisecond)) {
+			continue
+		}
+		at, found = t, true
+	}
+	return at, found
 }
 
 // pingGap runs ping every 10 ms from namespace ns at addr, calls act, and
