@@ -122,6 +122,38 @@ func ocfBench() {
 		d.call(c, wire.OpRSUnmonitor, wire.LifecycleArgs{Name: fmt.Sprintf("dummy%03d", i)})
 	}
 	measure("Start only: monitoring disabled")
+
+	// For reference, what rgmd costs around the agent: the same agent as
+	// the Start and Stop of a type whose methods are two-line shell
+	// scripts (fixed environment, no properties read, no OpenRGM glue).
+	for _, a := range []string{"start", "stop"} {
+		check(os.WriteFile(filepath.Join(dir, "dummy_"+a), []byte("#!/bin/sh\nexec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin OCF_ROOT=/usr/lib/ocf HA_RSCTMP="+tmp+
+			" OCF_RESOURCE_INSTANCE=\"$2\" "+dummyAgent+" "+a+"\n"), 0o755))
+	}
+	registerText(d, dir, "plain.rtr", "Resource_type = plain; Vendor_id = BENCH; RT_version = \"1\";\nStart = "+
+		filepath.Join(dir, "dummy_start")+"; Stop = "+filepath.Join(dir, "dummy_stop")+";\n")
+	d.call(c, wire.OpRGCreate, wire.RGArgs{Name: "plain"})
+	for i := 0; i < n; i++ {
+		d.call(c, wire.OpRSCreate, wire.RSArgs{Name: fmt.Sprintf("plain%03d", i), Group: "plain", Type: "BENCH.plain"})
+	}
+	d.call(c, wire.OpRGManage, wire.LifecycleArgs{Name: "plain"})
+	var plain, pbase []time.Duration
+	for r := 0; r < 5; r++ {
+		t0 := time.Now()
+		d.call(c, wire.OpRGOnline, wire.LifecycleArgs{Name: "plain"})
+		if !settle(d, c, "plain", "ONLINE") {
+			return
+		}
+		plain = append(plain, time.Since(t0))
+		d.call(c, wire.OpRGOffline, wire.LifecycleArgs{Name: "plain"})
+		if !settle(d, c, "plain", "OFFLINE") {
+			return
+		}
+		pbase = append(pbase, direct("start"))
+		direct("stop")
+	}
+	fmt.Printf("ocf     for reference, the agent as the Start of a type whose methods are 2-line shell scripts: median %v; directly %v; ratio %.2fx (what rgmd costs around a method, without the OCF glue)\n",
+		pct(plain, 50).Round(time.Millisecond), pct(pbase, 50).Round(time.Millisecond), float64(pct(plain, 50))/float64(pct(pbase, 50)))
 }
 
 // settle waits until group has settled and reports whether it is in
