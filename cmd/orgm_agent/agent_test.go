@@ -466,6 +466,9 @@ func loopExt4(t *testing.T) string {
 	if out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v %s", err, out)
 	}
+	if out, err := exec.Command("unshare", "-m", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		t.Skipf("no private mount namespace here (unshare -m): %v %s", err, out)
+	}
 	out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
 	if err != nil {
 		t.Skipf("no loop device: %v %s", err, out)

@@ -238,12 +238,24 @@ func mounted(dir string) bool {
 	return false
 }
 
+// checkable reports whether a file system is one fsck checks: not a
+// network or memory file system (NFS, CIFS, tmpfs, FUSE, ...), whose
+// device is no local block device.
+func checkable(s mountSpec) bool {
+	switch t := s.fstype; {
+	case t == "nfs", t == "nfs4", t == "cifs", t == "smb3", t == "tmpfs", t == "ramfs", t == "glusterfs",
+		t == "ceph", t == "9p", t == "virtiofs", t == "none", strings.HasPrefix(t, "fuse"):
+		return false
+	}
+	return !strings.Contains(s.device, ":") && !strings.HasPrefix(s.device, "//")
+}
+
 // mountOne checks and mounts one file system, unless it is mounted.
 func mountOne(ctx context.Context, c *call, s mountSpec) error {
 	if mounted(s.dir) {
 		return nil
 	}
-	if v := strings.TrimSpace(c.x("FilesystemCheckCommand")); v != "" {
+	if v := strings.TrimSpace(c.x("FilesystemCheckCommand")); v != "" && checkable(s) {
 		// fsck's exit status: 0 clean, 1 errors corrected; anything else
 		// leaves the file system unmounted.
 		_, err := output(ctx, nil, "/bin/sh", "-c", v+` "$1"`, "sh", s.device)
