@@ -147,8 +147,8 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "missing object; known objects: rt, rg, rs, status"},
 		{[]string{"frob"}, `unknown object "frob"`},
-		{[]string{"rg"}, "rg: missing verb; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, restart, suspend, resume"},
-		{[]string{"rg", "frob", "rg1"}, `rg: unknown verb "frob"; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, restart, suspend, resume`},
+		{[]string{"rg"}, "rg: missing verb; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, remaster, quiesce, restart, suspend, resume"},
+		{[]string{"rg", "frob", "rg1"}, `rg: unknown verb "frob"; known verbs: create, delete, set, list, show, manage, unmanage, online, offline, switch, remaster, quiesce, restart, suspend, resume`},
 		{[]string{"rs", "frob", "web"}, `rs: unknown verb "frob"; known verbs: create, delete, set, list, show, enable, disable, monitor, unmonitor, clear`},
 		{[]string{"rg", "switch", "rg1"}, "rg switch: missing -n NODE"},
 		{[]string{"rg", "online"}, "rg online: missing NAME"},

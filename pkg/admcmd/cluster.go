@@ -3,6 +3,7 @@ package admcmd
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -29,9 +30,55 @@ func init() {
 				{name: "list", read: true, summary: "List the nodes: ID, state (UP/DOWN), raft role, leader", run: nodeList},
 				{name: "show", operands: []string{"NAME"}, read: true, summary: "Show one node", run: nodeShow},
 				nameVerb("node", "remove", wire.OpNodeRemove, "Take nodes out of the cluster (raft and membership); each must host no online group"),
+				{name: "set", operands: []string{"NAME"}, synopsis: "--fence-agent AGENT [-p KEY=VALUE]... | --no-fence-agent", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it", flags: nodeSetFlags, run: nodeSet},
+				{name: "evacuate", operands: []string{"NAME"}, synopsis: "[--wait] [--timeout DURATION]", summary: "Move every group off a node: failover groups switch to the next node of their Nodelist, scalable ones go offline there", flags: waitFlags, run: nodeEvacuate},
+				nameVerb("node", "fence", wire.OpNodeFence, "Fence nodes now with their fence agent; their groups may then start elsewhere"),
 			},
 		},
 	)
+}
+
+func waitFlags(fs *pflag.FlagSet, o *opts) {
+	boolFlag(fs, &o.wait, "wait", "w", "wait until the change is carried out")
+	fs.DurationVar(&o.timeout, "timeout", DefaultWaitTimeout, "with --wait, give up after `DURATION`")
+}
+
+func nodeEvacuate(inv *invocation, o *opts, operands []string) error {
+	var rep wire.LifecycleReply
+	if err := inv.call(wire.OpNodeEvac, &wire.NameArgs{Name: operands[0]}, &rep); err != nil {
+		return err
+	}
+	if !o.wait {
+		return nil
+	}
+	return inv.waitGroups(rep.Groups, o.timeout, false, operands[0])
+}
+
+func nodeSetFlags(fs *pflag.FlagSet, o *opts) {
+	fs.StringVar(&o.typ, "fence-agent", "", "the node's fence `AGENT`: a fence_* command (Debian's fence-agents) or an absolute path")
+	fs.StringArrayVarP(&o.props, "param", "p", nil, "a `KEY=VALUE` the agent gets on stdin, as Pacemaker gives a stonith device's parameters (repeatable)")
+	boolFlag(fs, &o.disabled, "no-fence-agent", "", "remove the node's fence agent")
+}
+
+func nodeSet(inv *invocation, o *opts, operands []string) error {
+	a := wire.NodeSetArgs{Name: operands[0], FenceAgent: o.typ, NoFence: o.disabled}
+	switch {
+	case a.NoFence && (a.FenceAgent != "" || len(o.props) > 0):
+		return usageError("node set: --no-fence-agent takes no --fence-agent or -p")
+	case !a.NoFence && a.FenceAgent == "":
+		return usageError("node set: give --fence-agent AGENT or --no-fence-agent")
+	}
+	for _, kv := range o.props {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageError("node set: -p %q: want KEY=VALUE", kv)
+		}
+		if a.FenceParams == nil {
+			a.FenceParams = map[string]string{}
+		}
+		a.FenceParams[k] = v
+	}
+	return inv.call(wire.OpNodeSet, &a, nil)
 }
 
 func tokenFlags(fs *pflag.FlagSet, o *opts) {
@@ -104,8 +151,16 @@ func nodeShow(inv *invocation, o *opts, operands []string) error {
 		if n.Leader {
 			role += " (leader)"
 		}
-		inv.printKV(inv.env.Stdout, kvSection{rows: [][2]string{{"Name", n.Name}, {"ID", strconv.Itoa(n.ID)}, {"State", n.State},
-			{"Role", role}, {"Address", orDash(n.Addr)}, {"Local", strconv.FormatBool(n.Local)}}})
+		rows := [][2]string{{"Name", n.Name}, {"ID", strconv.Itoa(n.ID)}, {"State", n.State},
+			{"Role", role}, {"Address", orDash(n.Addr)}, {"Local", strconv.FormatBool(n.Local)},
+			{"Witness", strconv.FormatBool(n.Witness)}, {"Fence agent", orDash(n.FenceAgent)}, {"Incarnation", strconv.Itoa(n.Incarnation)}}
+		if n.FencedBy != "" {
+			rows = append(rows, [2]string{"Last fenced", time.Unix(n.FencedAt, 0).Format(time.RFC3339) + " by " + n.FencedBy})
+		}
+		if n.Waiting != "" {
+			rows = append(rows, [2]string{"Waiting", n.Waiting})
+		}
+		inv.printKV(inv.env.Stdout, kvSection{rows: rows})
 		return nil
 	}
 	return scha.Errorf(scha.ErrNode, "no node %q in this cluster", operands[0])

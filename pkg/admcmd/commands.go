@@ -39,6 +39,9 @@ type verb struct {
 	read     bool                             // a query: takes -o
 	flags    func(fs *pflag.FlagSet, o *opts) // optional verb-specific flags
 	run      func(inv *invocation, o *opts, operands []string) error
+
+	// noPlus: the repeated operand has no "+" (the usage shows X...).
+	noPlus bool
 }
 
 // opts holds every flag's value; each verb registers only those it takes.
@@ -360,7 +363,10 @@ func verbNames(o *object) string {
 func usageLine(cmdName string, v *verb) string {
 	parts := []string{"rgmadm", cmdName}
 	parts = append(parts, v.operands...)
-	if v.many {
+	switch {
+	case v.many && v.noPlus:
+		parts[len(parts)-1] += "..."
+	case v.many:
 		parts[len(parts)-1] = "{" + parts[len(parts)-1] + "...|+}"
 	}
 	if v.synopsis != "" {

@@ -38,7 +38,7 @@ func TestCompletion(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events"},
+		{[]string{"rgmadm", ""}, "help rt rg rs status cluster node export import events simulate"},
 		{[]string{"rgmadm", "r"}, "rt rg rs"},
 		{[]string{"rgmadm", "rs", "dis"}, "disable"},
 		{[]string{"rgmadm", "resourcegroup", "on"}, "online"},
@@ -55,6 +55,12 @@ func TestCompletion(t *testing.T) {
 		{[]string{"rgmadm", "rg", "set", "web-rg", "-p", "Nodel"}, "Nodelist="},
 		{[]string{"rgmadm", "rg", "switch", "web-rg", "-n", ""}, d.Node},
 		{[]string{"rgmadm", "rs", "list", "-o", ""}, "table json"},
+		{[]string{"rgmadm", "simulate", ""}, "node-down node-up switch fail"},
+		{[]string{"rgmadm", "simulate", "node-down", ""}, d.Node},
+		{[]string{"rgmadm", "simulate", "switch", ""}, "web-rg"},
+		{[]string{"rgmadm", "simulate", "switch", "web-rg", ""}, d.Node},
+		{[]string{"rgmadm", "simulate", "fail", ""}, "web-rs"},
+		{[]string{"rgmadm", "simulate", "--c"}, "--config"},
 	} {
 		if got := complete(t, env, tt.words...); got != tt.want {
 			t.Errorf("%q: %q, want %q", tt.words, got, tt.want)

@@ -27,6 +27,8 @@ func init() {
 				lifecycleVerb(o.name, "online", wire.OpRGOnline, "Bring a group online (Prenet_start, Start, Monitor_start in dependency order)", true),
 				lifecycleVerb(o.name, "offline", wire.OpRGOffline, "Take a group offline (Monitor_stop, Stop, Postnet_stop in reverse dependency order)", false),
 				lifecycleVerb(o.name, "switch", wire.OpRGSwitch, "Switch a group to node NODE (Monitor_check runs there first)", true),
+				lifecycleVerb(o.name, "remaster", wire.OpRGRemaster, "Switch a group back to the most preferred node of its Nodelist that is up", true),
+				lifecycleVerb(o.name, "quiesce", wire.OpRGQuiesce, "Stop automatic recovery of a group (as suspend) and, with --wait, wait until no method of it runs", false),
 				lifecycleVerb(o.name, "restart", wire.OpRGRestart, "Take an online group offline and back online on the same node", true),
 				lifecycleVerb(o.name, "suspend", wire.OpRGSuspend, "Suspend automatic recovery of a group (no failover after a failed Start)", false),
 				lifecycleVerb(o.name, "resume", wire.OpRGResume, "Resume automatic recovery of a group", false),
@@ -49,8 +51,13 @@ func init() {
 func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 	v := &verb{name: name, operands: []string{"NAME"}, many: true, summary: summary, synopsis: "[--wait] [--timeout DURATION]"}
 	v.flags = func(fs *pflag.FlagSet, o *opts) {
-		if name == "switch" {
+		switch name {
+		case "switch":
 			fs.StringVarP(&o.node, "node", "n", "", "`NODE` to switch the group to (required)")
+		case "online":
+			fs.StringVarP(&o.node, "node", "n", "", "bring the group online on `NODE` (default: this node if in its Nodelist, else the first of its Nodelist)")
+		case "enable", "disable":
+			fs.StringVarP(&o.node, "node", "n", "", "on `NODE` only (the resource's per-node On_off_switch; default: every node)")
 		}
 		if name == "online" {
 			boolFlag(fs, &o.manage, "manage", "M", "manage unmanaged groups first (Init runs), then bring them online")
@@ -62,7 +69,9 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 	case "switch":
 		v.synopsis = "-n NODE " + v.synopsis
 	case "online":
-		v.synopsis = "[-M] " + v.synopsis
+		v.synopsis = "[-M] [-n NODE] " + v.synopsis
+	case "enable", "disable":
+		v.synopsis = "[-n NODE] " + v.synopsis
 	}
 	v.run = func(inv *invocation, o *opts, operands []string) error {
 		if name == "switch" && o.node == "" {
@@ -99,15 +108,8 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 		if err != nil || !o.wait {
 			return err
 		}
-		want := expectOnline
-		if name == "switch" {
-			node, err := inv.localNode()
-			if err != nil {
-				return err
-			}
-			want = o.node == node
-		}
-		return inv.waitGroups(groups, o.timeout, want)
+		// rg switch -n and rg online -n wait for the groups on that node.
+		return inv.waitGroups(groups, o.timeout, expectOnline, o.node)
 	}
 	return v
 }
@@ -136,12 +138,12 @@ func (inv *invocation) manageFirst(names []string, timeout time.Duration) error 
 	if err != nil {
 		return err
 	}
-	return inv.waitGroups(unmanaged, timeout, false)
+	return inv.waitGroups(unmanaged, timeout, false, "")
 }
 
 // waitGroups polls rg.wait until the groups settle. On a terminal it
 // prints each state change as it happens; otherwise it is quiet.
-func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expectOnline bool) error {
+func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expectOnline bool, node string) error {
 	if len(groups) == 0 {
 		return nil
 	}
@@ -157,7 +159,7 @@ func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expect
 			return scha.Errorf(scha.ErrTimeout, "still in progress after %s: %s", timeout, summary(nil, groups))
 		}
 		var rep wire.WaitReply
-		if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: groups, TimeoutMs: int(min(left, chunk) / time.Millisecond)}, &rep); err != nil {
+		if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: groups, TimeoutMs: int(min(left, chunk) / time.Millisecond), Node: node}, &rep); err != nil {
 			return err
 		}
 		if inv.env.IsTTY {

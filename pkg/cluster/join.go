@@ -19,6 +19,8 @@ type JoinRequest struct {
 	Node   string `json:"node"`
 	Addr   string `json:"addr"` // the joining node's cluster address
 	CSR    []byte `json:"csr"`  // PEM certificate request for the node's own key
+	// Witness asks to join as a voter that hosts no resources.
+	Witness bool `json:"witness,omitempty"`
 }
 
 // JoinReply is what a joining node receives: its certificate, the CA

@@ -231,3 +231,39 @@ func (r *rpcClient) close() {
 }
 
 var _ net.Conn = (*tls.Conn)(nil)
+
+// CallOnce sends one request to the node at addr over a connection of
+// its own, made with cfg (normally Identity.ClientConfig), and closes
+// it: for a program that holds no Cluster, such as the fencing guard,
+// which reports with the node's certificate while rgmd may be dead. A
+// refusal by that node is a *RemoteError wrapping its *scha.Error;
+// anything else did not reach it.
+func CallOnce(ctx context.Context, addr string, cfg *tls.Config, op string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	if timeout <= 0 {
+		return context.DeadlineExceeded
+	}
+	c, err := dial(addr, connRPC, cfg, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rep, err := roundTrip(ctx, c, request{Op: op, Body: body})
+	if err != nil {
+		return err
+	}
+	if rep.Code != scha.ErrNoErr {
+		return &RemoteError{Err: &scha.Error{Code: rep.Code, Detail: rep.Message}}
+	}
+	if out != nil && len(rep.Body) > 0 {
+		return json.Unmarshal(rep.Body, out)
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 // applied turns a committed command, from this node or another, into
 // events. It runs on raft's apply path, so it only decodes and publishes.
 func (d *Daemon) applied(typ byte, body []byte) {
+	d.pokeFailover()
 	if typ == store.CmdSetState {
 		// The lifecycle's own commits, on its critical path: decoded once.
 		var cmd store.StateCmd
@@ -43,6 +44,8 @@ func (d *Daemon) applied(typ byte, body []byte) {
 		return
 	}
 	switch typ {
+	case store.CmdNodeFenced, store.CmdSetFence:
+		d.publish(wire.Event{Kind: wire.EventConfig, Object: "cluster", Node: n.Node, Change: "changed"})
 	case store.CmdJoinNode, store.CmdRemoveNode:
 		d.pokeReconcile()
 		if typ == store.CmdRemoveNode {

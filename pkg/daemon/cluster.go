@@ -95,6 +95,8 @@ func (d *Daemon) openCluster(ctx context.Context) (store.Config, error) {
 			return store.Config{}, err
 		}
 		cs.joining = true
+	case o.Witness:
+		return store.Config{}, errors.New("a witness joins a cluster that exists: give --join and --token")
 	default:
 		id = nil // the first node: made in finishCluster
 		cs.first = true
@@ -138,7 +140,7 @@ func (d *Daemon) join(ctx context.Context) (*trust.Identity, error) {
 	}
 	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	rep, err := cluster.Join(jctx, o.Join, tok, cluster.JoinRequest{Node: o.NodeName, Addr: addr, CSR: csr})
+	rep, err := cluster.Join(jctx, o.Join, tok, cluster.JoinRequest{Node: o.NodeName, Addr: addr, CSR: csr, Witness: o.Witness})
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +214,19 @@ func (d *Daemon) finishCluster(ctx context.Context) error {
 		return err
 	}
 	go d.reconcileLoop(ctx)
+	go d.failoverLoop(ctx)
+	if d.hostsResources() {
+		tag, err := fenceTag(d.opts.StateDir)
+		if err != nil {
+			return fmt.Errorf("the node's fence tag: %w", err)
+		}
+		d.lease = &leaseState{length: d.opts.Lease, tag: tag}
+		g, err := startGuard(d)
+		if err != nil {
+			return fmt.Errorf("starting the node's guard: %w", err)
+		}
+		d.startLease(ctx, g)
+	}
 	return nil
 }
 
@@ -300,6 +315,10 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
 		}
 		return nil, d.validateHere(ctx, a)
+	case opLease:
+		return d.peerLease(peer, body)
+	case opFenced:
+		return d.peerFenced(ctx, peer, body)
 	case cluster.OpJoin:
 		var a cluster.JoinRequest
 		if err := json.Unmarshal(body, &a); err != nil {
@@ -325,7 +344,7 @@ func (d *Daemon) admit(ctx context.Context, a cluster.JoinRequest) (*cluster.Joi
 	if _, err := ca.SignNode(a.CSR, a.Node, 1, time.Minute, time.Now()); err != nil {
 		return nil, scha.Errorf(scha.ErrInval, "certificate request: %v", err)
 	}
-	cmd := store.JoinNodeCmd{Node: a.Node, Addr: a.Addr, TokenHash: trust.HashSecret(a.Secret), Now: time.Now().Unix()}
+	cmd := store.JoinNodeCmd{Node: a.Node, Addr: a.Addr, TokenHash: trust.HashSecret(a.Secret), Now: time.Now().Unix(), Witness: a.Witness}
 	// A token this node does not know is refused here, so that a peer
 	// without one cannot fill the log with refused joins; the log's own
 	// check (CmdJoinNode) is the one that counts.
@@ -380,6 +399,12 @@ func (d *Daemon) nodeLiveness(node string, up bool) {
 		w.Bump() // NODESTATE answers changed: libscha must ask again
 	}
 	d.events.Publish(wire.Event{Kind: wire.EventNode, Object: "node", Name: node, Node: node, State: state})
+	if up && d.fo != nil {
+		d.fo.mu.Lock()
+		d.fo.joined = append(d.fo.joined, node)
+		d.fo.mu.Unlock()
+	}
+	d.pokeFailover()
 }
 
 // nodeUp says whether node is up as this node sees it.
@@ -521,14 +546,27 @@ func (d *Daemon) nodeInfos() []wire.NodeInfo {
 		leaderID = d.opts.NodeName
 	}
 	var out []wire.NodeInfo
+	blocked := d.fenceBlocked()
 	d.machine.Read(func(c *model.Config) {
 		for _, n := range c.Nodes {
 			state := scha.NodeDown
-			if d.nodeUp(n.Name) {
+			up := d.nodeUp(n.Name)
+			if up {
 				state = scha.NodeUp
 			}
-			out = append(out, wire.NodeInfo{Name: n.Name, ID: n.ID, Addr: n.Addr, State: state, Role: roles[n.Name],
-				Leader: n.Name == leaderID, Local: n.Name == d.opts.NodeName})
+			ni := wire.NodeInfo{Name: n.Name, ID: n.ID, Addr: n.Addr, State: state, Role: roles[n.Name],
+				Leader: n.Name == leaderID, Local: n.Name == d.opts.NodeName, Witness: n.Witness,
+				Incarnation: n.Incarnation, FencedBy: n.FencedBy, FencedAt: n.FencedAt}
+			if n.Fence != nil {
+				ni.FenceAgent = n.Fence.Agent
+			}
+			if !up && c.Holds(n.Name) {
+				ni.Waiting = blocked[n.Name]
+				if ni.Waiting == "" {
+					ni.Waiting = lostWaiting(n)
+				}
+			}
+			out = append(out, ni)
 		}
 	})
 	return out
@@ -614,6 +652,9 @@ func clusterFlagsError(o Options) error {
 	if o.Join != "" && o.Token == "" {
 		return errors.New("--join needs --token (from `rgmadm cluster token` on a node of the cluster)")
 	}
+	if o.Witness && o.ClusterAddr == "" {
+		return errors.New("--witness needs --cluster-addr (and --join, the first time)")
+	}
 	return nil
 }
 
@@ -624,6 +665,8 @@ func init() {
 			wire.OpClusterToken:  d.clusterToken,
 			wire.OpNodeList:      d.nodeList,
 			wire.OpNodeRemove:    d.nodeRemove,
+			wire.OpNodeSet:       d.nodeSet,
+			wire.OpNodeFence:     d.nodeFence,
 		}
 	})
 }

@@ -41,8 +41,13 @@ type Options struct {
 	Join             string // a cluster node's cluster address, to join through
 	Token            string // the join token (rgmadm cluster token)
 	Gossip           cluster.GossipTiming
-	RaftTimeout      time.Duration // raft's heartbeat and election timeouts; 0: store's default
-	Logger           *slog.Logger
+	// Witness makes this node a raft voter that hosts no resources: the
+	// third vote of a two-node cluster (rgmd --witness).
+	Witness bool
+	// Lease is the length of the node's lease (lease.go); 0: DefaultLease.
+	Lease       time.Duration
+	RaftTimeout time.Duration // raft's heartbeat and election timeouts; 0: store's default
+	Logger      *slog.Logger
 	// Ready, when set, is called once the configuration is replayed and
 	// the socket accepts connections.
 	Ready func()
@@ -85,6 +90,8 @@ type Daemon struct {
 	events  *Events
 	lc      atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
 	cs      *clusterSide                   // nil without --cluster-addr (cluster.go)
+	lease   *leaseState                    // nil unless a cluster node hosting resources (lease.go)
+	fo      *failover                      // the leader's side of failover (failover.go); nil on a single node
 	stop    context.CancelCauseFunc        // ends Run with a cause (a removed node)
 	reads   readBarrier                    // held while started methods' changes are unapplied
 	seq     atomic.Pointer[seqfile.Writer] // the change counter next to the socket; nil when it could not be made
@@ -112,6 +119,9 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	if err := clusterFlagsError(opts); err != nil {
 		return err
 	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultLease
+	}
 	log := opts.Logger
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -135,6 +145,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 			return err
 		}
 		defer d.cs.cl.Close()
+		d.fo = &failover{poke: make(chan struct{}, 1), fencing: map[string]int{}, retryAt: map[string]time.Time{}, blocked: map[string]string{}}
 	}
 	scfg.Dir, scfg.NodeID, scfg.Machine, scfg.Logger = opts.StateDir, opts.NodeName, d.machine, quietRepeats(log, time.Now)
 	st, err := store.Open(scfg)
@@ -260,6 +271,8 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.DurationVar(&opts.Gossip.ProbeTimeout, "gossip-probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer")
 	fs.IntVar(&opts.Gossip.SuspicionMult, "gossip-suspicion-mult", cluster.DefaultSuspicionMult, "probe intervals a suspected node has to refute before it is DOWN")
 	fs.DurationVar(&opts.RaftTimeout, "raft-timeout", store.DefaultHeartbeatTimeout, "raft's heartbeat and election timeout: how long followers wait for a leader before electing another")
+	fs.BoolVar(&opts.Witness, "witness", false, "join as a witness: a raft voter that hosts no resources, the third vote of a two-node cluster")
+	fs.DurationVar(&opts.Lease, "lease", DefaultLease, "the node's lease: cut off from the quorum this long, its guard ends its resources' processes")
 	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
 	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
 	fs.IntVar(&opts.MaxConns, "max-connections", DefaultMaxConns, "connections to the socket open at once, at most; beyond, a client is told rgmd is busy")

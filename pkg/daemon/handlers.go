@@ -290,6 +290,11 @@ func (d *Daemon) status(context.Context, Peer, json.RawMessage) (any, error) {
 
 // statusOf is the status of the groups keep accepts (all when nil).
 func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error) {
+	return d.statusOn(d.opts.NodeName, keep)
+}
+
+// statusOn is statusOf as node has it.
+func (d *Daemon) statusOn(node string, keep func(group string) bool) (wire.StatusReply, error) {
 	var reply wire.StatusReply
 	d.machine.Read(func(c *model.Config) {
 		reply = wire.StatusReply{Cluster: c.ClusterName, Node: d.opts.NodeName, Groups: []wire.GroupStatus{}}
@@ -303,7 +308,7 @@ func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error
 		byGroup := map[string][]wire.ResourceStatus{}
 		groupDesired := func(name string) string {
 			if g, ok := c.Groups[name]; ok {
-				if st, ok := g.Nodes[d.opts.NodeName]; ok && st.Desired == model.RGStateOnline {
+				if st, ok := g.Nodes[node]; ok && st.Desired == model.RGStateOnline {
 					return model.RGStateOnline
 				}
 			}
@@ -314,7 +319,7 @@ func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error
 				continue
 			}
 			rs := wire.ResourceStatus{Name: r.Name, Type: r.Type, Desired: model.RStateOffline}
-			if st, ok := r.Nodes[d.opts.NodeName]; ok {
+			if st, ok := r.Nodes[node]; ok {
 				rs.State, rs.Status, rs.StatusMsg, rs.OnOff, rs.Monitored = st.State, st.Status, st.StatusMsg, st.OnOff, st.Monitored
 				if st.OnOff == model.SwitchEnabled && groupDesired(r.Group) == model.RGStateOnline {
 					rs.Desired = model.RStateOnline
@@ -327,7 +332,7 @@ func (d *Daemon) statusOf(keep func(group string) bool) (wire.StatusReply, error
 				continue
 			}
 			gs := wire.GroupStatus{Name: g.Name, Resources: byGroup[g.Name], Desired: groupDesired(g.Name), Suspended: g.Props["Suspend_automatic_recovery"] == "TRUE"}
-			if st, ok := g.Nodes[d.opts.NodeName]; ok {
+			if st, ok := g.Nodes[node]; ok {
 				gs.State = st.State
 			}
 			gs.Nodes = make(map[string]string, len(g.Nodes))

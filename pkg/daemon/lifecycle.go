@@ -90,7 +90,7 @@ func (d *Daemon) startLifecycle(ctx context.Context) error {
 		eng:     engine.New(d.opts.NodeName),
 		log:     d.opts.Logger,
 		runner:  methods.Runner{Tracker: d.tracker},
-		env:     methods.Env(d.opts.Socket, binDir),
+		env:     d.methodEnv(binDir),
 		sem:     make(chan struct{}, par),
 		in:      make(chan any, 4096),
 		poke:    make(chan struct{}, 1),
@@ -309,7 +309,7 @@ func (l *lifecycle) turn(batch []any) {
 	var err error
 	var started atomic.Bool // later runs started on the write
 	if len(out.Changes) > 0 {
-		err = l.d.proposeWritten(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Changes: out.Changes}, func() {
+		err = l.d.proposeWritten(context.Background(), store.CmdSetState, store.StateCmd{Origin: l.d.opts.NodeName, Incarnation: l.d.incarnation(), Changes: out.Changes}, func() {
 			started.Store(true)
 			for _, run := range later {
 				l.launch(run)
@@ -458,6 +458,12 @@ func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) met
 	if err != nil {
 		log.Error("cannot run method", "err", err)
 		return methods.Result{ExitCode: -1, Err: err, Reason: "cannot execute: " + err.Error()}
+	}
+	if startsProcesses(run.Method) {
+		if err := l.d.mayStart(); err != nil {
+			log.Error("method not run", "err", err)
+			return methods.Result{ExitCode: -1, Err: err, Reason: "not run: " + err.Error()}
+		}
 	}
 	log.Debug("method starting", "path", path)
 	if run.Method == engine.MonitorStart {

@@ -28,6 +28,9 @@ func (d *Daemon) lifecycleHandlers() map[string]Handler {
 		wire.OpRGResume:    d.groupRequest(engine.OpResume),
 		wire.OpRGSuspend:   d.groupRequest(engine.OpSuspend),
 		wire.OpRGSwitch:    d.groupRequest(engine.OpSwitch),
+		wire.OpRGRemaster:  d.rgRemaster,
+		wire.OpRGQuiesce:   d.groupRequest(engine.OpSuspend),
+		wire.OpNodeEvac:    d.nodeEvacuate,
 		wire.OpRGUnmanage:  d.groupRequest(engine.OpUnmanage),
 		wire.OpRGWait:      d.rgWait,
 		wire.OpRSClear:     d.resourceRequest(engine.OpClear),
@@ -106,7 +109,7 @@ func (d *Daemon) resourceRequest(op string) Handler {
 		if err != nil {
 			return nil, err
 		}
-		if err := l.request(ctx, engine.Request{Op: op, Resource: a.Name}); err != nil {
+		if err := l.request(ctx, engine.Request{Op: op, Resource: a.Name, Node: a.Node}); err != nil {
 			return nil, err
 		}
 		return wire.LifecycleReply{Groups: []string{group}}, nil
@@ -157,19 +160,68 @@ func (d *Daemon) rgWait(ctx context.Context, _ Peer, raw json.RawMessage) (any, 
 		t = 10 * time.Second
 	}
 	wctx, cancel := context.WithTimeout(ctx, min(t, maxWait))
-	settled := l.wait(wctx, a.Groups)
+	var settled bool
+	if a.Node != "" && a.Node != d.opts.NodeName {
+		settled = d.waitOn(wctx, a.Node, a.Groups)
+	} else {
+		settled = l.wait(wctx, a.Groups)
+	}
 	cancel()
 	reply := wire.WaitReply{Settled: settled, Groups: []wire.GroupStatus{}}
 	want := map[string]bool{}
 	for _, g := range a.Groups {
 		want[g] = true
 	}
-	st, err := d.statusOf(func(g string) bool { return want[g] })
+	node := a.Node
+	if node == "" {
+		node = d.opts.NodeName
+	}
+	st, err := d.statusOn(node, func(g string) bool { return want[g] })
 	if err != nil {
 		return nil, err
 	}
 	reply.Groups = st.Groups
 	return reply, nil
+}
+
+// waitOn waits until each group reached, on another node, a state where
+// nothing more happens by itself: ONLINE (or failed) where it is wanted
+// online, OFFLINE where not. It reads the log, where that node records
+// each step.
+func (d *Daemon) waitOn(ctx context.Context, node string, groups []string) bool {
+	t := time.NewTicker(25 * time.Millisecond)
+	defer t.Stop()
+	for {
+		settled := true
+		d.machine.Read(func(c *model.Config) {
+			for _, name := range groups {
+				g, ok := c.Groups[name]
+				if !ok {
+					continue
+				}
+				st, ok := g.Nodes[node]
+				if !ok {
+					continue
+				}
+				switch st.State {
+				case model.RGStateOnline, model.RGStateOnlineFaulted, model.RGStateErrorStopFailed, model.RGStatePendingOnlineBlocked:
+					settled = settled && (st.Desired == model.RGStateOnline || st.State == model.RGStateErrorStopFailed)
+				case model.RGStateOffline, model.RGStateUnmanaged:
+					settled = settled && st.Desired != model.RGStateOnline
+				default:
+					settled = false
+				}
+			}
+		})
+		if settled {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 // validateResource runs Validate for a resource being created (create)

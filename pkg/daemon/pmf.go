@@ -63,6 +63,7 @@ func (d *Daemon) pmfManager() *pmf.Manager {
 	if d.tracker != nil {
 		m.Adopt, m.Release = d.tracker.Adopt, d.tracker.Release
 	}
+	m.MayStart = d.leaseOK
 	m.Gone = func(s pmf.Spec, why string, failed bool) {
 		if !failed || !s.Monitor {
 			return

@@ -369,7 +369,15 @@ func (s *State) request(e Request, out *Output) error {
 			return scha.Errorf(scha.ErrState, "resource group %s is UNMANAGED; manage it first (rgmadm rg manage %s)", g.Name, g.Name)
 		}
 		target := ""
+		if e.Node != "" && !slices.Contains(g.Nodelist, e.Node) {
+			return scha.Errorf(scha.ErrNode, "node %q is not in the Nodelist of %s (%s)", e.Node, g.Name, joinOr(g.Nodelist))
+		}
 		switch {
+		case e.Op == OpOnline && e.Node != "" && g.Scalable:
+			// rg online -n on a scalable group: add that node.
+			s.setDesired(out, g, e.Node, model.RGStateOnline)
+		case e.Op == OpOnline && e.Node != "":
+			target = e.Node
 		case e.Op == OpSwitch:
 			if !slices.Contains(g.Nodelist, e.Node) {
 				return scha.Errorf(scha.ErrNode, "node %q is not in the Nodelist of %s (%s)", e.Node, g.Name, joinOr(g.Nodelist))
@@ -458,6 +466,26 @@ func (s *State) resourceRequest(e Request, out *Output) error {
 	nodes := []string{s.Node}
 	if g != nil {
 		nodes = g.Nodelist
+	}
+	if e.Node != "" {
+		// rs enable|disable -n: that node's On_off_switch alone.
+		if g != nil && !slices.Contains(g.Nodelist, e.Node) {
+			return scha.Errorf(scha.ErrNode, "node %q is not in the Nodelist of %s (%s)", e.Node, g.Name, joinOr(g.Nodelist))
+		}
+		if e.Op != OpEnable && e.Op != OpDisable {
+			return scha.Errorf(scha.ErrInval, "-n NODE applies to enable and disable only")
+		}
+		nodes = []string{e.Node}
+		if e.Node != s.Node {
+			for _, n := range nodes {
+				v := model.SwitchEnabled
+				if e.Op == OpDisable {
+					v = model.SwitchDisabled
+				}
+				out.Changes = append(out.Changes, model.StateChange{Resource: r.Name, Node: n, OnOff: v})
+			}
+			return nil
+		}
 	}
 	sw := func(onoff, mon string) {
 		for _, n := range nodes {

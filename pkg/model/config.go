@@ -216,7 +216,7 @@ func (c *Config) CreateGroup(name string, props map[string]string) error {
 			vals[d.Name] = *d.Default
 		}
 	}
-	vals["Nodelist"] = strings.Join(c.NodeNames(), ",")
+	vals["Nodelist"] = strings.Join(c.HostNames(), ",")
 	set, err := c.normalizeRGProps(props, true)
 	if err != nil {
 		return err
@@ -325,6 +325,9 @@ func (c *Config) checkGroup(g *ResourceGroup) error {
 	for _, n := range nodes {
 		if !c.HasNode(n) {
 			return scha.Errorf(scha.ErrNode, "resource group %s: Nodelist names %q, which is not a cluster node", g.Name, n)
+		}
+		if node, _ := c.Node(n); node.Witness {
+			return scha.Errorf(scha.ErrNode, "resource group %s: Nodelist names %q, a witness node, which hosts no resources", g.Name, n)
 		}
 		if seen[n] {
 			return scha.Errorf(scha.ErrNode, "resource group %s: Nodelist names %q twice", g.Name, n)

@@ -175,6 +175,19 @@ type Node struct {
 	// Addr is the node's cluster address (host:port), "" for a node that
 	// was never opened to peers (rgmd without --cluster-addr).
 	Addr string `json:"addr,omitempty"`
+	// Witness says the node is a raft voter that hosts no resources
+	// (rgmd --witness): the third vote of a two-node cluster.
+	Witness bool `json:"witness,omitempty"`
+	// Incarnation counts the times the cluster fenced the node. State
+	// changes proposed by the node's rgmd carry the incarnation it runs
+	// under, and those from an older one are refused (fencing.go).
+	Incarnation int `json:"incarnation,omitempty"`
+	// FencedAt (Unix seconds) and FencedBy say when and how it was last
+	// fenced.
+	FencedAt int64  `json:"fenced_at,omitempty"`
+	FencedBy string `json:"fenced_by,omitempty"`
+	// Fence is the device that fences the node from outside, if any.
+	Fence *FenceDevice `json:"fence,omitempty"`
 }
 
 // Config is the whole replicated configuration.

@@ -293,8 +293,9 @@ func exitCode(err error) int {
 }
 
 // environ is the command's environment: without -E, only PATH and
-// RGM_SOCKET (so that a monitor finds the scha_* commands and this rgmd)
-// plus the -e variables; with -E, all of pmfadm's.
+// RGM_SOCKET (so that a monitor finds the scha_* commands and this rgmd),
+// RGM_FENCE_TAG when pmfadm has it, plus the -e variables; with -E, all
+// of pmfadm's.
 func environ(r *request) []string {
 	var env []string
 	if r.fullEnv {
@@ -306,6 +307,12 @@ func environ(r *request) []string {
 	}
 	if !hasVar(env, "RGM_SOCKET") {
 		env = append(env, "RGM_SOCKET="+paths.Socket())
+	}
+	// The node's fence tag goes with the command even without -E: a tree
+	// the process monitor runs for a resource is the resource's, and the
+	// fencing guard finds it by that tag (rgmd(8), Fencing).
+	if v, ok := os.LookupEnv("RGM_FENCE_TAG"); ok && !hasVar(env, "RGM_FENCE_TAG") {
+		env = append(env, "RGM_FENCE_TAG="+v)
 	}
 	for _, kv := range r.env {
 		k, _, _ := strings.Cut(kv, "=")

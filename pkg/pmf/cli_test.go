@@ -75,6 +75,22 @@ func TestParseAndCall(t *testing.T) {
 	}
 }
 
+// The node's fence tag reaches the command without -E: the fencing
+// guard finds the process monitor's trees by it.
+func TestFenceTagKept(t *testing.T) {
+	t.Setenv("PATH", "/bin")
+	t.Setenv("RGM_SOCKET", "/s")
+	t.Setenv("RGM_FENCE_TAG", "n1-x")
+	f := &fakeCaller{}
+	var out, errb bytes.Buffer
+	if code := Run(f, strings.Fields("-c web sleep 10"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(f.args, `"env":["PATH=/bin","RGM_SOCKET=/s","RGM_FENCE_TAG=n1-x"]`) {
+		t.Fatalf("args %s", f.args)
+	}
+}
+
 func TestBadUsage(t *testing.T) {
 	for _, args := range []string{
 		"", "-c", "-c web", "-c web -k web cmd", "-k web -n 2", "-s web TERM extra", "-s web NOSIG",

@@ -71,6 +71,10 @@ type Manager struct {
 	// when nobody asked for it (retries exhausted, the action failed).
 	// It is called with the manager's lock held and must not block.
 	Gone func(s Spec, why string, failed bool)
+	// MayStart, optional, is asked before a tree is started or restarted;
+	// its error refuses (a cluster node without a lease starts nothing).
+	// Called with the manager's lock held: it must not block.
+	MayStart func() error
 
 	mu     sync.Mutex
 	tags   map[string]*tag
@@ -144,6 +148,11 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 // race.
 func (m *Manager) launch(t *tag, how string) error {
 	s := t.spec
+	if m.MayStart != nil {
+		if err := m.MayStart(); err != nil {
+			return err
+		}
+	}
 	name := socketName(m.Dir)
 	lf, err := bindAbstract(name)
 	if err == nil {
@@ -343,13 +352,14 @@ func (m *Manager) restart(t *tag) {
 
 // runAction runs the tag's action program with "failed TAG" appended,
 // with only the working directory and PATH (and RGM_SOCKET, so that it
-// can call scha_control) of the command. Called with m.mu held.
+// can call scha_control, and RGM_FENCE_TAG, so that fencing finds it) of
+// the command. Called with m.mu held.
 func (m *Manager) runAction(t *tag) {
 	s := t.spec
 	t.state = wire.PMFAction
 	var env []string
 	for _, kv := range s.Env {
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RGM_SOCKET=") {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RGM_SOCKET=") || strings.HasPrefix(kv, "RGM_FENCE_TAG=") {
 			env = append(env, kv)
 		}
 	}

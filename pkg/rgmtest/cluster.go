@@ -36,6 +36,9 @@ func NewNode(t testing.TB, name string) *Daemon {
 	d := &Daemon{t: t, Bin: Binaries(t), Socket: filepath.Join(dir, "rgmd.sock"), StateDir: filepath.Join(dir, "state"), Node: name, ClusterAddr: FreeAddr(t)}
 	t.Cleanup(func() {
 		d.Thaw()
+		for _, pid := range d.NodePIDs() {
+			syscall.Kill(pid, syscall.SIGCONT) // a frozen guard must see its directory go
+		}
 		if d.cmd != nil {
 			d.Stop()
 			d.stopSupervisors()

@@ -30,6 +30,8 @@ const (
 	CmdJoinToken      byte = 14 // JoinTokenCmd: a join token issued
 	CmdJoinNode       byte = 15 // JoinNodeCmd: a node joins with a token
 	CmdRemoveNode     byte = 16 // NameCmd: a node leaves the cluster
+	CmdNodeFenced     byte = 17 // NodeFencedCmd: a lost node is known to have stopped everything
+	CmdSetFence       byte = 18 // FenceCmd: a node's fence device
 	CmdImport         byte = 32 // ImportCmd: a whole configuration, all or nothing (import.go)
 
 	cmdIgnorable byte = 0x80
@@ -63,6 +65,23 @@ type JoinNodeCmd struct {
 	Addr      string `json:"addr"`
 	TokenHash string `json:"token_hash"`
 	Now       int64  `json:"now"`
+	Witness   bool   `json:"witness,omitempty"` // rgmd --witness: a voter hosting nothing
+}
+
+// NodeFencedCmd records that Node, running under Incarnation, is known
+// to have stopped everything (model.FenceNode). How says how it is
+// known; Now (Unix seconds) is the proposer's clock.
+type NodeFencedCmd struct {
+	Node        string `json:"node"`
+	Incarnation int    `json:"incarnation"`
+	How         string `json:"how"`
+	Now         int64  `json:"now"`
+}
+
+// FenceCmd sets a node's fence device; a nil Device removes it.
+type FenceCmd struct {
+	Node   string             `json:"node"`
+	Device *model.FenceDevice `json:"device,omitempty"`
 }
 
 // NameCmd names one object.
@@ -98,9 +117,14 @@ type StatusCmd struct {
 // engine: many transitions in one log entry (one fsync) where that matters
 // for throughput. Origin is the node whose engine proposed it, so that the
 // other nodes know to re-read their view.
+//
+// Incarnation is the origin's (model.Node.Incarnation) as its rgmd knows
+// it: a batch from an rgmd the cluster fenced since is refused, so that a
+// node that was frozen or cut off cannot undo what the others did.
 type StateCmd struct {
-	Origin  string              `json:"origin"`
-	Changes []model.StateChange `json:"changes"`
+	Origin      string              `json:"origin"`
+	Incarnation int                 `json:"incarnation,omitempty"`
+	Changes     []model.StateChange `json:"changes"`
 }
 
 // ConfigMachine is the Machine that holds the cluster configuration. Apply
@@ -197,8 +221,22 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = c.JoinNode(cmd.Node, cmd.Addr, cmd.TokenHash, cmd.Now)
-		return nil, err
+		if _, err = c.JoinNode(cmd.Node, cmd.Addr, cmd.TokenHash, cmd.Now); err != nil || !cmd.Witness {
+			return nil, err
+		}
+		return nil, c.SetWitness(cmd.Node)
+	case CmdNodeFenced:
+		cmd, err := decode[NodeFencedCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.FenceNode(cmd.Node, cmd.Incarnation, cmd.How, cmd.Now)
+	case CmdSetFence:
+		cmd, err := decode[FenceCmd](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.SetFenceDevice(cmd.Node, cmd.Device)
 	case CmdRemoveNode:
 		cmd, err := decode[NameCmd](body)
 		if err != nil {
@@ -262,6 +300,9 @@ func (m *ConfigMachine) apply(typ byte, body []byte) (any, error) {
 	case CmdSetState:
 		cmd, err := decode[StateCmd](body)
 		if err != nil {
+			return nil, err
+		}
+		if err := c.CheckIncarnation(cmd.Origin, cmd.Incarnation); err != nil {
 			return nil, err
 		}
 		return nil, c.ApplyStates(cmd.Changes)

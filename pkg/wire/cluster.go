@@ -6,7 +6,18 @@ const (
 	OpClusterStatus = "cluster.status" // no args → ClusterStatus
 	OpNodeList      = "node.list"      // no args → []NodeInfo
 	OpNodeRemove    = "node.remove"    // NameArgs: take a node out of the cluster
+	OpNodeSet       = "node.set"       // NodeSetArgs: a node's fence device (admin)
+	OpNodeFence     = "node.fence"     // NameArgs: fence a node with its agent now (admin)
 )
+
+// NodeSetArgs sets (FenceAgent) or removes (NoFence) a node's fence
+// device: a Pacemaker fence agent and its parameters.
+type NodeSetArgs struct {
+	Name        string            `json:"name"`
+	FenceAgent  string            `json:"fence_agent,omitempty"`
+	FenceParams map[string]string `json:"fence_params,omitempty"`
+	NoFence     bool              `json:"no_fence,omitempty"`
+}
 
 // TokenArgs asks for a join token valid for TTL seconds (0: the default).
 type TokenArgs struct {
@@ -29,6 +40,17 @@ type NodeInfo struct {
 	Role   string `json:"role,omitempty"`   // voter, nonvoter, or "" when not in raft's configuration
 	Leader bool   `json:"leader,omitempty"` // leads the cluster now
 	Local  bool   `json:"local,omitempty"`  // the node that answered
+	// Witness: a voter that hosts no resources (rgmd --witness).
+	Witness bool `json:"witness,omitempty"`
+	// Incarnation counts the times the cluster fenced the node;
+	// FencedBy says how it was fenced last, and FencedAt when.
+	Incarnation int    `json:"incarnation,omitempty"`
+	FencedBy    string `json:"fenced_by,omitempty"`
+	FencedAt    int64  `json:"fenced_at,omitempty"`
+	FenceAgent  string `json:"fence_agent,omitempty"` // its fence device's agent
+	// Waiting, when set, says why the node's groups wait before they
+	// can move (a lost node that is not fenced yet), as the leader sees it.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // ClusterStatus is the cluster as this rgmd sees it.

@@ -76,7 +76,10 @@ const (
 	OpRGUnmanage  = "rg.unmanage"
 	OpRGOnline    = "rg.online"
 	OpRGOffline   = "rg.offline"
-	OpRGSwitch    = "rg.switch" // LifecycleArgs.Node is the target
+	OpRGSwitch    = "rg.switch"     // LifecycleArgs.Node is the target
+	OpRGRemaster  = "rg.remaster"   // back to the most preferred node that is up
+	OpRGQuiesce   = "rg.quiesce"    // no more automatic recovery; --wait for methods to end
+	OpNodeEvac    = "node.evacuate" // NameArgs: every group leaves the node
 	OpRGRestart   = "rg.restart"
 	OpRGSuspend   = "rg.suspend"
 	OpRGResume    = "rg.resume"
@@ -95,7 +98,7 @@ const (
 func IsRead(op string) bool {
 	switch op {
 	case OpPing, OpGet, OpRTList, OpRTShow, OpRGList, OpRGShow, OpRSList, OpRSShow, OpStatus, OpEvents, OpPMFShow, OpPMFList, OpConfigExport,
-		OpClusterStatus, OpNodeList:
+		OpClusterStatus, OpNodeList, OpSimulate:
 		return true
 	}
 	return false
@@ -228,6 +231,9 @@ type LifecycleReply struct {
 type WaitArgs struct {
 	Groups    []string `json:"groups"`
 	TimeoutMs int      `json:"timeout_ms,omitempty"`
+	// Node, when another node's, waits until the groups reach what is
+	// wanted of them there (rg switch -n, rg online -n, node evacuate).
+	Node string `json:"node,omitempty"`
 }
 
 // WaitReply is the groups' status when the wait ended; Settled is false

@@ -1,0 +1,151 @@
+package admcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// rgmadm simulate: what an event would do, decided by rgmd's engine on a
+// copy of the configuration, nothing done (Pacemaker's crm_simulate).
+
+// simulateFlags are the verb's own flags, registered afresh on each run.
+var simulateFlags struct {
+	config string
+}
+
+func init() {
+	objects = append(objects, &object{
+		name:    "simulate",
+		summary: "what an event would do, nothing done",
+		self: &verb{
+			name: "simulate", operands: []string{"EVENT", "ARG"}, many: true, noPlus: true, read: true, synopsis: "[--config FILE]",
+			summary: "Print the moves and the methods each node would run after EVENT: node-down NODE, node-up NODE, switch GROUP NODE or fail RESOURCE; nothing is changed",
+			flags: func(fs *pflag.FlagSet, _ *opts) {
+				fs.StringVarP(&simulateFlags.config, "config", "c", "", "simulate against the configuration `FILE` written by rgmadm export (every node up, groups where a cluster start puts them) instead of the live one")
+			},
+			run: simulate,
+		},
+	})
+}
+
+func simulate(inv *invocation, o *opts, operands []string) error {
+	a := wire.SimulateArgs{Event: operands[0], Operands: operands[1:]}
+	if f := simulateFlags.config; f != "" {
+		cfg, err := loadConfigFile(f)
+		if err != nil {
+			return err
+		}
+		a.Config = cfg
+	}
+	var rep wire.SimulateReply
+	if err := inv.call(wire.OpSimulate, &a, &rep); err != nil {
+		return err
+	}
+	if o.output == "json" {
+		return writeJSON(inv.env.Stdout, &rep)
+	}
+	w := inv.env.Stdout
+	src := "live configuration"
+	if rep.Source == "file" {
+		src = "configuration " + simulateFlags.config + ", as after a cluster start"
+	}
+	fmt.Fprintf(w, "simulate %s (%s; up: %s); nothing is changed\n", rep.Event, src, strings.Join(rep.Up, " "))
+	if len(rep.Moves) == 0 {
+		fmt.Fprintf(w, "%s: no group moves\n", rep.Event)
+	}
+	for _, m := range rep.Moves {
+		fmt.Fprintf(w, "%s: %s %s → %s (%s)\n", rep.Event, m.Group, orOffline(m.From), orOffline(m.To), m.Why)
+	}
+	for _, b := range rep.Blocked {
+		fmt.Fprintf(w, "%s: %s blocked: %s\n", rep.Event, b.Group, b.Why)
+	}
+	var nodes []string
+	byNode := map[string][]string{}
+	for _, s := range rep.Steps {
+		if _, ok := byNode[s.Node]; !ok {
+			nodes = append(nodes, s.Node)
+		}
+		byNode[s.Node] = append(byNode[s.Node], s.Method+" "+s.Resource)
+	}
+	for _, n := range nodes {
+		fmt.Fprintf(w, "%s: %s\n", n, strings.Join(byNode[n], ", "))
+	}
+	for _, note := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", note)
+	}
+	for _, p := range rep.After {
+		where := "offline"
+		if len(p.Online) > 0 {
+			where = "online on " + strings.Join(p.Online, " ")
+		}
+		fmt.Fprintf(w, "after: %s %s\n", p.Group, where)
+	}
+	return nil
+}
+
+func orOffline(node string) string {
+	if node == "" {
+		return "offline"
+	}
+	return node
+}
+
+// loadConfigFile reads a file written by rgmadm export and the RTR files
+// it names (relative to the file), as import does: rgmd never opens
+// paths on a client's behalf.
+func loadConfigFile(name string) (*wire.ImportArgs, error) {
+	var data []byte
+	var err error
+	dir := "."
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+		dir = filepath.Dir(name)
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return nil, scha.Errorf(scha.ErrInval, "cannot read %s: %v", name, err)
+	}
+	var f wire.ConfigFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, scha.Errorf(scha.ErrInval, "%s: not a configuration written by rgmadm export: %v", name, err)
+	}
+	if f.Format != wire.ConfigFormat {
+		return nil, scha.Errorf(scha.ErrInval, "%s: format %q, want %q", name, f.Format, wire.ConfigFormat)
+	}
+	a := &wire.ImportArgs{Final: true, Groups: f.Groups, Resources: f.Resources}
+	for _, t := range f.Types {
+		path := t.RTRFile
+		if path == "" {
+			return nil, scha.Errorf(scha.ErrInval, "%s: resource type %s has no rtr_file", name, t.Name)
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		abs, text, err := readRTR(path)
+		if err != nil {
+			return nil, scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
+		}
+		t.RTRFile = abs
+		a.Types = append(a.Types, wire.ImportType{ConfigType: t, Text: string(text)})
+	}
+	if b, _ := json.Marshal(a); len(b) > wire.MaxMessage-4096 {
+		return nil, scha.Errorf(scha.ErrInval, "%s: the configuration (%d bytes with its RTR files) is too big for one simulate request (%d)", name, len(b), wire.MaxMessage)
+	}
+	return a, nil
+}
