@@ -117,10 +117,15 @@ DBUSPOLICYDIR ?= $(PREFIX)/share/dbus-1/system.d
 CALLBACKDIR   ?= $(PREFIX)/lib/openrgm/callbacks
 CLUSTERDIR    ?= /usr/cluster
 # Programs that are callbacks of a shipped type, not commands for PATH.
-CALLBACK_BINARIES := orgm_systemd_unit
+CALLBACK_BINARIES := orgm_systemd_unit orgm_agent
 # ORGM.systemd_unit's methods: links to the multi-call program, which
 # takes its method from the name it is called by.
 SYSTEMD_UNIT_METHODS := start stop validate monitor_start monitor_stop monitor_check
+# The types orgm_agent implements (ORGM.gds(5), ORGM.LogicalHostname(5),
+# ORGM.HAStoragePlus(5), and the OCF agents' methods, ORGM.ocf(5)): each a
+# folder of CALLBACKDIR with its RTR file and links to ../orgm_agent named
+# PREFIX_METHOD, the link's name selecting the type and the method.
+AGENT_TYPES := gds:gds logicalhostname:hostname hastorageplus:hasp ocf:ocf
 # /usr/cluster/bin gets whatever scha_*, pmfadm and hatimerun are built.
 CLUSTER_BIN_LINKS := $(filter scha_% pmfadm hatimerun,$(BINARIES))
 
@@ -150,6 +155,17 @@ install-callbacks: build
 	install -m 0755 bin/orgm_systemd_unit $(DESTDIR)$(CALLBACKDIR)/systemd/orgm_systemd_unit
 	install -m 0644 callbacks/systemd/systemd_unit.rtr $(DESTDIR)$(CALLBACKDIR)/systemd/systemd_unit.rtr
 	for m in $(SYSTEMD_UNIT_METHODS); do ln -sfn orgm_systemd_unit $(DESTDIR)$(CALLBACKDIR)/systemd/systemd_unit_$$m; done
+	install -m 0755 bin/orgm_agent $(DESTDIR)$(CALLBACKDIR)/orgm_agent
+	for t in $(AGENT_TYPES); do \
+	  dir=$${t%%:*}; \
+	  install -d $(DESTDIR)$(CALLBACKDIR)/$$dir; \
+	  for f in callbacks/$$dir/*; do \
+	    case $$f in \
+	    *.rtr) install -m 0644 $$f $(DESTDIR)$(CALLBACKDIR)/$$dir/ ;; \
+	    *) ln -sfn ../orgm_agent $(DESTDIR)$(CALLBACKDIR)/$$dir/$${f##*/} ;; \
+	    esac; \
+	  done; \
+	done
 
 # Links at the Solaris Cluster paths, each made only if what it points to
 # is built (the C library and scds_syslog come from other parts of the

@@ -86,6 +86,14 @@ owner openrgm /usr/cluster/bin/scha_resource_get
 owner openrgm /usr/cluster/lib/sc/scds_syslog
 owner openrgm /usr/lib/openrgm/callbacks/systemd/systemd_unit.rtr
 owner openrgm /usr/lib/openrgm/callbacks/systemd/orgm_systemd_unit
+owner openrgm /usr/lib/openrgm/callbacks/orgm_agent
+for t in gds/gds logicalhostname/logicalhostname hastorageplus/hastorageplus; do
+	owner openrgm /usr/lib/openrgm/callbacks/$t.rtr
+done
+owner openrgm /usr/lib/openrgm/callbacks/ocf/ocf_start
+owner openrgm /usr/share/man/man5/ORGM.gds.5.gz
+owner openrgm /usr/share/man/man5/ORGM.ocf.5.gz
+[ "$(readlink "$root/usr/lib/openrgm/callbacks/logicalhostname/hostname_prenet_start")" = ../orgm_agent ] || bad "hostname_prenet_start -> $(readlink "$root/usr/lib/openrgm/callbacks/logicalhostname/hostname_prenet_start")"
 owner libscha1 /usr/lib/$multiarch/libscha.so.1
 owner libscha1 /usr/cluster/lib/libscha.so.1
 owner libscha-dev /usr/lib/$multiarch/libscha.so
@@ -129,6 +137,11 @@ until name=$("$root/usr/cluster/bin/scha_cluster_get" -O CLUSTERNAME 2>/dev/null
 	sleep 0.1
 done
 [ "$name" = openrgm ] || bad "scha_cluster_get -O CLUSTERNAME said '$name'"
+# The installed rgmadm registers the installed types by name.
+for t in ORGM.gds ORGM.LogicalHostname ORGM.HAStoragePlus; do
+	got=$(RGM_TYPES_PATH= "$root/usr/bin/rgmadm" rt register $t) || bad "the installed rgmadm cannot register $t"
+	[ "$got" = "$t:1.0" ] || bad "rgmadm rt register $t said '$got'"
+done
 cat >"$work/prog.c" <<'PROG'
 #include <stdio.h>
 #include <scha.h>

@@ -64,6 +64,8 @@ type opts struct {
 	disabled  bool     // -d (rs create)
 	manage    bool     // -M (rg online)
 	timeout   time.Duration
+	ocfRoot   string // --ocf-root (rt import-ocf)
+	dryRun    bool   // --print (rt import-ocf)
 }
 
 // objects is the grammar. Keep verbs in the order the help shows them.
@@ -72,7 +74,8 @@ var objects = []*object{
 		name: "rt", aliases: []string{"resourcetype"},
 		summary: "resource types",
 		verbs: []*verb{
-			{name: "register", operands: []string{"FILE"}, summary: "Register the resource type described by the RTR file FILE", run: rtRegister},
+			{name: "register", operands: []string{"FILE"}, summary: "Register the resource type described by the RTR file FILE, or the installed type named FILE (ORGM.gds, ...)", run: rtRegister},
+			{name: "import-ocf", operands: []string{"PROVIDER:AGENT"}, synopsis: "[--ocf-root DIR] [--print]", summary: "Register the OCF resource agent PROVIDER:AGENT as the type OCF.PROVIDER_AGENT, made from its meta-data", flags: importOCFFlags, run: rtImportOCF},
 			nameVerb("rt", "unregister", wire.OpRTUnregister, "Unregister resource types that no resource uses"),
 			{name: "list", read: true, summary: "List resource types", run: rtList},
 			{name: "show", operands: []string{"NAME"}, many: true, read: true, synopsis: "[-v]", summary: "Show resource types' properties and parameters", flags: verboseFlag, run: showVerb("rt", wire.OpRTShow, rtShow)},
@@ -486,7 +489,11 @@ func readRTR(file string) (string, []byte, error) {
 }
 
 func rtRegister(inv *invocation, _ *opts, operands []string) error {
-	abs, text, err := readRTR(operands[0])
+	file, err := registerOperand(operands[0])
+	if err != nil {
+		return err
+	}
+	abs, text, err := readRTR(file)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,16 @@ func configImport(inv *invocation, _ *opts, operands []string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		abs, text, err := readRTR(path)
+		var abs string
+		var text []byte
+		if root, provider, agent, ok := importedAgent(path); ok {
+			// A type of rt import-ocf: made again from the agent.
+			var s string
+			s, err = ocfAgentRTR(inv.ctx, root, provider, agent)
+			abs, text = path, []byte(s)
+		} else {
+			abs, text, err = readRTR(path)
+		}
 		if err != nil {
 			return scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
 		}

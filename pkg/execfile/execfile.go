@@ -318,6 +318,42 @@ func (p *Program) Shell(args []string) (*Program, string, []string, error) {
 	return sh, sh.fdPath(), append([]string{"/bin/sh", p.Path}, args...), nil
 }
 
+// Above moves the program's descriptor, and its interpreter's, to fd or
+// higher. The child of a fork moves descriptors onto the one just above
+// the highest of those it is given (syscall's forkAndExecInChild puts its
+// error pipe there), and a program descriptor there would be replaced
+// before the exec of its /proc/self/fd path, which then fails with
+// EACCES: a caller with many descriptors open, whose child's descriptors
+// may be above 64, moves the program above them first (AboveFiles).
+func (p *Program) Above(fd int) error {
+	for q := p; q != nil; q = q.interp {
+		if int(q.file.Fd()) >= fd {
+			continue
+		}
+		nfd, err := unix.FcntlInt(q.file.Fd(), unix.F_DUPFD_CLOEXEC, fd)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q.Path, err)
+		}
+		old := q.file
+		q.file = os.NewFile(uintptr(nfd), q.Path)
+		old.Close()
+	}
+	return nil
+}
+
+// AboveFiles is the lowest descriptor Above may be given for a child that
+// is given files: clear of every descriptor the child's shuffling may
+// write (the error pipe and the files it moves up, at most one each).
+func AboveFiles(files ...*os.File) int {
+	top := 2
+	for _, f := range files {
+		if f != nil && int(f.Fd()) > top {
+			top = int(f.Fd())
+		}
+	}
+	return top + len(files) + 2
+}
+
 func (p *Program) fdPath() string {
 	return "/proc/self/fd/" + strconv.Itoa(int(p.file.Fd()))
 }

@@ -225,26 +225,42 @@ func startMethod(s Spec, c *capture) (*exec.Cmd, error) {
 		outW.Close()
 		return nil, err
 	}
+	// Stdin is opened here, not by os/exec, so that the program's
+	// descriptor can be put clear of the child's (execfile.Above).
+	stdin, err := os.Open(os.DevNull)
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return nil, err
+	}
 	// Exactly the file checked: opened, checked through the descriptor,
 	// executed through it (pkg/execfile).
 	prog, err := execfile.Open(s.Path, "", execfile.Strict())
 	var cmd *exec.Cmd
 	if err == nil {
+		err = prog.Above(execfile.AboveFiles(stdin, outW, errW))
+	}
+	if err == nil {
 		path, argv := prog.Argv(s.Args)
-		cmd = command(s, outW, errW, path, argv)
+		cmd = command(s, stdin, outW, errW, path, argv)
 		err = cmd.Start()
 		if errors.Is(err, syscall.ENOEXEC) {
 			var sh *execfile.Program
 			if sh, path, argv, err = prog.Shell(s.Args); err == nil {
-				cmd = command(s, outW, errW, path, argv)
-				err = cmd.Start()
+				if err = sh.Above(execfile.AboveFiles(stdin, outW, errW)); err == nil {
+					cmd = command(s, stdin, outW, errW, path, argv)
+					err = cmd.Start()
+				}
 				sh.Close()
 			}
 		}
-		prog.Close()
 	}
+	prog.Close() // nil-safe
 	// The child has its own copies; ours must go so that EOF comes when the
 	// last process holding them exits.
+	stdin.Close()
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -256,7 +272,7 @@ func startMethod(s Spec, c *capture) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-func command(s Spec, stdout, stderr *os.File, path string, argv []string) *exec.Cmd {
+func command(s Spec, stdin, stdout, stderr *os.File, path string, argv []string) *exec.Cmd {
 	dir := s.Dir
 	if dir == "" {
 		dir = "/"
@@ -266,9 +282,10 @@ func command(s Spec, stdout, stderr *os.File, path string, argv []string) *exec.
 		Args: argv,
 		Env:  cleanEnv(s.Env),
 		Dir:  dir,
-		// Stdin nil is /dev/null. *os.File outputs are handed to the child
-		// as they are, so exec starts no copying goroutine for Wait to wait
-		// on.
+		// /dev/null. *os.File inputs and outputs are handed to the child
+		// as they are, so exec starts no copying goroutine for Wait to
+		// wait on.
+		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},

@@ -85,10 +85,14 @@ type Daemon struct {
 	// ExtraFiles, set before a Start, are passed to rgmd from fd 3 on, as
 	// whoever starts rgmd may leave descriptors open.
 	ExtraFiles []*os.File
-	cmd        *exec.Cmd
-	log        *bytes.Buffer
-	logMu      *sync.Mutex
-	done       chan struct{}
+	// Wrap, set before a Start, is a command line that runs rgmd with its
+	// arguments appended, such as "ip netns exec NS" or "unshare -m": it
+	// must exec rgmd, so that the process started is rgmd.
+	Wrap  []string
+	cmd   *exec.Cmd
+	log   *bytes.Buffer
+	logMu *sync.Mutex
+	done  chan struct{}
 	// shims are the process monitor supervisors seen in the state
 	// directory's records, to stop at the end (stopSupervisors).
 	shims map[int]bool
@@ -98,6 +102,13 @@ type Daemon struct {
 // arguments go to rgmd. The daemon is stopped when the test ends.
 func StartDaemon(t testing.TB, extra ...string) *Daemon {
 	t.Helper()
+	return StartDaemonWrapped(t, nil, extra...)
+}
+
+// StartDaemonWrapped is StartDaemon with rgmd run by the command line wrap
+// (see Daemon.Wrap): in a network or mount namespace of its own, say.
+func StartDaemonWrapped(t testing.TB, wrap []string, extra ...string) *Daemon {
+	t.Helper()
 	// A short directory: sun_path holds 108 bytes and t.TempDir() can be
 	// longer than that.
 	dir, err := os.MkdirTemp("", "rgm")
@@ -105,7 +116,7 @@ func StartDaemon(t testing.TB, extra ...string) *Daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &Daemon{t: t, Bin: Binaries(t), Socket: filepath.Join(dir, "rgmd.sock"), StateDir: filepath.Join(dir, "state"), Node: "node1"}
+	d := &Daemon{t: t, Bin: Binaries(t), Socket: filepath.Join(dir, "rgmd.sock"), StateDir: filepath.Join(dir, "state"), Node: "node1", Wrap: wrap}
 	d.Start(extra...)
 	t.Cleanup(func() {
 		d.Stop()
@@ -214,6 +225,9 @@ func (d *Daemon) TryStart(extra ...string) error {
 	if d.netns != "" {
 		// ip execs rgmd in the namespace: the process is rgmd's.
 		d.cmd = exec.Command("ip", append([]string{"netns", "exec", d.netns, filepath.Join(d.Bin, "rgmd")}, args...)...)
+	}
+	if len(d.Wrap) > 0 {
+		d.cmd = exec.Command(d.Wrap[0], append(append(append([]string{}, d.Wrap[1:]...), d.cmd.Path), d.cmd.Args[1:]...)...)
 	}
 	d.log, d.logMu = &bytes.Buffer{}, &sync.Mutex{}
 	w := &lockedWriter{mu: d.logMu, b: d.log}

@@ -3,7 +3,7 @@
 // shared and noisy, so ratios mean more than absolute times). It starts
 // real rgmd daemons from ./bin in temporary directories.
 //
-// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api]
+// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,ocf,vip]
 package main
 
 import (
@@ -32,7 +32,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,ocf,vip")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -87,12 +87,19 @@ func main() {
 	if want("durability") {
 		durability(rtr)
 	}
+	if want("ocf") {
+		ocfBench()
+	}
+	if want("vip") {
+		vipBench()
+	}
 }
 
 // daemon is a real rgmd in a temporary directory.
 type daemon struct {
 	dir, socket, state string
 	cmd                *exec.Cmd
+	wrap               []string // runs rgmd, such as ip netns exec NS (it must exec rgmd)
 }
 
 // started lists every rgmd this run started, so that fail can stop them:
@@ -119,6 +126,9 @@ func (d *daemon) startAs(name string, extra ...string) time.Duration {
 	t0 := time.Now()
 	args := append([]string{"--socket", d.socket, "--state-dir", d.state, "--node-name", name, "--log-level", "warn"}, extra...)
 	d.cmd = exec.Command(filepath.Join(*binDir, "rgmd"), args...)
+	if len(d.wrap) > 0 {
+		d.cmd = exec.Command(d.wrap[0], append(append(d.wrap[1:len(d.wrap):len(d.wrap)], d.cmd.Path), args...)...)
+	}
 	log, err := os.OpenFile(filepath.Join(d.dir, "rgmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	check(err)
 	d.cmd.Stdout, d.cmd.Stderr = log, log
