@@ -534,6 +534,17 @@ func status(inv *invocation, o *opts, _ []string) error {
 		}
 	}
 	inv.printTable(inv.env.Stdout, t)
+	first := true
+	for _, g := range st.Groups {
+		if g.Why == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(inv.env.Stdout, "\nWhy:")
+			first = false
+		}
+		fmt.Fprintf(inv.env.Stdout, "  %s: %s\n", g.Name, g.Why)
+	}
 	return nil
 }
 

@@ -102,7 +102,7 @@ func TestChaos(t *testing.T) {
 			if started == 0 {
 				return
 			}
-			time.Sleep(2 * time.Second)
+			time.Sleep(time.Second)
 		}
 		for _, d := range c.Nodes {
 			if done, _ := d.Exited(); done {
@@ -157,9 +157,15 @@ func TestChaos(t *testing.T) {
 	}
 	settle := func(after int) {
 		t.Helper()
-		reviveAll()
-		for _, d := range c.Nodes {
-			c.WaitState(d, "", "UP")
+		// Every node up, as every node sees it; a node whose rgmd stops
+		// meanwhile (it finds it was fenced) is started again.
+		deadline := time.Now().Add(3 * time.Minute)
+		for !allUp(c) {
+			if time.Now().After(deadline) {
+				fail("the nodes do not all come up again:\n%s", tail(c.Nodes[0].Log(), 30))
+			}
+			reviveAll()
+			time.Sleep(200 * time.Millisecond)
 		}
 		for g, list := range groups {
 			onlineSomewhere(t, c.Nodes[0], g, strings.Split(list, ","), 90*time.Second)
@@ -173,7 +179,7 @@ func TestChaos(t *testing.T) {
 	for i := 1; i <= faults; i++ {
 		f := usable[rng.Intn(len(usable))]
 		d := c.Nodes[rng.Intn(len(c.Nodes))]
-		dur := time.Duration(100+rng.Intn(2900)) * time.Millisecond
+		dur := time.Duration(100+rng.Intn(1900)) * time.Millisecond
 		if rng.Intn(4) == 0 { // the leader, more often than chance
 			if l := leaderNode(c); l != nil {
 				d = l
@@ -205,7 +211,7 @@ func TestChaos(t *testing.T) {
 		writeSome()
 		wg.Wait()
 		k.check()
-		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
+		time.Sleep(time.Duration(rng.Intn(500)) * time.Millisecond)
 		if i/10 > settled/10 || i >= faults {
 			settle(i)
 			settled = i
@@ -277,4 +283,22 @@ func (k *checker) noOrphans(t testing.TB, c *rgmtest.Cluster) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// allUp says whether every node's rgmd runs and sees every node UP.
+func allUp(c *rgmtest.Cluster) bool {
+	for _, d := range c.Nodes {
+		if done, _ := d.Exited(); done {
+			return false
+		}
+	}
+	for _, d := range c.Nodes {
+		for _, n := range c.Nodes {
+			r := d.Run("scha_cluster_get", "-O", "NODESTATE_NODE", n.Node)
+			if r.Code != 0 || strings.TrimSpace(r.Stdout) != "UP" {
+				return false
+			}
+		}
+	}
+	return true
 }

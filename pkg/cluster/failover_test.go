@@ -182,20 +182,6 @@ func setAgent(t *testing.T, c *rgmtest.Cluster, node string) {
 	waitOK(t, c.Nodes[0], "rgmadm", args...)
 }
 
-// survivor is a node of c other than those named.
-func survivor(c *rgmtest.Cluster, not ...string) *rgmtest.Daemon {
-	for _, d := range c.Nodes {
-		skip := false
-		for _, n := range not {
-			skip = skip || d.Node == n
-		}
-		if !skip {
-			return d
-		}
-	}
-	return nil
-}
-
 // A whole node killed (rgmd, its guard and its services): the leader
 // fences it with its fence agent and the group comes up on the next node
 // of its Nodelist, never twice.
@@ -288,6 +274,9 @@ func TestFrozenNodeWithoutAgentWaits(t *testing.T) {
 	}
 	if out := n2.MustRun("rgmadm", "node", "show", "n1"); !strings.Contains(out, "no fence agent") {
 		t.Fatalf("node show n1 does not say why its groups wait:\n%s", out)
+	}
+	if out := n2.MustRun("rgmadm", "status"); !strings.Contains(out, "db-rg: node n1 is down") || !strings.Contains(out, "no fence agent") {
+		t.Fatalf("status does not say why db-rg waits:\n%s", out)
 	}
 	c.ThawNode(n1)
 	onlineSomewhere(t, n2, "db-rg", []string{"n2", "n3"}, 60*time.Second)

@@ -323,3 +323,37 @@ func (d *Daemon) methodEnv(binDir string) []string {
 	}
 	return env
 }
+
+// placementWhy says, for each group placement cannot put where it is
+// wanted, why: placement's own reasons (decided here, from this node's
+// view, changing nothing), and for a group held by a lost node what it
+// waits for.
+func (d *Daemon) placementWhy() map[string]string {
+	var dec engine.Decision
+	waiting := map[string]string{}
+	blocked := d.fenceBlocked()
+	d.machine.Read(func(c *model.Config) {
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix()}
+		for _, n := range c.Nodes {
+			up := d.nodeUp(n.Name)
+			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
+			if up || n.Witness {
+				continue
+			}
+			for g := range c.Groups {
+				if c.GroupHeld(g, n.Name) {
+					w := blocked[n.Name]
+					if w == "" {
+						w = lostWaiting(n)
+					}
+					waiting[g] = w
+				}
+			}
+		}
+		dec = engine.Place(in)
+	})
+	for g, w := range waiting {
+		dec.Blocked[g] = w
+	}
+	return dec.Blocked
+}

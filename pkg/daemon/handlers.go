@@ -289,7 +289,14 @@ func (d *Daemon) rsShow(_ context.Context, _ Peer, raw json.RawMessage) (any, er
 }
 
 func (d *Daemon) status(context.Context, Peer, json.RawMessage) (any, error) {
-	return d.statusOf(nil)
+	st, err := d.statusOf(nil)
+	if err == nil && d.clustered() {
+		why := d.placementWhy()
+		for i := range st.Groups {
+			st.Groups[i].Why = why[st.Groups[i].Name]
+		}
+	}
+	return st, err
 }
 
 // statusOf is the status of the groups keep accepts (all when nil).

@@ -199,6 +199,10 @@ type GroupStatus struct {
 	Suspended bool   `json:"suspended,omitempty"` // Suspend_automatic_recovery
 	// Nodes is the group's state on every node of its Nodelist.
 	Nodes map[string]string `json:"nodes,omitempty"`
+	// Why, on a cluster, says why the group is not where it is wanted,
+	// or not elsewhere: a lost node not yet fenced, an affinity, a
+	// failed Stop, Pingpong_interval, no node up.
+	Why string `json:"why,omitempty"`
 }
 
 // ResourceStatus is one resource in a GroupStatus.
