@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g -Wall -Wextra
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build commands capi examples start stop test test-go test-c test-man lint bench install clean
+.PHONY: all build commands capi examples start stop test test-go test-c test-man lint bench chaos install clean
 
 all: build
 
@@ -70,6 +70,11 @@ test-go:
 # program under valgrind --leak-check=full (capi/libscha.supp).
 test-c: capi
 	RGM_REQUIRE_VALGRIND=1 $(GO) test -count=1 ./capi/ctest/
+
+# The randomized fault run at full length (pkg/cluster TestChaos; make
+# test runs 12 faults): RGM_CHAOS_FAULTS and RGM_CHAOS_SEED override.
+chaos: build
+	RGM_CHAOS_FAULTS=$${RGM_CHAOS_FAULTS:-200} $(GO) test -count=1 -timeout 90m -v -run '^TestChaos$$'' ./pkg/cluster/
 
 # Every page in man/ must pass mandoc's linter.
 test-man:

@@ -215,6 +215,15 @@ func (d *Daemon) finishCluster(ctx context.Context) error {
 	}
 	go d.reconcileLoop(ctx)
 	go d.failoverLoop(ctx)
+	// Catch up with the leader before the engine decides anything from
+	// this node's copy of the log (a restarted node's may lag: the log
+	// refuses a start decided from it, model.checkStarts, but better not
+	// to decide from it at all).
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := d.store.CatchUp(cctx); err != nil {
+		d.opts.Logger.Warn("could not catch up with the leader before starting", "err", err)
+	}
+	cancel()
 	if d.hostsResources() {
 		tag, err := fenceTag(d.opts.StateDir)
 		if err != nil {

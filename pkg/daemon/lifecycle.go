@@ -342,6 +342,20 @@ func (l *lifecycle) turn(batch []any) {
 		for _, run := range later {
 			l.launch(run)
 		}
+	case scha.CodeOf(err) == scha.ErrReconf:
+		// The log refused the transitions: this node decided from a
+		// view the log had moved past (a group that meanwhile became
+		// active on another node, model.checkStarts). Nothing ran; look
+		// again from the log.
+		// (Also while no leader answers: a pause, not a spin.)
+		l.log.Warn("transitions refused by the log; deciding again from it", "err", err)
+		go func(later []engine.Run) {
+			time.Sleep(100 * time.Millisecond)
+			l.markDirty("", "")
+			for _, run := range later {
+				l.in <- doneMsg{engine.MethodDone{Resource: run.Resource, Method: run.Method, NotRun: true, Reason: "not started: " + err.Error()}}
+			}
+		}(later)
 	default:
 		// The transitions are not durable, so the methods must not run;
 		// report them failed so the engine's view stays consistent.

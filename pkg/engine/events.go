@@ -17,6 +17,11 @@ type MethodDone struct {
 	Resource, Method string
 	OK               bool
 	Reason           string // "exited 1", "timed out after 10s; process group killed", ...
+	// NotRun says the method never ran because the log refused the
+	// transitions that came before it (the engine decided from a view the
+	// log had moved past): nothing happened, and the engine, re-synced
+	// from the log, decides again.
+	NotRun bool
 }
 
 // Request is an operator's lifecycle request. Op is one of the Op*
@@ -156,6 +161,10 @@ func (s *State) done(e MethodDone, out *Output) {
 	mode := r.mode
 	r.running, r.mode = "", ""
 	s.markResource(r)
+	if e.NotRun {
+		r.startStep, r.stopStep, r.monStep = 0, 0, 0
+		return
+	}
 	g := s.Groups[r.Group]
 	if !e.OK {
 		s.note(out, r, true, "%s of %s failed: %s", e.Method, r.Name, e.Reason)

@@ -193,3 +193,64 @@ func (c *Config) GroupHeld(g, node string) bool {
 	st, ok := rg.Nodes[node]
 	return ok && st.State != RGStateOffline && st.State != RGStateUnmanaged
 }
+
+// activeElsewhere is in checkStarts' refusal.
+const activeElsewhere = "is active on"
+
+// checkStarts enforces, in the log itself, that a failover group is never
+// started on a node while it is active on another, nor where it is not
+// wanted: a batch that makes a resource of it STARTING (what precedes its
+// Prenet_start or Start) on node X is refused when the group is neither OFFLINE nor
+// UNMANAGED on another node, or its Desired state on X is not ONLINE (as
+// the batch leaves them). Each node decides from its own copy of the log,
+// which may lag (an rgmd that just started, a node that was cut off);
+// this check, applied alike everywhere, is what makes a decision made
+// from a stale copy harmless: it is refused, and the node looks again.
+func (c *Config) checkStarts(changes []StateChange) error {
+	type key struct{ g, n string }
+	state, desired := map[key]string{}, map[key]string{}
+	for _, ch := range changes {
+		if ch.Group != "" {
+			if ch.State != "" {
+				state[key{ch.Group, ch.Node}] = ch.State
+			}
+			if ch.Desired != "" {
+				desired[key{ch.Group, ch.Node}] = ch.Desired
+			}
+		}
+	}
+	for _, ch := range changes {
+		var gname string
+		if ch.Resource != "" && ch.State == RStateStarting {
+			if r, ok := c.Resources[ch.Resource]; ok {
+				gname = r.Group
+			}
+		}
+		g := c.Groups[gname]
+		if g == nil || g.Props["RG_mode"] == "Scalable" {
+			continue
+		}
+		d, ok := desired[key{gname, ch.Node}]
+		if !ok {
+			if st, ok := g.Nodes[ch.Node]; ok {
+				d = st.Desired
+			}
+		}
+		if d != RGStateOnline {
+			return scha.Errorf(scha.ErrReconf, "resource group %s is not wanted online on %s any more: not started there", gname, ch.Node)
+		}
+		for n, st := range g.Nodes {
+			if n == ch.Node {
+				continue
+			}
+			s, ok := state[key{gname, n}]
+			if !ok {
+				s = st.State
+			}
+			if s != RGStateOffline && s != RGStateUnmanaged {
+				return scha.Errorf(scha.ErrReconf, "resource group %s %s node %s (%s): not started on %s", gname, activeElsewhere, n, s, ch.Node)
+			}
+		}
+	}
+	return nil
+}

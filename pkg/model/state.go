@@ -91,6 +91,9 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 			return err
 		}
 	}
+	if err := c.checkStarts(changes); err != nil {
+		return err
+	}
 	groups := map[string]*ResourceGroup{}
 	resources := map[string]*Resource{}
 	for _, ch := range changes {
