@@ -5,7 +5,7 @@
 # directory and log under DIR (default /tmp/openrgm-cluster-$USER).
 #
 #   scripts/cluster.sh start [N]   start N nodes (default 3)
-#   scripts/cluster.sh stop        stop them (their state stays in DIR)
+#   scripts/cluster.sh stop        stop them, and what they run (their state stays in DIR)
 #   scripts/cluster.sh env NODE    print the RGM_SOCKET=... line for NODE
 #
 # Then, for instance:
@@ -29,25 +29,41 @@ wait_ready() { # node pid
 	done
 }
 
-start_node() { # index [join-args...]
+spawn_node() { # index [join-args...]
 	n=n$1
 	shift
 	mkdir -p "$dir/$n"
 	nohup "$bin/rgmd" --node-name "$n" --socket "$dir/$n/rgmd.sock" --state-dir "$dir/$n/state" \
 		--cluster-addr "127.0.0.1:$((base + ${n#n} - 1))" "$@" >>"$dir/$n/rgmd.log" 2>&1 </dev/null &
 	echo $! >"$dir/$n/rgmd.pid"
-	wait_ready "$n" "$(cat "$dir/$n/rgmd.pid")"
+}
+
+start_node() { # index [join-args...]
+	spawn_node "$@"
+	wait_ready "n$1" "$(cat "$dir/n$1/rgmd.pid")"
 }
 
 case ${1:-} in
 start)
 	count=${2:-3}
 	mkdir -p "$dir"
-	start_node 1
+	# Nodes that are members already start together: each needs the
+	# others for a quorum.
+	k=1
+	members=
+	while [ "$k" -le "$count" ] && [ -d "$dir/n$k/state/trust" ]; do
+		spawn_node "$k"
+		members="$members $k"
+		k=$((k + 1))
+	done
+	for m in $members; do
+		wait_ready "n$m" "$(cat "$dir/n$m/rgmd.pid")"
+	done
+	[ -n "$members" ] || start_node 1
 	k=2
 	while [ "$k" -le "$count" ]; do
 		if [ -d "$dir/n$k/state/trust" ]; then
-			start_node "$k" # a member already: no token needed
+			[ -f "$dir/n$k/rgmd.pid" ] || start_node "$k" # a member already: no token needed
 		else
 			tok=$(RGM_SOCKET="$dir/n1/rgmd.sock" "$bin/rgmadm" cluster token 2>/dev/null)
 			start_node "$k" --join "127.0.0.1:$base" --token "$tok"
@@ -66,12 +82,17 @@ stop)
 		pids="$pids $(cat "$p")"
 		rm -f "$p"
 	done
-	[ -n "$pids" ] || exit 0
-	kill $pids 2>/dev/null || true
+	[ -n "$pids" ] && kill $pids 2>/dev/null || true
 	i=0
-	while kill -0 $pids 2>/dev/null && [ "$i" -lt 100 ]; do
+	while [ -n "$pids" ] && kill -0 $pids 2>/dev/null && [ "$i" -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
+	done
+	# Each node's guard, and what its resources run: the harness's fence
+	# agent "powers the node off".
+	for s in "$dir"/n*/state; do
+		[ -d "$s" ] || continue
+		printf 'action=off\nplug=%s\n' "$s" | pkg/rgmtest/testdata/fence_rgmtest >/dev/null 2>&1 || true
 	done
 	;;
 env)

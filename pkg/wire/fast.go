@@ -103,6 +103,10 @@ func (a *WaitArgs) AppendJSON(b []byte) []byte {
 		b = append(b, `,"timeout_ms":`...)
 		b = strconv.AppendInt(b, int64(a.TimeoutMs), 10)
 	}
+	if a.Node != "" {
+		b = append(b, `,"node":`...)
+		b = appendString(b, a.Node)
+	}
 	return append(b, '}')
 }
 

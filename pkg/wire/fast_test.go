@@ -26,7 +26,7 @@ func TestAppendJSON(t *testing.T) {
 		msgs = append(msgs, &a)
 	}
 	msgs = append(msgs, &LifecycleArgs{}, &LifecycleArgs{Name: "web-rg"}, &LifecycleArgs{Name: "g\"<é>", Node: "n1"},
-		&WaitArgs{}, &WaitArgs{Groups: []string{}}, &WaitArgs{Groups: []string{"a", "b\\"}, TimeoutMs: 10000}, &WaitArgs{TimeoutMs: -1})
+		&WaitArgs{}, &WaitArgs{Groups: []string{}}, &WaitArgs{Groups: []string{"a", "b\\"}, TimeoutMs: 10000}, &WaitArgs{TimeoutMs: -1}, &WaitArgs{Groups: []string{"g"}, TimeoutMs: 5, Node: "n2"})
 	msg, empty := "slow \"replies\" <é>\n", ""
 	msgs = append(msgs, &SetStatusArgs{}, &SetStatusArgs{Resource: "r", Group: "g", Status: "OK"},
 		&SetStatusArgs{Resource: "r", Status: "DEGRADED", Message: &msg}, &SetStatusArgs{Resource: "r", Group: "g", Status: "OK", Message: &empty},
