@@ -111,17 +111,19 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	acked := 0
+	// writeSome writes one change through the first node that takes it;
+	// only an acknowledged one is counted (a refusal, or an answer lost
+	// with its node, is not).
 	writeSome := func() {
 		for _, d := range c.Nodes {
 			if done, _ := d.Exited(); done {
 				continue
 			}
 			name := fmt.Sprintf("ack%d", acked+1)
-			r := d.Run("rgmadm", "rg", "create", name, "-p", "Nodelist=n1")
-			if r.Code == 0 {
+			if r := d.Run("rgmadm", "rg", "create", name, "-p", "Nodelist=n1"); r.Code == 0 {
 				acked++
+				return
 			}
-			return
 		}
 	}
 
