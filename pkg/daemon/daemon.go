@@ -292,7 +292,7 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.DurationVar(&opts.RaftTimeout, "raft-timeout", store.DefaultHeartbeatTimeout, "raft's heartbeat and election timeout: how long followers wait for a leader before electing another")
 	fs.BoolVar(&opts.Witness, "witness", false, "join as a witness: a raft voter that hosts no resources, the third vote of a two-node cluster")
 	fs.DurationVar(&opts.Lease, "lease", DefaultLease, "the node's lease: cut off from the quorum this long, its guard ends its resources' processes")
-	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "none", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit or reboot")
+	fs.StringVar(&opts.StopFailedAction, "stop-failed-action", "", "what a failed stop method of a Failover_mode=HARD resource does to this node: none, exit, reboot or fence (default: fence on a cluster node, none on a single node)")
 	fs.IntVar(&opts.MaxParallel, "max-parallel-methods", DefaultMaxParallel(), "callback methods run at once, at most")
 	fs.IntVar(&opts.MaxConns, "max-connections", DefaultMaxConns, "connections to the socket open at once, at most; beyond, a client is told rgmd is busy")
 	fs.IntVar(&opts.MaxConnsPerUID, "max-connections-per-uid", DefaultMaxConnsPerUID, "connections one user may have open at once, at most")

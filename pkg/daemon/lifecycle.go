@@ -98,11 +98,22 @@ func (d *Daemon) startLifecycle(ctx context.Context) error {
 		dirtyRS: map[string]bool{},
 	}
 	switch d.opts.StopFailedAction {
-	case "", engine.StopFailedNone:
+	case "":
+		if d.lease != nil {
+			// A cluster node: Failover_mode HARD fences the node, so
+			// that the group can move.
+			l.eng.StopFailedAction = engine.StopFailedFence
+		}
+	case engine.StopFailedNone:
 	case engine.StopFailedExit, engine.StopFailedReboot:
 		l.eng.StopFailedAction = d.opts.StopFailedAction
+	case engine.StopFailedFence:
+		if d.lease == nil {
+			return fmt.Errorf("--stop-failed-action fence: only a cluster node that hosts resources has a guard to fence it")
+		}
+		l.eng.StopFailedAction = d.opts.StopFailedAction
 	default:
-		return fmt.Errorf("--stop-failed-action %q: want none, exit or reboot", d.opts.StopFailedAction)
+		return fmt.Errorf("--stop-failed-action %q: want none, exit, reboot or fence", d.opts.StopFailedAction)
 	}
 	// Published before the first read, so no change committed meanwhile
 	// escapes markDirty.
@@ -502,6 +513,14 @@ func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) met
 // nodeAction carries out --stop-failed-action for a HARD stop failure.
 func (l *lifecycle) nodeAction(action string) {
 	switch action {
+	case engine.StopFailedFence:
+		l.log.Error("a stop method of a Failover_mode=HARD resource failed; the node's guard fences it, and rgmd starts afresh")
+		if g := l.d.lease.getGuard(); g != nil {
+			if err := g.Fence(); err != nil {
+				l.log.Error("fencing through the guard failed; exiting", "err", err)
+			}
+		}
+		l.d.stop(errFenced)
 	case engine.StopFailedExit:
 		l.log.Error("a stop method of a Failover_mode=HARD resource failed; exiting (--stop-failed-action=exit)")
 		os.Exit(75)

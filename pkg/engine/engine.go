@@ -51,6 +51,10 @@ const (
 	StopFailedNone   = "none"   // nothing: the resource stays STOP_FAILED (the default)
 	StopFailedExit   = "exit"   // rgmd exits, so its supervisor (or the operator) steps in
 	StopFailedReboot = "reboot" // the node reboots, as Solaris Cluster aborts it
+	// StopFailedFence: the node's guard ends every process of its
+	// resources and says so, and rgmd starts afresh: the cluster then
+	// moves the group (the default on a cluster node).
+	StopFailedFence = "fence"
 )
 
 // DepKind is the kind of a resource dependency.

@@ -274,7 +274,7 @@ func (s *State) stopFailed(out *Output, r *Resource, method, reason string) {
 	if r.FailoverMode != "HARD" {
 		return
 	}
-	if s.StopFailedAction == StopFailedExit || s.StopFailedAction == StopFailedReboot {
+	if s.StopFailedAction == StopFailedExit || s.StopFailedAction == StopFailedReboot || s.StopFailedAction == StopFailedFence {
 		out.NodeAction = s.StopFailedAction
 		s.note(out, r, true, "Failover_mode HARD: %s of %s failed; --stop-failed-action=%s", method, r.Name, s.StopFailedAction)
 		return
