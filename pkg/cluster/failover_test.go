@@ -333,3 +333,40 @@ func TestNetworkCutFailover(t *testing.T) {
 	onlineSomewhere(t, n2, "db-rg", []string{"n2", "n3"}, 60*time.Second)
 	k.check()
 }
+
+// Two nodes and a witness: the witness is a voter that hosts nothing (no
+// Nodelist may name it, the default Nodelist leaves it out), and its
+// vote is what lets the surviving node move the group when the other
+// dies.
+func TestWitness(t *testing.T) {
+	c := rgmtest.StartCluster(t, 2, "--lease", "1500ms")
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	w := c.Join("w", c.Token(), "--witness", "--lease", "1500ms")
+	c.WaitState(n1, "w", "UP")
+	if out := n1.MustRun("rgmadm", "-o", "json", "node", "show", "w"); !strings.Contains(out, `"witness": true`) {
+		t.Fatalf("node show w:\n%s", out)
+	}
+	k := newChecker(t)
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	if r := n1.Run("rgmadm", "rg", "create", "bad-rg", "-p", "Nodelist=n1,w"); r.Code == 0 || !strings.Contains(r.Stderr, "witness") {
+		t.Fatalf("a Nodelist naming the witness: exit %d %s", r.Code, r.Stderr)
+	}
+	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Pingpong_interval=0")
+	if got := strings.TrimSpace(n1.MustRun("scha_resourcegroup_get", "-O", "NODELIST", "-G", "db-rg")); got != "n1\nn2" {
+		t.Fatalf("default Nodelist with a witness: %q", got)
+	}
+	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
+	for _, d := range []*rgmtest.Daemon{n1, n2} {
+		args := []string{"node", "set", d.Node, "--fence-agent", rgmtest.FenceAgent()}
+		for k, v := range rgmtest.FenceAgentParams(n1, n2) {
+			args = append(args, "-p", k+"="+v)
+		}
+		waitOK(t, n1, "rgmadm", args...)
+	}
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait")
+	onlineOn(t, n2, "db-rg", "n1", 30*time.Second)
+	c.PowerOff(n1)
+	onlineOn(t, n2, "db-rg", "n2", 60*time.Second)
+	k.check()
+	_ = w
+}
