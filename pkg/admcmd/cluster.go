@@ -30,7 +30,7 @@ func init() {
 				{name: "list", read: true, summary: "List the nodes: ID, state (UP/DOWN), raft role, leader", run: nodeList},
 				{name: "show", operands: []string{"NAME"}, read: true, summary: "Show one node", run: nodeShow},
 				nameVerb("node", "remove", wire.OpNodeRemove, "Take nodes out of the cluster (raft and membership); each must host no online group"),
-				{name: "set", operands: []string{"NAME"}, synopsis: "--fence-agent AGENT [-p KEY=VALUE]... | --no-fence-agent", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it", flags: nodeSetFlags, run: nodeSet},
+				{name: "set", operands: []string{"NAME"}, synopsis: "--fence-agent AGENT [--fence-param KEY=VALUE]... | --no-fence-agent", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it", flags: nodeSetFlags, run: nodeSet},
 				{name: "evacuate", operands: []string{"NAME"}, synopsis: "[--wait] [--timeout DURATION]", summary: "Move every group off a node: failover groups switch to the next node of their Nodelist, scalable ones go offline there", flags: waitFlags, run: nodeEvacuate},
 				nameVerb("node", "fence", wire.OpNodeFence, "Fence nodes now with their fence agent; their groups may then start elsewhere"),
 			},
@@ -56,22 +56,22 @@ func nodeEvacuate(inv *invocation, o *opts, operands []string) error {
 
 func nodeSetFlags(fs *pflag.FlagSet, o *opts) {
 	fs.StringVar(&o.typ, "fence-agent", "", "the node's fence `AGENT`: a fence_* command (Debian's fence-agents) or an absolute path")
-	fs.StringArrayVarP(&o.props, "param", "p", nil, "a `KEY=VALUE` the agent gets on stdin, as Pacemaker gives a stonith device's parameters (repeatable)")
+	fs.StringArrayVar(&o.ext, "fence-param", nil, "a `KEY=VALUE` the agent gets on stdin, as Pacemaker gives a stonith device's parameters (repeatable)")
 	boolFlag(fs, &o.disabled, "no-fence-agent", "", "remove the node's fence agent")
 }
 
 func nodeSet(inv *invocation, o *opts, operands []string) error {
 	a := wire.NodeSetArgs{Name: operands[0], FenceAgent: o.typ, NoFence: o.disabled}
 	switch {
-	case a.NoFence && (a.FenceAgent != "" || len(o.props) > 0):
-		return usageError("node set: --no-fence-agent takes no --fence-agent or -p")
+	case a.NoFence && (a.FenceAgent != "" || len(o.ext) > 0):
+		return usageError("node set: --no-fence-agent takes no --fence-agent or --fence-param")
 	case !a.NoFence && a.FenceAgent == "":
 		return usageError("node set: give --fence-agent AGENT or --no-fence-agent")
 	}
-	for _, kv := range o.props {
+	for _, kv := range o.ext {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return usageError("node set: -p %q: want KEY=VALUE", kv)
+			return usageError("node set: --fence-param %q: want KEY=VALUE", kv)
 		}
 		if a.FenceParams == nil {
 			a.FenceParams = map[string]string{}

@@ -177,7 +177,7 @@ func setAgent(t *testing.T, c *rgmtest.Cluster, node string) {
 	t.Helper()
 	args := []string{"node", "set", node, "--fence-agent", rgmtest.FenceAgent()}
 	for k, v := range rgmtest.FenceAgentParams(c.Nodes...) {
-		args = append(args, "-p", k+"="+v)
+		args = append(args, "--fence-param", k+"="+v)
 	}
 	waitOK(t, c.Nodes[0], "rgmadm", args...)
 }
@@ -359,7 +359,7 @@ func TestWitness(t *testing.T) {
 	for _, d := range []*rgmtest.Daemon{n1, n2} {
 		args := []string{"node", "set", d.Node, "--fence-agent", rgmtest.FenceAgent()}
 		for k, v := range rgmtest.FenceAgentParams(n1, n2) {
-			args = append(args, "-p", k+"="+v)
+			args = append(args, "--fence-param", k+"="+v)
 		}
 		waitOK(t, n1, "rgmadm", args...)
 	}

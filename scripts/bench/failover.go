@@ -66,7 +66,7 @@ Failover = TRUE; Start = Start; Stop = Stop; Monitor_check = Monitor_check;
 	rgmadm(n1, "rg", "create", "fo-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
 	rgmadm(n1, "rs", "create", "fo-rs", "-g", "fo-rg", "-t", "svc")
 	for _, n := range nodes {
-		rgmadm(n1, "node", "set", n.name, "--fence-agent", agent, "-p", "pcmk_host_map="+strings.Join(hostMap, ";"))
+		rgmadm(n1, "node", "set", n.name, "--fence-agent", agent, "--fence-param", "pcmk_host_map="+strings.Join(hostMap, ";"))
 	}
 	rgmadm(n1, "rg", "online", "-M", "fo-rg", "-n", "n1", "--wait")
 
