@@ -62,13 +62,16 @@ while [ $i -lt 500 ] && [ -e /proc/$pid ] && ! grep -q '^State:.*[ZX]' /proc/$pi
 rm -f "$f"
 exit 0
 `
-	for name, body := range map[string]string{"Start": start, "Stop": stop} {
+	// Monitor_check fails on a node while the file nocheck.NODE exists.
+	check := head + `[ ! -e "$D/nocheck.$node" ]
+`
+	for name, body := range map[string]string{"Start": start, "Stop": stop, "Monitor_check": check} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rtr := `Resource_type = chk; Vendor_id = TEST; RT_version = "1"; RT_basedir = "` + dir + `";
-Failover = TRUE; Start = Start; Stop = Stop;
+Failover = TRUE; Start = Start; Stop = Stop; Monitor_check = Monitor_check;
 `
 	if err := os.WriteFile(filepath.Join(dir, "chk.rtr"), []byte(rtr), 0o644); err != nil {
 		t.Fatal(err)
@@ -369,4 +372,23 @@ func TestWitness(t *testing.T) {
 	onlineOn(t, n2, "db-rg", "n2", 60*time.Second)
 	k.check()
 	_ = w
+}
+
+// Monitor_check on the target before a move: a switch onto a node whose
+// Monitor_check fails is refused and changes nothing; a failover skips
+// that node for the next one.
+func TestFailoverMonitorCheck(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1, n3 := c.Nodes[0], c.Nodes[2]
+	if err := os.WriteFile(filepath.Join(k.dir, "nocheck.n2"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := n1.Run("rgmadm", "rg", "switch", "db-rg", "-n", "n2", "--wait")
+	if r.Code != 16 || !strings.Contains(r.Stderr, "Monitor_check") { // SCHA_ERR_CHECKS
+		t.Fatalf("switch onto a node whose Monitor_check fails: exit %d %s", r.Code, r.Stderr)
+	}
+	onlineOn(t, n1, "db-rg", "n1", time.Second)
+	c.PowerOff(n1)
+	onlineOn(t, n3, "db-rg", "n3", 60*time.Second)
+	k.check()
 }

@@ -333,6 +333,8 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 		return d.peerLease(peer, body)
 	case opFenced:
 		return d.peerFenced(ctx, peer, body)
+	case opMonitorCheck:
+		return d.peerMonitorCheck(ctx, body)
 	case cluster.OpJoin:
 		var a cluster.JoinRequest
 		if err := json.Unmarshal(body, &a); err != nil {

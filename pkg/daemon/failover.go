@@ -108,8 +108,9 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 	fo.mu.Unlock()
 	var lost []lostNode
 	var dec engine.Decision
-	d.machine.Read(func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Joined: joined}
+	refused := map[string][]string{}
+	place := func(c *model.Config) {
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Joined: joined, Refused: refused}
 		if fo.index == nil || fo.indexSeq != c.Seq {
 			fo.index, fo.indexSeq = engine.NewIndex(c), c.Seq
 		}
@@ -139,7 +140,21 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 		}
 		sort.Strings(in.Groups)
 		dec = engine.Place(in)
-	})
+	}
+	d.machine.Read(place)
+	// Monitor_check on each node a group moves to; where it fails, decide
+	// again without that node (a few rounds at most).
+	for round := 0; round < 3 && len(dec.Moves) > 0; round++ {
+		failed := d.checkMoves(ctx, dec)
+		if len(failed) == 0 {
+			break
+		}
+		for g, ns := range failed {
+			refused[g] = append(refused[g], ns...)
+		}
+		lost = lost[:0]
+		d.machine.Read(place)
+	}
 	fo.mu.Lock()
 	for n := range fo.blocked {
 		if !slices.ContainsFunc(lost, func(l lostNode) bool { return l.Name == n && l.holds }) {

@@ -65,6 +65,13 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if op == engine.OpSwitch && a.Node == "" {
 			return nil, scha.Errorf(scha.ErrInval, "switch: no target node given")
 		}
+		if op == engine.OpSwitch && a.Name != "+" && a.Node != d.opts.NodeName && d.clustered() {
+			// Monitor_check on the target first (monitorcheck.go); a
+			// switch onto this node runs it through the engine.
+			if err := d.switchCheck(ctx, a.Name, a.Node); err != nil {
+				return nil, err
+			}
+		}
 		var names []string
 		d.machine.Read(func(c *model.Config) {
 			if a.Name == "+" {
