@@ -391,4 +391,15 @@ func TestFailoverMonitorCheck(t *testing.T) {
 	c.PowerOff(n1)
 	onlineOn(t, n3, "db-rg", "n3", 60*time.Second)
 	k.check()
+	// GIVEOVER from n3: n1 is down and n2 fails its Monitor_check, so it
+	// is refused (SCHA_ERR_CHECKS); once n2 passes, the group moves there.
+	if r := n3.Run("scha_control", "-O", "GIVEOVER", "-R", "db-rs", "-G", "db-rg"); r.Code != 16 {
+		t.Fatalf("GIVEOVER with no node to take it: exit %d %s", r.Code, r.Stderr)
+	}
+	os.Remove(filepath.Join(k.dir, "nocheck.n2"))
+	if r := n3.Run("scha_control", "-O", "GIVEOVER", "-R", "db-rs", "-G", "db-rg"); r.Code != 0 {
+		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
+	}
+	onlineOn(t, n3, "db-rg", "n2", 60*time.Second)
+	k.check()
 }

@@ -18,16 +18,25 @@ import (
 // preferred is the first node of g's Nodelist, other than not, that is up,
 // managed there, and not barred by Pingpong_interval.
 func (d *Daemon) preferred(g *model.ResourceGroup, not string, now int64) string {
+	if c := d.candidates(g, not, now); len(c) > 0 {
+		return c[0]
+	}
+	return ""
+}
+
+// candidates are those nodes, in Nodelist order.
+func (d *Daemon) candidates(g *model.ResourceGroup, not string, now int64) []string {
 	pingpong := int64(atoiOr(g.Props["Pingpong_interval"], 3600))
 	recent := func(t int64) bool { return t != 0 && now-t < pingpong }
+	var out []string
 	for _, n := range model.SplitArray(g.Props["Nodelist"]) {
 		st := g.Nodes[n]
 		if n == not || st == nil || st.State == model.RGStateUnmanaged || !d.nodeUp(n) || recent(st.StartFailedAt) || recent(st.GiveoverAt) {
 			continue
 		}
-		return n
+		out = append(out, n)
 	}
-	return ""
+	return out
 }
 
 // rgRemaster is `rgmadm rg remaster`: each failover group goes to the

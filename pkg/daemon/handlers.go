@@ -441,7 +441,15 @@ func (d *Daemon) control(ctx context.Context, p Peer, raw json.RawMessage) (any,
 	if err != nil {
 		return nil, err
 	}
-	if err := l.request(ctx, engine.Control{Tag: tag, Resource: a.Resource, Group: a.Group}); err != nil {
+	ev := engine.Control{Tag: tag, Resource: a.Resource, Group: a.Group}
+	if (tag == scha.ControlGiveover || tag == scha.ControlCheckGiveover) && d.clustered() {
+		// On a cluster the target is a node that is up and passes
+		// Monitor_check (monitorcheck.go).
+		if ev.Node, err = d.giveoverTarget(ctx, a.Group, tag); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.request(ctx, ev); err != nil {
 		return nil, err
 	}
 	if !engine.ControlWaits(tag) {

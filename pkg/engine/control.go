@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/openrgm/openrgm/pkg/model"
@@ -11,6 +12,11 @@ import (
 // must be Group) on this node. Tag is the canonical scha.Control* tag.
 type Control struct {
 	Tag, Resource, Group string
+	// Node, for GIVEOVER and CHECK_GIVEOVER on a cluster, is the target
+	// the daemon chose (a node that is up and passed Monitor_check); ""
+	// lets the engine take the first node of the Nodelist that
+	// Pingpong_interval does not bar.
+	Node string
 }
 
 // MonitorDied says a fault monitor of Resource that Monitor_start left
@@ -119,7 +125,12 @@ func (s *State) control(e Control, out *Output) error {
 		s.note(out, r, false, "scha_control %s: restarting group %s for %s", e.Tag, g.Name, r.Name)
 		return s.request(Request{Op: OpRestart, Group: g.Name}, out)
 	case scha.ControlGiveover, scha.ControlCheckGiveover:
-		target, err := s.giveoverTarget(e.Tag, g)
+		target, err := e.Node, error(nil)
+		if target == "" {
+			target, err = s.giveoverTarget(e.Tag, g)
+		} else if target == s.Node || !slices.Contains(g.Nodelist, target) {
+			err = scha.Errorf(scha.ErrNode, "scha_control %s: %s is not another node of the Nodelist of %s", e.Tag, target, g.Name)
+		}
 		if err != nil || e.Tag == scha.ControlCheckGiveover {
 			return err
 		}
