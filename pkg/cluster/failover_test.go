@@ -188,9 +188,12 @@ func setAgent(t *testing.T, c *rgmtest.Cluster, node string) {
 // A whole node killed (rgmd, its guard and its services): the leader
 // fences it with its fence agent and the group comes up on the next node
 // of its Nodelist, never twice.
+// n1 opened the cluster and leads it: this is also the loss of the
+// leader, so a new one is elected before anything is fenced.
 func TestFailoverNodeKilled(t *testing.T) {
 	c, k := failoverCluster(t, true)
 	n1 := c.Nodes[0]
+	t.Logf("the leader before the kill: %s", leaderOf(t, c.Nodes[1]))
 	svc := k.servicePID("db-rs", "n1")
 	c.PowerOff(n1)
 	if rgmtest.Alive(svc) {
@@ -401,5 +404,58 @@ func TestFailoverMonitorCheck(t *testing.T) {
 		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
 	}
 	onlineOn(t, n3, "db-rg", "n2", 60*time.Second)
+	k.check()
+}
+
+// Two faults at once: n2's rgmd killed and n1 (which holds the group)
+// powered off together leave n3 alone, without quorum: nothing moves.
+// Once n2's rgmd is back, the majority fences n1 and the group comes up
+// on n2 or n3, once.
+func TestTwoFaultsAtOnce(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	done := make(chan struct{})
+	go func() { n2.Kill(); close(done) }()
+	c.PowerOff(n1)
+	<-done
+	time.Sleep(4 * time.Second) // more than two leases
+	if st := strings.TrimSpace(n3.Run("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "db-rg", "n3").Stdout); st == "ONLINE" {
+		t.Fatal("db-rg came up on n3 without a quorum")
+	}
+	n2.Start("--cluster-addr", n2.ClusterAddr, "--lease", "1500ms")
+	onlineSomewhere(t, n3, "db-rg", []string{"n2", "n3"}, 90*time.Second)
+	k.check()
+}
+
+// A flapping link (root: network namespaces): n1's network goes down and
+// up five times, for half a second each. Whatever the cluster decides,
+// the group is never online twice, and ends online on some node.
+func TestFlappingLink(t *testing.T) {
+	if ok, why := rgmtest.NetNSAvailable(); !ok {
+		t.Skip(why)
+	}
+	c := rgmtest.StartClusterNetNS(t, 3, "--lease", "1500ms")
+	k := newChecker(t)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
+	for _, d := range c.Nodes {
+		setAgent(t, c, d.Node)
+	}
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait")
+	for i := 0; i < 5; i++ {
+		c.NS.Cut(n1)
+		time.Sleep(500 * time.Millisecond)
+		c.NS.Heal(n1)
+		time.Sleep(500 * time.Millisecond)
+		k.check()
+	}
+	// n1 may have been fenced (its agent) and its rgmd stopped: bring it
+	// back, and the group is online somewhere.
+	if done, _ := n1.Exited(); done {
+		n1.Start("--cluster-addr", n1.ClusterAddr, "--lease", "1500ms")
+	}
+	onlineSomewhere(t, n2, "db-rg", []string{"n1", "n2", "n3"}, 90*time.Second)
 	k.check()
 }

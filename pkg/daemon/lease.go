@@ -68,6 +68,8 @@ type leaseGuard interface {
 	Fence() error
 	// Peers are the cluster addresses the guard reports a fencing to.
 	Peers(addrs []string) error
+	// Release disarms the guard: nothing of the node's is to be guarded.
+	Release() error
 	Close() error
 }
 
@@ -85,6 +87,12 @@ type leaseState struct {
 	inc   int   // the incarnation this rgmd runs under
 	until int64 // CLOCK_MONOTONIC ns; 0: no lease
 	guard leaseGuard
+	// armed says the guard holds the lease's deadline. A node that holds
+	// no group (every one OFFLINE or UNMANAGED there) keeps its guard
+	// disarmed: cut off from the quorum, it has nothing to end, and no
+	// reason to be fenced; the guard is armed again before anything
+	// starts (mayStart).
+	armed bool
 	ok    chan struct{} // closed and replaced at each renewal
 }
 
@@ -152,7 +160,9 @@ func (d *Daemon) startLease(ctx context.Context, g leaseGuard) {
 	var inc int
 	d.machine.Read(func(c *model.Config) { n, _ := c.Node(d.opts.NodeName); inc = n.Incarnation })
 	l.mu.Lock()
-	l.guard, l.inc = g, inc
+	// Armed, as far as this rgmd knows: a guard left armed by the last
+	// rgmd is released at the first renewal if the node holds nothing.
+	l.guard, l.inc, l.armed = g, inc, true
 	l.mu.Unlock()
 	go d.leaseLoop(ctx)
 	first, cancel := context.WithTimeout(ctx, l.length)
@@ -282,12 +292,27 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 func (d *Daemon) leaseRenewed(sent int64, inc int, guard leaseGuard) error {
 	l := d.lease
 	until := sent + int64(l.length)
+	var holds bool
+	d.machine.Read(func(c *model.Config) { holds = c.Holds(d.opts.NodeName) })
+	l.mu.Lock()
+	armed := l.armed
+	l.mu.Unlock()
 	if guard != nil {
-		if err := guard.Lease(inc, until); err != nil {
-			return err
+		switch {
+		case holds || armed && d.busy():
+			if err := guard.Lease(inc, until); err != nil {
+				return err
+			}
+			armed = true
+		case armed:
+			if err := guard.Release(); err != nil {
+				return err
+			}
+			armed = false
 		}
 	}
 	l.mu.Lock()
+	l.armed = armed
 	if until > l.until {
 		l.until = until
 	}
@@ -350,8 +375,9 @@ func (d *Daemon) waitLease(ctx context.Context) bool {
 
 // mayStart is asked before anything that starts a resource's processes
 // runs: on a cluster node, a valid lease, waited for up to one lease
-// length. Without it the node is cut off from the quorum (or fenced), and
-// whatever it started might run beside the same group on another node.
+// length, and the guard armed with it. Without it the node is cut off
+// from the quorum (or fenced), and whatever it started might run beside
+// the same group on another node.
 func (d *Daemon) mayStart() error {
 	if d.lease == nil {
 		return nil
@@ -359,7 +385,7 @@ func (d *Daemon) mayStart() error {
 	ctx, cancel := context.WithTimeout(context.Background(), d.lease.length)
 	defer cancel()
 	if d.waitLease(ctx) {
-		return nil
+		return d.arm()
 	}
 	return scha.Errorf(scha.ErrCluster, "node %s holds no lease from the cluster (it lost contact with the quorum, or was fenced): nothing is started", d.opts.NodeName)
 }
@@ -401,3 +427,24 @@ var startGuard = func(d *Daemon) (leaseGuard, error) {
 // guardFencedBefore, set by guard.go, records a fencing the guard did
 // while no rgmd ran.
 var guardFencedBefore func(ctx context.Context, d *Daemon)
+
+// arm gives the guard the lease's deadline if it does not hold it yet.
+func (d *Daemon) arm() error {
+	l := d.lease
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.armed || l.guard == nil {
+		return nil
+	}
+	if err := l.guard.Lease(l.inc, l.until); err != nil {
+		return scha.Errorf(scha.ErrCluster, "node %s: its guard refuses the lease: %v", d.opts.NodeName, err)
+	}
+	l.armed = true
+	return nil
+}
+
+// busy says whether a method runs on this node (a group may hold nothing
+// in the log yet while its Start runs: keep the guard armed meanwhile).
+func (d *Daemon) busy() bool {
+	return d.tracker != nil && d.tracker.Running() > 0
+}

@@ -134,3 +134,11 @@ func parseStat(b []byte) (procStat, error) {
 	}
 	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp}, nil
 }
+
+// Running counts the methods running now, and the process monitor's
+// trees adopted.
+func (t *Tracker) Running() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.running) + len(t.adopted)
+}
