@@ -155,6 +155,13 @@ func tail(s string, n int) string {
 func failoverCluster(t *testing.T, withAgent bool, extra ...string) (*rgmtest.Cluster, *checker) {
 	t.Helper()
 	c := rgmtest.StartCluster(t, 3, append([]string{"--lease", "1500ms"}, extra...)...)
+	return c, groupOnN1(t, c, withAgent)
+}
+
+// groupOnN1 puts db-rg (one chk resource, Nodelist n1,n2,n3) online on
+// n1 of c, each node with the harness's fence agent when withAgent.
+func groupOnN1(t *testing.T, c *rgmtest.Cluster, withAgent bool) *checker {
+	t.Helper()
 	k := newChecker(t)
 	n1 := c.Nodes[0]
 	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
@@ -172,7 +179,7 @@ func failoverCluster(t *testing.T, withAgent bool, extra ...string) (*rgmtest.Cl
 	if k.servicePID("db-rs", "n1") == 0 {
 		t.Fatal("db-rs's service does not run on n1")
 	}
-	return c, k
+	return k
 }
 
 // setAgent gives node the harness's fence agent.
@@ -312,13 +319,8 @@ func TestNetworkCutFailover(t *testing.T) {
 		t.Skip(why)
 	}
 	c := rgmtest.StartClusterNetNS(t, 3, "--lease", "1500ms")
-	k := newChecker(t)
+	k := groupOnN1(t, c, false)
 	n1, n2 := c.Nodes[0], c.Nodes[1]
-	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
-	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
-	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
-	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait")
-	onlineOn(t, n1, "db-rg", "n1", 30*time.Second)
 	svc := k.servicePID("db-rs", "n1")
 	// Without a fence agent: the majority waits; the minority's guard
 	// still ends the service at its lease's end.
@@ -435,15 +437,8 @@ func TestFlappingLink(t *testing.T) {
 		t.Skip(why)
 	}
 	c := rgmtest.StartClusterNetNS(t, 3, "--lease", "1500ms")
-	k := newChecker(t)
+	k := groupOnN1(t, c, true)
 	n1, n2 := c.Nodes[0], c.Nodes[1]
-	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
-	waitOK(t, n1, "rgmadm", "rg", "create", "db-rg", "-p", "Nodelist=n1,n2,n3", "-p", "Pingpong_interval=0")
-	waitOK(t, n1, "rgmadm", "rs", "create", "db-rs", "-g", "db-rg", "-t", "chk")
-	for _, d := range c.Nodes {
-		setAgent(t, c, d.Node)
-	}
-	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "db-rg", "-n", "n1", "--wait")
 	for i := 0; i < 5; i++ {
 		c.NS.Cut(n1)
 		time.Sleep(500 * time.Millisecond)
