@@ -633,7 +633,11 @@ func TestMetrics(t *testing.T) {
 	rtr := filepath.Join(rgmtest.RepoRoot(), "examples", "hello", "hello.rtr")
 	n.MustRun("rgmadm", "rt", "register", rtr)
 	n.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=node1")
-	n.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port="+strings.Split(rgmtest.FreeAddr(t), ":")[1])
+	// A work directory of the test's own: /tmp/orgm-hello, the type's
+	// default, may be another user's (CI runs the suite as root, then as
+	// a normal user, on one machine).
+	n.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port="+strings.Split(rgmtest.FreeAddr(t), ":")[1],
+		"-x", "Workdir="+t.TempDir())
 	if r := n.remote(t, "admin", "rg", "online", "-M", "web-rg", "--wait"); r.Code != 0 {
 		t.Fatalf("rg online: exit %d: %s", r.Code, r.Stderr)
 	}
