@@ -38,7 +38,7 @@ func (g guardClient) Lease(inc int, deadline int64) error {
 
 func (g guardClient) Fence() error               { return g.c.Fence() }
 func (g guardClient) Peers(addrs []string) error { return g.c.Peers(addrs) }
-func (g guardClient) Release() error              { return g.c.Release() }
+func (g guardClient) Release() error             { return g.c.Release() }
 func (g guardClient) Close() error               { return g.c.Close() }
 
 // startFenceGuard starts (or finds) the node's guard and tells it the
