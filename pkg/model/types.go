@@ -188,6 +188,10 @@ type Node struct {
 	FencedBy string `json:"fenced_by,omitempty"`
 	// Fence is the device that fences the node from outside, if any.
 	Fence *FenceDevice `json:"fence,omitempty"`
+	// Inventory is what the node reported it has at its last start.
+	Inventory *Inventory `json:"inventory,omitempty"`
+	// Limits are the node's load limits by load name (load.go).
+	Limits map[string]LoadLimit `json:"limits,omitempty"`
 }
 
 // Config is the whole replicated configuration.
