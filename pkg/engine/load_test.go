@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openrgm/openrgm/pkg/model"
+)
+
+// lcluster is pcluster with load limits set on nodes before the groups
+// are created: limits["n1"] = "cpu@3000/2000" is a hard limit of 3000
+// and a soft one of 2000 (the soft part optional).
+func lcluster(t testing.TB, nodes int, limits map[string]string, groups ...pgroup) *model.Config {
+	t.Helper()
+	c := model.NewConfig("c", "n1")
+	for i := 2; i <= nodes; i++ {
+		c.Nodes = append(c.Nodes, model.Node{Name: fmt.Sprintf("n%d", i), ID: i})
+	}
+	for n, spec := range limits {
+		hard, soft := map[string]int64{}, map[string]int64{}
+		for _, e := range strings.Split(spec, ",") {
+			name, vals, _ := strings.Cut(e, "@")
+			h, s, _ := strings.Cut(vals, "/")
+			var err error
+			if hard[name], err = model.ParseLoadValue(name, h); err != nil {
+				t.Fatal(err)
+			}
+			if s != "" {
+				if soft[name], err = model.ParseLoadValue(name, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := c.SetLoadLimits(n, hard, soft); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var changes []model.StateChange
+	for _, g := range groups {
+		if err := c.CreateGroup(g.name, g.props); err != nil {
+			t.Fatal(err)
+		}
+		for n := range c.Groups[g.name].Nodes {
+			ch := model.StateChange{Group: g.name, Node: n, State: model.RGStateOffline, Desired: model.RGStateOffline}
+			if slices.Contains(g.on, n) {
+				ch.State, ch.Desired = model.RGStateOnline, model.RGStateOnline
+			}
+			changes = append(changes, ch)
+		}
+	}
+	if err := c.ApplyStates(changes); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPlaceLoadLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		limits  map[string]string
+		groups  []pgroup
+		down    []string
+		where   string // after n1 is lost (markStopped) and Place
+		blocked string // substring of Blocked, "" for none
+	}{
+		{
+			name:   "hard limit skips a full node",
+			limits: map[string]string{"n2": "cpu@3000", "n3": "cpu@3000"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "cpu@2000"), on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "cpu@2000"), on: []string{"n2"}},
+			},
+			where: "a=n3 b=n2",
+		},
+		{
+			name:   "fits nowhere",
+			limits: map[string]string{"n2": "cpu@3000", "n3": "cpu@1000"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "cpu@2000"), on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "cpu@2000"), on: []string{"n2"}},
+			},
+			where:   "a=n1 b=n2",
+			blocked: "a: no node can host it: n2 has no room: load cpu 2000 placed + 2000 > hard limit 3000; n3 has no room: load cpu 0 placed + 2000 > hard limit 1000",
+		},
+		{
+			name:   "higher Priority takes the room first",
+			limits: map[string]string{"n2": "memory@8G"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "memory@6G", "Nodelist", "n1,n2"), on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "memory@6G", "Nodelist", "n1,n2", "Priority", "900"), on: []string{"n1"}},
+			},
+			where:   "a=n1 b=n2",
+			blocked: "a: no node can host it: n2 has no room: load memory 6G placed + 6G > hard limit 8G",
+		},
+		{
+			name:   "soft limit: a node under it comes before Nodelist order",
+			limits: map[string]string{"n2": "cpu@4000/2000", "n3": "cpu@4000/2000"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "cpu@1000"), on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "cpu@1500"), on: []string{"n2"}},
+			},
+			where: "a=n3 b=n2",
+		},
+		{
+			name:   "soft limit passed when no node is under it",
+			limits: map[string]string{"n2": "cpu@4000/2000", "n3": "cpu@4000/2000"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "cpu@1000"), on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "cpu@1500"), on: []string{"n2"}},
+				{name: "c", props: p("Load_factors", "cpu@1500"), on: []string{"n3"}},
+			},
+			where: "a=n2 b=n2 c=n3",
+		},
+		{
+			name:   "groups without factors are not weighed",
+			limits: map[string]string{"n2": "cpu@1000", "n3": "cpu@1000"},
+			groups: []pgroup{
+				{name: "a", on: []string{"n1"}},
+				{name: "b", props: p("Load_factors", "cpu@1000"), on: []string{"n2"}},
+			},
+			where: "a=n2 b=n2",
+		},
+		{
+			name:   "a limit lowered below what is placed moves nothing",
+			limits: map[string]string{"n2": "cpu@500", "n3": "cpu@500"},
+			groups: []pgroup{
+				{name: "a", props: p("Load_factors", "cpu@1000"), on: []string{"n2"}},
+				{name: "b", props: p("Load_factors", "cpu@1000", "Nodelist", "n3,n2"), on: []string{"n3"}},
+			},
+			where: "a=n2 b=n3",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := lcluster(t, 3, tc.limits, tc.groups...)
+			x := NewIndex(c)
+			if err := markStopped(c, x, "n1"); err != nil {
+				t.Fatal(err)
+			}
+			d := Place(PlaceInput{Config: c, Nodes: up(3, []string{"n1"}), Now: now, Index: x})
+			if got := where(t, c, d); got != tc.where {
+				t.Errorf("where: got %s, want %s (moves %s)", got, tc.where, moves(d))
+			}
+			b := blockedText(d)
+			if tc.blocked == "" && b != "" || !strings.Contains(b, tc.blocked) {
+				t.Errorf("blocked: got %q, want %q", b, tc.blocked)
+			}
+			assertUnderHard(t, c, d)
+		})
+	}
+}
+
+// assertUnderHard fails when d leaves a node above a hard limit that it
+// was not above before.
+func assertUnderHard(t *testing.T, c *model.Config, d Decision) {
+	t.Helper()
+	cp := c.Clone()
+	if err := cp.ApplyStates(d.Changes); err != nil {
+		t.Fatal(err)
+	}
+	before, after := NodeLoads(c, nil), NodeLoads(cp, nil)
+	for _, n := range cp.Nodes {
+		for k, l := range n.EffectiveLimits() {
+			if l.Hard > 0 && after[n.Name][k] > l.Hard && after[n.Name][k] > before[n.Name][k] {
+				t.Errorf("%s: load %s %d > hard limit %d", n.Name, k, after[n.Name][k], l.Hard)
+			}
+		}
+	}
+}
+
+func TestPlaceLoadInventory(t *testing.T) {
+	// cpu and memory default to the inventory as hard limits.
+	c := lcluster(t, 2, nil,
+		pgroup{name: "a", props: p("Load_factors", "memory@3G"), on: []string{"n1"}},
+		pgroup{name: "b", props: p("Load_factors", "memory@2G"), on: []string{"n2"}})
+	if err := c.SetInventory("n2", model.Inventory{MilliCPU: 2000, Memory: 4 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	x := NewIndex(c)
+	if err := markStopped(c, x, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	d := Place(PlaceInput{Config: c, Nodes: up(2, []string{"n1"}), Now: now, Index: x})
+	if got := blockedText(d); !strings.Contains(got, "n2 has no room: load memory 2G placed + 3G > hard limit 4G") {
+		t.Fatalf("blocked: %q (moves %s)", got, moves(d))
+	}
+	if why := Explain(PlaceInput{Config: c, Nodes: up(2, []string{"n1"}), Now: now}, "a", "n2"); !strings.Contains(why, "no room") {
+		t.Fatalf("Explain: %q", why)
+	}
+	if _, err := Switch(PlaceInput{Config: c, Nodes: up(2, nil), Now: now}, "a", []string{"n2"}); err == nil || !strings.Contains(err.Error(), "no room") {
+		t.Fatalf("Switch to a full node: %v", err)
+	}
+}
