@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/openrgm/openrgm/pkg/cluster"
+	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/store"
@@ -565,6 +566,7 @@ func (d *Daemon) nodeInfos() []wire.NodeInfo {
 	var out []wire.NodeInfo
 	blocked := d.fenceBlocked()
 	d.machine.Read(func(c *model.Config) {
+		loads := engine.NodeLoads(c, nil)
 		for _, n := range c.Nodes {
 			state := scha.NodeDown
 			up := d.nodeUp(n.Name)
@@ -577,6 +579,7 @@ func (d *Daemon) nodeInfos() []wire.NodeInfo {
 			if n.Fence != nil {
 				ni.FenceAgent = n.Fence.Agent
 			}
+			ni.Inventory, ni.Loads = nodeLoads(n, loads[n.Name])
 			if !up && c.Holds(n.Name) {
 				ni.Waiting = blocked[n.Name]
 				if ni.Waiting == "" {

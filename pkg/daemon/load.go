@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/store"
+	"github.com/openrgm/openrgm/pkg/wire"
+)
+
+// setLoadLimits is the load-limit part of rgmadm node set (#22): the
+// values are checked here, so that a mistake is answered before
+// anything is proposed, and again by the log (model.SetLoadLimits).
+func (d *Daemon) setLoadLimits(ctx context.Context, a wire.NodeSetArgs) error {
+	hard, err := model.ParseLoads(a.LoadLimit)
+	if err != nil {
+		return scha.Errorf(scha.ErrInval, "loadlimit: %s", scha.DetailOf(err))
+	}
+	soft, err := model.ParseLoads(a.LoadLimitSoft)
+	if err != nil {
+		return scha.Errorf(scha.ErrInval, "loadlimit_soft: %s", scha.DetailOf(err))
+	}
+	var exists bool
+	d.machine.Read(func(c *model.Config) { _, exists = c.Node(a.Name) })
+	if !exists {
+		return scha.Errorf(scha.ErrNode, "no node %q in this cluster", a.Name)
+	}
+	return d.propose(ctx, store.CmdSetLoadLimits, store.LoadLimitsCmd{Node: a.Name, Hard: hard, Soft: soft})
+}
+
+// nodeLoads is a node's inventory and loads for wire.NodeInfo: every
+// load it has a limit for or that is placed on it, by name.
+func nodeLoads(n model.Node, load map[string]int64) (*wire.NodeInventory, []wire.NodeLoad) {
+	var inv *wire.NodeInventory
+	if i := n.Inventory; i != nil {
+		inv = &wire.NodeInventory{MilliCPU: i.MilliCPU, Memory: i.Memory, Serial: i.Serial, BMC: i.BMC,
+			Kernel: i.Kernel, Version: i.Version, Hostname: i.Hostname, At: i.At}
+	}
+	lim := n.EffectiveLimits()
+	names := map[string]bool{}
+	for k := range lim {
+		names[k] = true
+	}
+	for k := range load {
+		names[k] = true
+	}
+	var out []wire.NodeLoad
+	for _, k := range slices.Sorted(maps.Keys(names)) {
+		l := lim[k]
+		out = append(out, wire.NodeLoad{Name: k, Load: load[k], Hard: l.Hard, Soft: l.Soft, Default: l.Hard > 0 && n.Limits[k].Hard == 0})
+	}
+	return inv, out
+}
