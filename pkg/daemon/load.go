@@ -4,7 +4,9 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
+	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/store"
@@ -53,4 +55,35 @@ func nodeLoads(n model.Node, load map[string]int64) (*wire.NodeInventory, []wire
 		out = append(out, wire.NodeLoad{Name: k, Load: load[k], Hard: l.Hard, Soft: l.Soft, Default: l.Hard > 0 && n.Limits[k].Hard == 0})
 	}
 	return inv, out
+}
+
+// onlineTargets is rgmadm rg online without -n on a cluster: each
+// failover group not yet wanted anywhere goes to the node placement
+// chooses for it (engine.OnlineTargets: up, with room under its hard
+// limits), not blindly to the first of its Nodelist. It returns the
+// targets, the groups still to request (those refused left out), and
+// the first refusal.
+func (d *Daemon) onlineTargets(names []string) (map[string]string, []string, error) {
+	var targets map[string]string
+	var errs map[string]error
+	d.machine.Read(func(c *model.Config) {
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix()}
+		for _, n := range c.Nodes {
+			up := d.nodeUp(n.Name)
+			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
+		}
+		targets, errs = engine.OnlineTargets(in, names)
+	})
+	var first error
+	keep := names[:0:0]
+	for _, n := range names {
+		if err := errs[n]; err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		keep = append(keep, n)
+	}
+	return targets, keep, first
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
+	"strings"
 
 	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/scha"
 )
 
 // Load limits (model/load.go, Solaris Cluster's loadlimit): a group
@@ -99,4 +102,61 @@ func (p *placer) overSoft(gi *groupInfo, n string) bool {
 		}
 	}
 	return false
+}
+
+// OnlineTargets chooses the node on which rgmadm rg online (no -n)
+// brings each failover group of groups online on a cluster, in order,
+// each choice counted in the next one's loads: the node Place would
+// choose (weak affinities, then the nodes under their soft limits, then
+// Nodelist order; none past a hard limit, down, fenced, a witness,
+// evacuating or barred by the group's strong affinities).
+// Pingpong_interval does not apply: it bars automatic moves, not the
+// operator's. A group no node can take is refused (SCHA_ERR_CHECKS) in
+// errs, with each node's reason. Scalable groups and groups already
+// wanted somewhere are left out of both.
+func OnlineTargets(in PlaceInput, groups []string) (targets map[string]string, errs map[string]error) {
+	p := newPlacer(in)
+	targets, errs = map[string]string{}, map[string]error{}
+	groups = slices.Clone(groups)
+	slices.SortStableFunc(groups, func(a, b string) int { // higher Priority first
+		if ga, gb := p.x.groups[a], p.x.groups[b]; ga != nil && gb != nil {
+			return gb.priority - ga.priority
+		}
+		return 0
+	})
+	for _, group := range groups {
+		gi, cg := p.x.groups[group], p.c.Groups[group]
+		if gi == nil || cg == nil || gi.scalable || len(p.wanted(group)) > 0 {
+			continue
+		}
+		var ok, barred []string
+		for _, n := range gi.nodelist {
+			if why := p.bar(gi, n, false); why != "" {
+				barred = append(barred, why)
+				continue
+			}
+			if why := p.loadBar(gi, n); why != "" {
+				barred = append(barred, why)
+				continue
+			}
+			ok = append(ok, n)
+		}
+		if len(ok) == 0 {
+			if len(barred) == 0 {
+				barred = []string{"its Nodelist is empty"}
+			}
+			errs[group] = scha.Errorf(scha.ErrChecks, "rg online %s refused: no node can host it: %s", group, strings.Join(barred, "; "))
+			continue
+		}
+		sort.SliceStable(ok, func(i, j int) bool {
+			if si, sj := p.score(gi, ok[i]), p.score(gi, ok[j]); si != sj {
+				return si > sj
+			}
+			return !p.overSoft(gi, ok[i]) && p.overSoft(gi, ok[j])
+		})
+		targets[group] = ok[0]
+		p.hosts[group] = []string{ok[0]}
+		p.addLoad(gi, ok[0], 1)
+	}
+	return targets, errs
 }

@@ -192,3 +192,36 @@ func TestPlaceLoadInventory(t *testing.T) {
 		t.Fatalf("Switch to a full node: %v", err)
 	}
 }
+
+func TestOnlineTargets(t *testing.T) {
+	c := lcluster(t, 3, map[string]string{"n1": "cpu@2000", "n2": "cpu@3000/1000", "n3": "cpu@3000"},
+		pgroup{name: "a", props: p("Load_factors", "cpu@1500")},
+		pgroup{name: "b", props: p("Load_factors", "cpu@1500")},
+		pgroup{name: "c", props: p("Load_factors", "cpu@1500", "Priority", "900")},
+		pgroup{name: "d", props: p("Load_factors", "cpu@1500")},
+		pgroup{name: "e", props: p("Load_factors", "cpu@1500")},
+		pgroup{name: "f", props: p("Load_factors", "cpu@1500")},
+		pgroup{name: "big", props: p("Load_factors", "cpu@5000")},
+		pgroup{name: "on", props: p("Load_factors", "cpu@1"), on: []string{"n1"}})
+	targets, errs := OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a", "b", "c", "d", "e", "f", "big", "on"})
+	// c first (Priority), on n1; then a, b, d, e by name: n1 is full,
+	// n3 (no soft limit) comes before n2 (past its soft limit) until
+	// it is full too; nothing is left for f.
+	if got := fmt.Sprint(targets); got != "map[a:n3 b:n3 c:n1 d:n2 e:n2]" {
+		t.Errorf("targets %s", got)
+	}
+	if err := errs["f"]; err == nil || !strings.Contains(err.Error(), "n1 has no room: load cpu 1501 placed + 1500 > hard limit 2000; n2 has no room: load cpu 3000 placed") {
+		t.Errorf("f: %v", err)
+	}
+	if err := errs["big"]; err == nil || !strings.Contains(err.Error(), "rg online big refused: no node can host it") {
+		t.Errorf("big: %v", err)
+	}
+	if _, ok := targets["on"]; ok {
+		t.Error("a group already wanted somewhere got a target")
+	}
+	// A node down is no target.
+	targets, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, []string{"n1"}), Now: now}, []string{"a"})
+	if targets["a"] != "n3" {
+		t.Errorf("with n1 down: %v", targets)
+	}
+}
