@@ -3,6 +3,7 @@ package admcmd
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/wire"
@@ -73,4 +74,28 @@ func loadValue(name string, v int64) string {
 		}
 	}
 	return strconv.FormatInt(v, 10)
+}
+
+// statusLoads is rgmadm status's LOAD column: "cpu 1500/3500 memory
+// 6G/8G", each load over its hard limit followed by "OVER", over its
+// soft limit by "(soft)".
+func statusLoads(loads []wire.NodeLoad) string {
+	if len(loads) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, l := range loads {
+		s := l.Name + " " + loadValue(l.Name, l.Load)
+		if l.Hard > 0 {
+			s += "/" + loadValue(l.Name, l.Hard)
+		}
+		switch {
+		case l.Hard > 0 && l.Load > l.Hard:
+			s += " OVER"
+		case l.Soft > 0 && l.Load > l.Soft:
+			s += " (soft)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
 }

@@ -87,3 +87,34 @@ func (d *Daemon) onlineTargets(names []string) (map[string]string, []string, err
 	}
 	return targets, keep, first
 }
+
+// statusLoads adds to rgmadm status each node's loads that matter: those
+// some group wanted there puts on it, or that the operator limits (a
+// node's own size alone, its inventory default, is left to node show).
+func (d *Daemon) statusLoads(st *wire.StatusReply) {
+	d.machine.Read(func(c *model.Config) {
+		has := false
+		for _, g := range c.Groups {
+			has = has || g.Props["Load_factors"] != ""
+		}
+		for _, n := range c.Nodes {
+			has = has || len(n.Limits) > 0
+		}
+		if !has {
+			return
+		}
+		loads := engine.NodeLoads(c, nil)
+		for i := range st.Nodes {
+			n, ok := c.Node(st.Nodes[i].Name)
+			if !ok {
+				continue
+			}
+			_, all := nodeLoads(n, loads[n.Name])
+			for _, l := range all {
+				if l.Load > 0 || n.Limits[l.Name] != (model.LoadLimit{}) {
+					st.Nodes[i].Loads = append(st.Nodes[i].Loads, l)
+				}
+			}
+		}
+	})
+}

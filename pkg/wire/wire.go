@@ -186,6 +186,10 @@ type Node struct {
 	Name  string `json:"name"`
 	ID    int    `json:"id"`
 	State string `json:"state,omitempty"` // UP or DOWN, as the answering node sees it
+	// Loads, in rgmadm status, are the node's loads against its limits:
+	// those the groups wanted there put on it (Load_factors) or that the
+	// operator limits (#22).
+	Loads []NodeLoad `json:"loads,omitempty"`
 }
 
 // GroupStatus is one group in a StatusReply, with its resources.
