@@ -2,6 +2,8 @@ package admcmd
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,4 +100,20 @@ func statusLoads(loads []wire.NodeLoad) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, " ")
+}
+
+// waitTargets is --wait of rg online without -n on a cluster: each group
+// waited for on the node rgmd chose for it (those without one, on the
+// node answering).
+func (inv *invocation) waitTargets(groups []string, targets map[string]string, timeout time.Duration, expectOnline bool) error {
+	byNode := map[string][]string{}
+	for _, g := range groups {
+		byNode[targets[g]] = append(byNode[targets[g]], g)
+	}
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
+		if err := inv.waitGroups(byNode[node], timeout, expectOnline, node); err != nil {
+			return err
+		}
+	}
+	return nil
 }

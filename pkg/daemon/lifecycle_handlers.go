@@ -99,7 +99,10 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if refused != nil {
 			return nil, refused
 		}
-		return wire.LifecycleReply{Groups: nonNilStrings(names)}, nil
+		if len(targets) == 0 {
+			targets = nil
+		}
+		return wire.LifecycleReply{Groups: nonNilStrings(names), Targets: targets}, nil
 	}
 }
 

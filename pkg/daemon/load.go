@@ -72,7 +72,7 @@ func (d *Daemon) onlineTargets(names []string) (map[string]string, []string, err
 			up := d.nodeUp(n.Name)
 			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
 		}
-		targets, errs = engine.OnlineTargets(in, names)
+		targets, errs = engine.OnlineTargets(in, names, d.opts.NodeName)
 	})
 	var first error
 	keep := names[:0:0]

@@ -105,16 +105,19 @@ func (p *placer) overSoft(gi *groupInfo, n string) bool {
 }
 
 // OnlineTargets chooses the node on which rgmadm rg online (no -n)
-// brings each failover group of groups online on a cluster, in order,
-// each choice counted in the next one's loads: the node Place would
-// choose (weak affinities, then the nodes under their soft limits, then
-// Nodelist order; none past a hard limit, down, fenced, a witness,
-// evacuating or barred by the group's strong affinities).
+// brings each failover group of groups online on a cluster, the higher
+// Priority first, each choice counted in the next one's loads: local
+// (the node that was asked) when it may take the group and stays under
+// its soft limits with it, as rg online did before load limits;
+// otherwise the node Place would choose (weak affinities, then the
+// nodes under their soft limits, then Nodelist order). Never a node
+// past a hard limit, down, fenced, a witness, evacuating or barred by
+// the group's strong affinities.
 // Pingpong_interval does not apply: it bars automatic moves, not the
 // operator's. A group no node can take is refused (SCHA_ERR_CHECKS) in
 // errs, with each node's reason. Scalable groups and groups already
 // wanted somewhere are left out of both.
-func OnlineTargets(in PlaceInput, groups []string) (targets map[string]string, errs map[string]error) {
+func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[string]string, errs map[string]error) {
 	p := newPlacer(in)
 	targets, errs = map[string]string{}, map[string]error{}
 	groups = slices.Clone(groups)
@@ -154,6 +157,9 @@ func OnlineTargets(in PlaceInput, groups []string) (targets map[string]string, e
 			}
 			return !p.overSoft(gi, ok[i]) && p.overSoft(gi, ok[j])
 		})
+		if slices.Contains(ok, local) && !p.overSoft(gi, local) {
+			ok[0] = local
+		}
 		targets[group] = ok[0]
 		p.hosts[group] = []string{ok[0]}
 		p.addLoad(gi, ok[0], 1)

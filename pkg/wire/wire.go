@@ -232,6 +232,10 @@ type LifecycleArgs struct {
 // LifecycleReply names the groups the request concerns, for rg.wait.
 type LifecycleReply struct {
 	Groups []string `json:"groups"`
+	// Targets names, for rg online without -n on a cluster, the node
+	// chosen for each failover group brought online (#22): --wait waits
+	// for it there.
+	Targets map[string]string `json:"targets,omitempty"`
 }
 
 // WaitArgs waits until nothing is in progress for the groups on the
