@@ -235,3 +235,32 @@ func TestOnlineTargets(t *testing.T) {
 		t.Errorf("asked on n2, past its soft limit with a: %v", targets)
 	}
 }
+
+// Simulate says which groups would not fit after a node loss, and why.
+func TestSimulateLoad(t *testing.T) {
+	c := simCluster(t, 3,
+		pgroup{name: "a-rg", props: p("Load_factors", "cpu@1500"), on: []string{"n1"}},
+		pgroup{name: "b-rg", props: p("Load_factors", "cpu@1500"), on: []string{"n2"}})
+	for _, n := range []string{"n2", "n3"} {
+		if err := c.SetLoadLimits(n, map[string]int64{"cpu": 2000}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Simulate(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, SimEvent{Kind: SimNodeDown, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moves(res.Decision); got != "a-rg:n1>n3" {
+		t.Errorf("moves %q", got)
+	}
+	if err := c.SetLoadLimits("n3", map[string]int64{"cpu": 1000}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Simulate(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, SimEvent{Kind: SimNodeDown, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := blockedText(res.Decision); !strings.Contains(got, "a-rg: no node can host it: n2 has no room: load cpu 1500 placed + 1500 > hard limit 2000; n3 has no room: load cpu 0 placed + 1500 > hard limit 1000") {
+		t.Errorf("blocked %q (moves %q)", got, moves(res.Decision))
+	}
+}
