@@ -134,5 +134,9 @@ func TestLoadLimitsAfterNodeLoss(t *testing.T) {
 	if !strings.Contains(out, "3000 of hard 3000") {
 		t.Errorf("node show n3 does not show its load:\n%s", out)
 	}
+	// Room returns (g2 taken offline): g3, still wanted on the lost n1,
+	// is placed there.
+	waitOK(t, n2, "rgmadm", "rg", "offline", "g2", "--wait")
+	onlineOn(t, n2, "g3", "n2", 30*time.Second)
 	k.check()
 }
