@@ -21,6 +21,7 @@ func init() {
 			verbs: []*verb{
 				{name: "token", synopsis: "[--ttl DURATION]", summary: "Print a single-use join token for a new node (rgmd --join ... --token TOKEN)", flags: tokenFlags, run: clusterToken},
 				{name: "status", read: true, summary: "Show the cluster's name, leader and nodes as this node sees them", run: clusterStatus},
+				{name: "set", synopsis: "-p Concentrate_load=TRUE|FALSE", summary: "Set the cluster's properties: Concentrate_load packs groups on the most loaded nodes that have room", flags: clusterSetFlags, run: clusterSet},
 			},
 		},
 		&object{
@@ -202,7 +203,8 @@ func clusterStatus(inv *invocation, o *opts, _ []string) error {
 		addr = st.Addr
 	}
 	inv.printKV(inv.env.Stdout, kvSection{rows: [][2]string{{"Cluster", st.Cluster}, {"Node", st.Node}, {"Cluster port", addr},
-		{"Leader", orDash(st.Leader)}, {"Term", orDash(st.Term)}, {"Applied index", orDash(st.Applied)}}})
+		{"Leader", orDash(st.Leader)}, {"Term", orDash(st.Term)}, {"Applied index", orDash(st.Applied)},
+		{"Concentrate_load", strings.ToUpper(strconv.FormatBool(st.ConcentrateLoad))}}})
 	fmt.Fprintln(inv.env.Stdout)
 	inv.printTable(inv.env.Stdout, nodeRows(st.Nodes))
 	return nil

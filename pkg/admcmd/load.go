@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -116,4 +118,20 @@ func (inv *invocation) waitTargets(groups []string, targets map[string]string, t
 		}
 	}
 	return nil
+}
+
+func clusterSetFlags(fs *pflag.FlagSet, o *opts) {
+	fs.StringArrayVarP(&o.props, "property", "p", nil, "set cluster property `PROP=VALUE`: Concentrate_load=TRUE|FALSE")
+}
+
+// clusterSet is rgmadm cluster set -p Concentrate_load=TRUE|FALSE.
+func clusterSet(inv *invocation, o *opts, _ []string) error {
+	props, err := parseAssignments("p", o.props)
+	if err != nil {
+		return err
+	}
+	if len(props) == 0 {
+		return usageError("cluster set: give -p Concentrate_load=TRUE|FALSE")
+	}
+	return inv.call(wire.OpClusterSet, &wire.ClusterSetArgs{Props: props}, nil)
 }

@@ -139,4 +139,10 @@ func TestLoadLimitsAfterNodeLoss(t *testing.T) {
 	waitOK(t, n2, "rgmadm", "rg", "offline", "g2", "--wait")
 	onlineOn(t, n2, "g3", "n2", 30*time.Second)
 	k.check()
+	// The cluster's Concentrate_load.
+	waitOK(t, n2, "rgmadm", "cluster", "set", "-p", "Concentrate_load=TRUE")
+	waitOutput(t, n3, `"concentrate_load": true`, "rgmadm", "-o", "json", "cluster", "status")
+	if r := n2.Run("rgmadm", "cluster", "set", "-p", "Concentrate_load=sometimes"); r.Code == 0 {
+		t.Fatal("Concentrate_load=sometimes accepted")
+	}
 }

@@ -598,7 +598,7 @@ func (d *Daemon) nodeList(context.Context, Peer, json.RawMessage) (any, error) {
 
 func (d *Daemon) clusterStatus(context.Context, Peer, json.RawMessage) (any, error) {
 	st := wire.ClusterStatus{Node: d.opts.NodeName, Clustered: d.clustered(), Nodes: d.nodeInfos()}
-	d.machine.Read(func(c *model.Config) { st.Cluster = c.ClusterName })
+	d.machine.Read(func(c *model.Config) { st.Cluster, st.ConcentrateLoad = c.ClusterName, c.ConcentrateLoad })
 	for _, n := range st.Nodes {
 		if n.Leader {
 			st.Leader = n.Name
@@ -686,6 +686,7 @@ func init() {
 			wire.OpNodeList:      d.nodeList,
 			wire.OpNodeRemove:    d.nodeRemove,
 			wire.OpNodeSet:       d.nodeSet,
+			wire.OpClusterSet:    d.clusterSet, // load.go
 			wire.OpNodeFence:     d.nodeFence,
 		}
 	})

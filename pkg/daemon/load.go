@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"time"
@@ -117,4 +118,19 @@ func (d *Daemon) statusLoads(st *wire.StatusReply) {
 			}
 		}
 	})
+}
+
+// clusterSet is rgmadm cluster set -p Concentrate_load=TRUE|FALSE.
+func (d *Daemon) clusterSet(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
+	a, err := args[wire.ClusterSetArgs](raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Props) == 0 {
+		return nil, scha.Errorf(scha.ErrInval, "cluster set: no property given")
+	}
+	if err := model.NewConfig("", "").SetClusterProps(a.Props); err != nil {
+		return nil, err
+	}
+	return nil, d.propose(ctx, store.CmdClusterProps, store.ClusterPropsCmd{Props: a.Props})
 }

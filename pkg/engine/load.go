@@ -151,13 +151,8 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 			errs[group] = scha.Errorf(scha.ErrChecks, "rg online %s refused: no node can host it: %s", group, strings.Join(barred, "; "))
 			continue
 		}
-		sort.SliceStable(ok, func(i, j int) bool {
-			if si, sj := p.score(gi, ok[i]), p.score(gi, ok[j]); si != sj {
-				return si > sj
-			}
-			return !p.overSoft(gi, ok[i]) && p.overSoft(gi, ok[j])
-		})
-		if slices.Contains(ok, local) && !p.overSoft(gi, local) {
+		p.sortCandidates(gi, ok)
+		if !p.x.concentrate && slices.Contains(ok, local) && !p.overSoft(gi, local) {
 			ok[0] = local
 		}
 		targets[group] = ok[0]
@@ -165,4 +160,31 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 		p.addLoad(gi, ok[0], 1)
 	}
 	return targets, errs
+}
+
+// sortCandidates orders the nodes gi may go to: weak affinities first,
+// then the nodes where it stays under every soft limit, then, under
+// Concentrate_load, the most loaded (the highest share of a hard limit
+// any of gi's loads reaches there, without gi) first; Nodelist order
+// otherwise.
+func (p *placer) sortCandidates(gi *groupInfo, ok []string) {
+	fill := map[string]float64{}
+	if p.x.concentrate && p.load != nil {
+		for _, n := range ok {
+			for k := range gi.factors {
+				if h := p.x.limits[n][k].Hard; h > 0 {
+					fill[n] = max(fill[n], float64(p.load[n][k])/float64(h))
+				}
+			}
+		}
+	}
+	sort.SliceStable(ok, func(i, j int) bool {
+		if si, sj := p.score(gi, ok[i]), p.score(gi, ok[j]); si != sj {
+			return si > sj
+		}
+		if oi, oj := p.overSoft(gi, ok[i]), p.overSoft(gi, ok[j]); oi != oj {
+			return oj
+		}
+		return fill[ok[i]] > fill[ok[j]]
+	})
 }

@@ -264,3 +264,40 @@ func TestSimulateLoad(t *testing.T) {
 		t.Errorf("blocked %q (moves %q)", got, moves(res.Decision))
 	}
 }
+
+// Concentrate_load: the most loaded node where the group still fits
+// under the soft limits, rather than Nodelist order.
+func TestPlaceConcentrateLoad(t *testing.T) {
+	for _, tc := range []struct {
+		concentrate bool
+		soft        string
+		want        string
+	}{
+		{false, "", "a=n2 b=n3"},
+		{true, "", "a=n3 b=n3"},
+		{true, "/1500", "a=n2 b=n3"}, // n3 would pass its soft limit
+	} {
+		c := lcluster(t, 3, map[string]string{"n2": "cpu@4000" + tc.soft, "n3": "cpu@4000" + tc.soft},
+			pgroup{name: "a", props: p("Load_factors", "cpu@1000"), on: []string{"n1"}},
+			pgroup{name: "b", props: p("Load_factors", "cpu@1000"), on: []string{"n3"}})
+		if tc.concentrate {
+			if err := c.SetClusterProps(map[string]string{"Concentrate_load": "true"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		x := NewIndex(c)
+		if err := markStopped(c, x, "n1"); err != nil {
+			t.Fatal(err)
+		}
+		d := Place(PlaceInput{Config: c, Nodes: up(3, []string{"n1"}), Now: now, Index: x})
+		if got := where(t, c, d); got != tc.want {
+			t.Errorf("Concentrate_load %v, soft %q: got %s, want %s", tc.concentrate, tc.soft, got, tc.want)
+		}
+	}
+	if err := model.NewConfig("c", "n1").SetClusterProps(map[string]string{"Concentrate_load": "maybe"}); err == nil {
+		t.Error("Concentrate_load=maybe accepted")
+	}
+	if err := model.NewConfig("c", "n1").SetClusterProps(map[string]string{"Colour": "TRUE"}); err == nil {
+		t.Error("an unknown cluster property accepted")
+	}
+}

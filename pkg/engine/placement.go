@@ -147,6 +147,9 @@ type Index struct {
 	// says one of them is a soft limit.
 	limits map[string]map[string]model.LoadLimit
 	soft   bool
+	// concentrate is the cluster's Concentrate_load: the most loaded
+	// node first among those under their soft limits.
+	concentrate bool
 }
 
 type affinity struct {
@@ -212,6 +215,7 @@ func NewIndex(c *model.Config) *Index {
 			continue
 		}
 		x.limits = map[string]map[string]model.LoadLimit{}
+		x.concentrate = c.ConcentrateLoad
 		for i := range c.Nodes {
 			if l := c.Nodes[i].EffectiveLimits(); len(l) > 0 {
 				x.limits[c.Nodes[i].Name] = l
@@ -673,7 +677,7 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 	}
 	// Soft limits reorder the candidates too: those that stay under
 	// them come first.
-	soft := p.x.soft && gi.factors != nil
+	soft := (p.x.soft || p.x.concentrate) && gi.factors != nil
 	for _, n := range gi.nodelist {
 		if !weak && !soft && enough >= 0 && len(ok) >= enough {
 			break
@@ -700,12 +704,7 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 		ok = append(ok, n)
 	}
 	if weak || soft {
-		sort.SliceStable(ok, func(i, j int) bool {
-			if si, sj := p.score(gi, ok[i]), p.score(gi, ok[j]); si != sj {
-				return si > sj
-			}
-			return !p.overSoft(gi, ok[i]) && p.overSoft(gi, ok[j])
-		})
+		p.sortCandidates(gi, ok)
 	}
 	return ok, barred
 }

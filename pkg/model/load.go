@@ -162,6 +162,32 @@ func FormatLoadValue(name string, v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// SetClusterProps sets the cluster's properties: Concentrate_load
+// (TRUE or FALSE), the only one. With Concentrate_load TRUE placement
+// puts a group on the most loaded node where it still fits under the
+// soft limits, packing groups on as few nodes as possible, as Solaris
+// does; with FALSE (the default) it prefers Nodelist order among the
+// nodes under their soft limits.
+func (c *Config) SetClusterProps(props map[string]string) error {
+	next := c.ConcentrateLoad
+	for k, v := range props {
+		if !strings.EqualFold(k, "Concentrate_load") {
+			return scha.Errorf(scha.ErrProp, "cluster property %q: the cluster's property is Concentrate_load", k)
+		}
+		switch strings.ToUpper(v) {
+		case "TRUE":
+			next = true
+		case "FALSE":
+			next = false
+		default:
+			return scha.Errorf(scha.ErrProp, "Concentrate_load: %q is not TRUE or FALSE", v)
+		}
+	}
+	c.ConcentrateLoad = next
+	c.Seq++
+	return nil
+}
+
 // checkLoadFactors checks a group's Load_factors: their form, and that
 // each load is cpu, memory or one some node has a limit for (a name no
 // node limits is most likely a typo, and would never constrain

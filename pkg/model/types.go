@@ -209,4 +209,6 @@ type Config struct {
 	LastNodeID int `json:"last_node_id,omitempty"`
 	// Trust holds what lets nodes join (nodes.go); never shown to clients.
 	Trust *Trust `json:"trust,omitempty"`
+	// ConcentrateLoad is the cluster's Concentrate_load (load.go).
+	ConcentrateLoad bool `json:"concentrate_load,omitempty"`
 }

@@ -6,7 +6,14 @@ import "github.com/openrgm/openrgm/pkg/model"
 const (
 	CmdSetInventory  byte = 48 // InventoryCmd: what a node has, reported at each start
 	CmdSetLoadLimits byte = 49 // LoadLimitsCmd: an operator's change of a node's load limits
+	CmdClusterProps  byte = 50 // ClusterPropsCmd: the cluster's properties (Concentrate_load)
 )
+
+// ClusterPropsCmd sets the cluster's properties (model.Config.
+// SetClusterProps).
+type ClusterPropsCmd struct {
+	Props map[string]string `json:"props"`
+}
 
 // InventoryCmd records what Node reported it has.
 type InventoryCmd struct {
@@ -29,6 +36,13 @@ func init() {
 			return err
 		}
 		return c.SetInventory(cmd.Node, cmd.Inventory)
+	}
+	moreCommands[CmdClusterProps] = func(c *model.Config, body []byte) error {
+		cmd, err := decode[ClusterPropsCmd](body)
+		if err != nil {
+			return err
+		}
+		return c.SetClusterProps(cmd.Props)
 	}
 	moreCommands[CmdSetLoadLimits] = func(c *model.Config, body []byte) error {
 		cmd, err := decode[LoadLimitsCmd](body)

@@ -6,6 +6,7 @@ const (
 	OpClusterStatus = "cluster.status" // no args → ClusterStatus
 	OpNodeList      = "node.list"      // no args → []NodeInfo
 	OpNodeRemove    = "node.remove"    // NameArgs: take a node out of the cluster
+	OpClusterSet    = "cluster.set"    // ClusterSetArgs: the cluster's properties (admin)
 	OpNodeSet       = "node.set"       // NodeSetArgs: a node's fence device and load limits (admin)
 	OpNodeFence     = "node.fence"     // NameArgs: fence a node with its agent now (admin)
 )
@@ -72,4 +73,11 @@ type ClusterStatus struct {
 	Term      string     `json:"term,omitempty"`
 	Applied   string     `json:"applied,omitempty"` // raft's last applied index here
 	Nodes     []NodeInfo `json:"nodes"`
+	// ConcentrateLoad is the cluster's Concentrate_load (#22).
+	ConcentrateLoad bool `json:"concentrate_load,omitempty"`
+}
+
+// ClusterSetArgs sets the cluster's properties: Concentrate_load.
+type ClusterSetArgs struct {
+	Props map[string]string `json:"props"`
 }
