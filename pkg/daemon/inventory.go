@@ -85,7 +85,11 @@ func ipmiDevice(b []byte) string {
 		kind = "type " + strconv.Itoa(int(b[4]))
 	}
 	addr := binary.LittleEndian.Uint64(b[8:16])
-	return fmt.Sprintf("IPMI %d.%d %s at 0x%x", b[5]>>4, b[5]&0xf, kind, addr)
+	space := "memory"
+	if addr&1 == 1 { // bit 0 set: an I/O port address
+		space, addr = "I/O", addr&^1
+	}
+	return fmt.Sprintf("IPMI %d.%d %s at %s 0x%x", b[5]>>4, b[5]&0xf, kind, space, addr)
 }
 
 // recordInventory proposes this node's inventory when the log's differs
