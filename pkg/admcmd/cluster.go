@@ -21,6 +21,7 @@ func init() {
 			verbs: []*verb{
 				{name: "token", synopsis: "[--ttl DURATION]", summary: "Print a single-use join token for a new node (rgmd --join ... --token TOKEN)", flags: tokenFlags, run: clusterToken},
 				{name: "status", read: true, summary: "Show the cluster's name, leader and nodes as this node sees them", run: clusterStatus},
+				{name: "set", synopsis: "-p Concentrate_load=TRUE|FALSE", summary: "Set the cluster's properties: Concentrate_load packs groups on the most loaded nodes that have room", flags: clusterSetFlags, run: clusterSet},
 			},
 		},
 		&object{
@@ -30,7 +31,7 @@ func init() {
 				{name: "list", read: true, summary: "List the nodes: ID, state (UP/DOWN), raft role, leader", run: nodeList},
 				{name: "show", operands: []string{"NAME"}, read: true, summary: "Show one node", run: nodeShow},
 				nameVerb("node", "remove", wire.OpNodeRemove, "Take nodes out of the cluster (raft and membership); each must host no online group"),
-				{name: "set", operands: []string{"NAME"}, synopsis: "--fence-agent AGENT [--fence-param KEY=VALUE]... | --no-fence-agent", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it", flags: nodeSetFlags, run: nodeSet},
+				{name: "set", operands: []string{"NAME"}, synopsis: "[--fence-agent AGENT [--fence-param KEY=VALUE]... | --no-fence-agent] [-p loadlimit=LOAD@VALUE,...] [-p loadlimit_soft=LOAD@VALUE,...]", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it, and the node's hard and soft load limits", flags: nodeSetFlags, run: nodeSet},
 				{name: "evacuate", operands: []string{"NAME"}, synopsis: "[--wait] [--timeout DURATION]", summary: "Move every group off a node: failover groups switch to the next node of their Nodelist, scalable ones go offline there", flags: waitFlags, run: nodeEvacuate},
 				nameVerb("node", "fence", wire.OpNodeFence, "Fence nodes now with their fence agent; their groups may then start elsewhere"),
 			},
@@ -58,15 +59,36 @@ func nodeSetFlags(fs *pflag.FlagSet, o *opts) {
 	fs.StringVar(&o.typ, "fence-agent", "", "the node's fence `AGENT`: a fence_* command (Debian's fence-agents) or an absolute path")
 	fs.StringArrayVar(&o.ext, "fence-param", nil, "a `KEY=VALUE` the agent gets on stdin, as Pacemaker gives a stonith device's parameters (repeatable)")
 	boolFlag(fs, &o.disabled, "no-fence-agent", "", "remove the node's fence agent")
+	fs.StringArrayVarP(&o.props, "property", "p", nil, "set node property `PROP=VALUE`: loadlimit (hard) or loadlimit_soft, each LOAD@VALUE,... (repeatable)")
 }
 
 func nodeSet(inv *invocation, o *opts, operands []string) error {
 	a := wire.NodeSetArgs{Name: operands[0], FenceAgent: o.typ, NoFence: o.disabled}
+	props, err := parseAssignments("p", o.props)
+	if err != nil {
+		return err
+	}
+	for k, v := range props {
+		switch strings.ToLower(k) {
+		case "loadlimit":
+			a.LoadLimit = v
+		case "loadlimit_soft":
+			a.LoadLimitSoft = v
+		default:
+			return usageError("node set: -p %s: a node's properties are loadlimit and loadlimit_soft", k)
+		}
+		if v == "" {
+			return usageError("node set: -p %s: give LOAD@VALUE,... (a value of 0 removes that limit)", k)
+		}
+	}
+	limits := a.LoadLimit != "" || a.LoadLimitSoft != ""
 	switch {
 	case a.NoFence && (a.FenceAgent != "" || len(o.ext) > 0):
 		return usageError("node set: --no-fence-agent takes no --fence-agent or --fence-param")
-	case !a.NoFence && a.FenceAgent == "":
-		return usageError("node set: give --fence-agent AGENT or --no-fence-agent")
+	case !a.NoFence && a.FenceAgent == "" && len(o.ext) > 0:
+		return usageError("node set: --fence-param needs --fence-agent")
+	case !a.NoFence && a.FenceAgent == "" && !limits:
+		return usageError("node set: give --fence-agent AGENT, --no-fence-agent or -p loadlimit=...")
 	}
 	for _, kv := range o.ext {
 		k, v, ok := strings.Cut(kv, "=")
@@ -160,6 +182,7 @@ func nodeShow(inv *invocation, o *opts, operands []string) error {
 		if n.Waiting != "" {
 			rows = append(rows, [2]string{"Waiting", n.Waiting})
 		}
+		rows = append(rows, inventoryRows(n)...)
 		inv.printKV(inv.env.Stdout, kvSection{rows: rows})
 		return nil
 	}
@@ -180,7 +203,8 @@ func clusterStatus(inv *invocation, o *opts, _ []string) error {
 		addr = st.Addr
 	}
 	inv.printKV(inv.env.Stdout, kvSection{rows: [][2]string{{"Cluster", st.Cluster}, {"Node", st.Node}, {"Cluster port", addr},
-		{"Leader", orDash(st.Leader)}, {"Term", orDash(st.Term)}, {"Applied index", orDash(st.Applied)}}})
+		{"Leader", orDash(st.Leader)}, {"Term", orDash(st.Term)}, {"Applied index", orDash(st.Applied)},
+		{"Concentrate_load", strings.ToUpper(strconv.FormatBool(st.ConcentrateLoad))}}})
 	fmt.Fprintln(inv.env.Stdout)
 	inv.printTable(inv.env.Stdout, nodeRows(st.Nodes))
 	return nil

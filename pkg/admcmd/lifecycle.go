@@ -2,6 +2,7 @@ package admcmd
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -92,6 +93,7 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 		}
 		var groups []string
 		seen := map[string]bool{}
+		targets := map[string]string{}
 		err := forEach(names, func(n string) error {
 			var rep wire.LifecycleReply
 			if err := inv.call(op, &wire.LifecycleArgs{Name: n, Node: o.node}, &rep); err != nil {
@@ -103,12 +105,17 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 					groups = append(groups, g)
 				}
 			}
+			maps.Copy(targets, rep.Targets)
 			return nil
 		})
 		if err != nil || !o.wait {
 			return err
 		}
-		// rg switch -n and rg online -n wait for the groups on that node.
+		// rg switch -n and rg online -n wait for the groups on that node;
+		// rg online without -n on a cluster for each on the node chosen.
+		if o.node == "" && len(targets) > 0 {
+			return inv.waitTargets(groups, targets, o.timeout, expectOnline)
+		}
 		return inv.waitGroups(groups, o.timeout, expectOnline, o.node)
 	}
 	return v

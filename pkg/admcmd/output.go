@@ -506,8 +506,20 @@ func status(inv *invocation, o *opts, _ []string) error {
 	if len(st.Nodes) > 1 {
 		// A cluster: the nodes, and where each group is.
 		nt := &table{paintCols: map[int]bool{2: true}}
-		nt.add("NODE", "ID", "STATE")
+		loads := false
 		for _, n := range st.Nodes {
+			loads = loads || len(n.Loads) > 0
+		}
+		if loads {
+			nt.add("NODE", "ID", "STATE", "LOAD")
+		} else {
+			nt.add("NODE", "ID", "STATE")
+		}
+		for _, n := range st.Nodes {
+			if loads {
+				nt.add(n.Name, strconv.Itoa(n.ID), orDash(n.State), statusLoads(n.Loads))
+				continue
+			}
 			nt.add(n.Name, strconv.Itoa(n.ID), orDash(n.State))
 		}
 		inv.printTable(inv.env.Stdout, nt)

@@ -279,7 +279,7 @@ var argTypes = map[string]any{
 	wire.OpRSDisable: wire.LifecycleArgs{}, wire.OpRSMonitor: wire.LifecycleArgs{}, wire.OpRSUnmonitor: wire.LifecycleArgs{},
 	wire.OpRSClear: wire.LifecycleArgs{}, wire.OpRGWait: wire.WaitArgs{},
 	wire.OpRGRemaster: wire.LifecycleArgs{}, wire.OpRGQuiesce: wire.LifecycleArgs{}, wire.OpNodeEvac: wire.NameArgs{},
-	wire.OpNodeSet: wire.NodeSetArgs{}, wire.OpNodeFence: wire.NameArgs{}, wire.OpSimulate: wire.SimulateArgs{},
+	wire.OpNodeSet: wire.NodeSetArgs{}, wire.OpClusterSet: wire.ClusterSetArgs{}, wire.OpNodeFence: wire.NameArgs{}, wire.OpSimulate: wire.SimulateArgs{},
 	wire.OpSetStatus: wire.SetStatusArgs{}, wire.OpControl: wire.ControlArgs{},
 	wire.OpClusterToken: wire.TokenArgs{}, wire.OpNodeRemove: wire.NameArgs{},
 	wire.OpConfigImport: wire.ImportArgs{},

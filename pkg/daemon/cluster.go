@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/openrgm/openrgm/pkg/cluster"
+	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/store"
@@ -567,6 +568,7 @@ func (d *Daemon) nodeInfos() []wire.NodeInfo {
 	var out []wire.NodeInfo
 	blocked := d.fenceBlocked()
 	d.machine.Read(func(c *model.Config) {
+		loads := engine.NodeLoads(c, nil)
 		for _, n := range c.Nodes {
 			state := scha.NodeDown
 			up := d.nodeUp(n.Name)
@@ -579,6 +581,7 @@ func (d *Daemon) nodeInfos() []wire.NodeInfo {
 			if n.Fence != nil {
 				ni.FenceAgent = n.Fence.Agent
 			}
+			ni.Inventory, ni.Loads = nodeLoads(n, loads[n.Name])
 			if !up && c.Holds(n.Name) {
 				ni.Waiting = blocked[n.Name]
 				if ni.Waiting == "" {
@@ -597,7 +600,7 @@ func (d *Daemon) nodeList(context.Context, Peer, json.RawMessage) (any, error) {
 
 func (d *Daemon) clusterStatus(context.Context, Peer, json.RawMessage) (any, error) {
 	st := wire.ClusterStatus{Node: d.opts.NodeName, Clustered: d.clustered(), Nodes: d.nodeInfos()}
-	d.machine.Read(func(c *model.Config) { st.Cluster = c.ClusterName })
+	d.machine.Read(func(c *model.Config) { st.Cluster, st.ConcentrateLoad = c.ClusterName, c.ConcentrateLoad })
 	for _, n := range st.Nodes {
 		if n.Leader {
 			st.Leader = n.Name
@@ -685,6 +688,7 @@ func init() {
 			wire.OpNodeList:      d.nodeList,
 			wire.OpNodeRemove:    d.nodeRemove,
 			wire.OpNodeSet:       d.nodeSet,
+			wire.OpClusterSet:    d.clusterSet, // load.go
 			wire.OpNodeFence:     d.nodeFence,
 		}
 	})

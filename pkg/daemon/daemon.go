@@ -186,6 +186,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 		}
 		defer d.cs.cl.Leave(time.Second)
 	}
+	d.recordInventory(ctx) // inventory.go
 	// The socket exists before crash recovery runs a method: a Stop that
 	// calls pmfadm or scha_* must reach this rgmd (its connection waits
 	// in the backlog until Serve), not find no socket and fail.

@@ -236,11 +236,20 @@ func lostWaiting(n model.Node) string {
 	return fmt.Sprintf("node %s is down: the leader fences it with %s", n.Name, n.Fence.Agent)
 }
 
-// nodeSet is `rgmadm node set`: a node's fence device.
+// nodeSet is `rgmadm node set`: a node's fence device, its load
+// limits, or both (load limits first).
 func (d *Daemon) nodeSet(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
 	a, err := args[wire.NodeSetArgs](raw)
 	if err != nil {
 		return nil, err
+	}
+	if a.LoadLimit != "" || a.LoadLimitSoft != "" {
+		if err := d.setLoadLimits(ctx, a); err != nil {
+			return nil, err
+		}
+		if a.FenceAgent == "" && !a.NoFence {
+			return nil, nil
+		}
 	}
 	cmd := store.FenceCmd{Node: a.Name}
 	if !a.NoFence {

@@ -296,6 +296,9 @@ func (d *Daemon) status(context.Context, Peer, json.RawMessage) (any, error) {
 			st.Groups[i].Why = why[st.Groups[i].Name]
 		}
 	}
+	if err == nil {
+		d.statusLoads(&st) // load.go
+	}
 	return st, err
 }
 

@@ -85,14 +85,31 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if err != nil {
 			return nil, err
 		}
+		var targets map[string]string
+		var refused error
+		if op == engine.OpOnline && a.Node == "" && d.clustered() {
+			targets, names, refused = d.onlineTargets(names) // load.go
+		}
 		reqs := make([]engine.Event, len(names))
 		for i, n := range names {
-			reqs[i] = engine.Request{Op: op, Group: n, Node: a.Node}
+			node := a.Node
+			if t := targets[n]; t != "" {
+				node = t
+			}
+			reqs[i] = engine.Request{Op: op, Group: n, Node: node}
 		}
-		if err := l.requests(ctx, reqs); err != nil {
-			return nil, err
+		if len(reqs) > 0 {
+			if err := l.requests(ctx, reqs); err != nil {
+				return nil, err
+			}
 		}
-		return wire.LifecycleReply{Groups: nonNilStrings(names)}, nil
+		if refused != nil {
+			return nil, refused
+		}
+		if len(targets) == 0 {
+			targets = nil
+		}
+		return wire.LifecycleReply{Groups: nonNilStrings(names), Targets: targets}, nil
 	}
 }
 

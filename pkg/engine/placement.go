@@ -142,6 +142,14 @@ type Index struct {
 	sources map[string][]string // target → groups with a strong affinity for it
 	onNode  map[string][]string // node → groups whose Nodelist holds it
 	names   []string            // every group, sorted
+	// limits are the nodes' effective load limits (model.Node.
+	// EffectiveLimits), only when some group has Load_factors; soft
+	// says one of them is a soft limit.
+	limits map[string]map[string]model.LoadLimit
+	soft   bool
+	// concentrate is the cluster's Concentrate_load: the most loaded
+	// node first among those under their soft limits.
+	concentrate bool
 }
 
 type affinity struct {
@@ -160,6 +168,8 @@ type groupInfo struct {
 	autoStart  bool
 	pingpong   int64
 	affinities []affinity
+	factors    map[string]int64 // Load_factors; nil when none
+	priority   int
 }
 
 // NewIndex parses c's group properties for Place.
@@ -189,6 +199,10 @@ func NewIndex(c *model.Config) *Index {
 				x.sources[t] = append(x.sources[t], name)
 			}
 		}
+		if f, err := model.ParseLoads(g.Props["Load_factors"]); err == nil && len(f) > 0 {
+			gi.factors = f
+		}
+		gi.priority, _ = strconv.Atoi(g.Props["Priority"])
 		x.groups[name] = gi
 		x.names = append(x.names, name)
 		for _, n := range gi.nodelist {
@@ -196,6 +210,22 @@ func NewIndex(c *model.Config) *Index {
 		}
 	}
 	sort.Strings(x.names)
+	for _, gi := range x.groups {
+		if gi.factors == nil {
+			continue
+		}
+		x.limits = map[string]map[string]model.LoadLimit{}
+		x.concentrate = c.ConcentrateLoad
+		for i := range c.Nodes {
+			if l := c.Nodes[i].EffectiveLimits(); len(l) > 0 {
+				x.limits[c.Nodes[i].Name] = l
+				for _, v := range l {
+					x.soft = x.soft || v.Soft > 0
+				}
+			}
+		}
+		break
+	}
 	for _, m := range []map[string][]string{x.sources, x.onNode} {
 		for _, v := range m {
 			sort.Strings(v)
@@ -236,6 +266,9 @@ type placer struct {
 	leave  map[string]string   // group → node a giveover takes it away from
 	joined map[string]bool
 	dec    Decision
+	// load is what the groups wanted on each node add up to, by load
+	// name, kept only when some node has limits (load.go).
+	load map[string]map[string]int64
 }
 
 func newPlacer(in PlaceInput) *placer {
@@ -247,6 +280,9 @@ func newPlacer(in PlaceInput) *placer {
 		moved: map[string]bool{}, leave: map[string]string{}, joined: map[string]bool{}, dec: Decision{Blocked: map[string]string{}}}
 	for _, n := range in.Joined {
 		p.joined[n] = true
+	}
+	if len(x.limits) > 0 {
+		p.load = NodeLoads(in.Config, x)
 	}
 	return p
 }
@@ -301,6 +337,11 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 		}
 		if why := p.affinityBar(gi, n); why != "" {
 			return Decision{}, scha.Errorf(scha.ErrChecks, "switch %s to %s refused: %s", group, n, why)
+		}
+		if !slices.Contains(p.wanted(group), n) {
+			if why := p.loadBar(gi, n); why != "" {
+				return Decision{}, scha.Errorf(scha.ErrChecks, "switch %s to %s refused: %s", group, n, why)
+			}
 		}
 	}
 	if n, _ := p.stopFailed(cg); n != "" {
@@ -397,6 +438,9 @@ func Explain(in PlaceInput, group, node string) string {
 	if why := p.bar(gi, node, true); why != "" {
 		return why
 	}
+	if why := p.loadBar(gi, node); why != "" {
+		return why
+	}
 	if len(hosts) == 0 {
 		return "it is offline by the operator's request (rgmadm rg online " + group + ")"
 	}
@@ -437,7 +481,14 @@ func (p *placer) order(names []string, skip string) []string {
 			}
 		}
 	}
-	sort.Strings(queue)
+	// Higher Priority first, so that it takes the room there is.
+	sort.Slice(queue, func(i, j int) bool {
+		a, b := p.x.groups[queue[i]], p.x.groups[queue[j]]
+		if a.priority != b.priority {
+			return a.priority > b.priority
+		}
+		return a.name < b.name
+	})
 	out := make([]string, 0, len(queue))
 	state := make(map[string]int8, len(queue))
 	var visit func(string)
@@ -624,8 +675,11 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 	for _, a := range gi.affinities {
 		weak = weak || a.kind == "+" || a.kind == "-"
 	}
+	// Soft limits reorder the candidates too: those that stay under
+	// them come first.
+	soft := (p.x.soft || p.x.concentrate) && gi.factors != nil
 	for _, n := range gi.nodelist {
-		if !weak && enough >= 0 && len(ok) >= enough {
+		if !weak && !soft && enough >= 0 && len(ok) >= enough {
 			break
 		}
 		if skip(n) {
@@ -643,10 +697,14 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 			barred = append(barred, why)
 			continue
 		}
+		if why := p.loadBar(gi, n); why != "" {
+			barred = append(barred, why)
+			continue
+		}
 		ok = append(ok, n)
 	}
-	if weak {
-		sort.SliceStable(ok, func(i, j int) bool { return p.score(gi, ok[i]) > p.score(gi, ok[j]) })
+	if weak || soft {
+		p.sortCandidates(gi, ok)
 	}
 	return ok, barred
 }
@@ -885,12 +943,14 @@ func (p *placer) commitArrivals(gi *groupInfo, cur, next []string, leaving, arri
 	var from, to []string
 	for _, n := range cur {
 		if !slices.Contains(next, n) {
+			p.addLoad(gi, n, -1)
 			from = append(from, n)
 			p.dec.Changes = append(p.dec.Changes, model.StateChange{Group: gi.name, Node: n, Desired: model.RGStateOffline})
 		}
 	}
 	for _, n := range next {
 		if !slices.Contains(cur, n) {
+			p.addLoad(gi, n, 1)
 			to = append(to, n)
 			p.dec.Changes = append(p.dec.Changes, model.StateChange{Group: gi.name, Node: n, Desired: model.RGStateOnline})
 		}

@@ -15,6 +15,14 @@ import (
 // for the first, the fourth a -- affinity for the previous block's
 // first, the fifth a + affinity for its block's first.
 func benchConfig(t testing.TB, nodes, groups, perGroup int) *model.Config {
+	return benchConfigWith(t, nodes, groups, perGroup, false)
+}
+
+// benchConfigWith is benchConfig; loaded gives every group Load_factors
+// (cpu, memory and a load of the operator's, licenses) and every node
+// hard and soft limits for them (#22), the soft ones low enough that
+// the groups of a lost node spread.
+func benchConfigWith(t testing.TB, nodes, groups, perGroup int, loaded bool) *model.Config {
 	t.Helper()
 	c := model.NewConfig("bench", "n1")
 	var names []string
@@ -23,6 +31,17 @@ func benchConfig(t testing.TB, nodes, groups, perGroup int) *model.Config {
 			c.Nodes = append(c.Nodes, model.Node{Name: fmt.Sprintf("n%d", i), ID: i})
 		}
 		names = append(names, fmt.Sprintf("n%d", i))
+	}
+	if loaded {
+		for _, n := range names {
+			if err := c.SetInventory(n, model.Inventory{MilliCPU: 64000, Memory: 256 << 30}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetLoadLimits(n, map[string]int64{"cpu": 8000, "licenses": 40},
+				map[string]int64{"cpu": 1500, "memory": 4 << 30, "licenses": 15}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	props := map[string]string{"Resource_type": "t", "Start": "/bin/true", "Stop": "/bin/true"}
 	for _, d := range model.RTProps() {
@@ -39,6 +58,10 @@ func benchConfig(t testing.TB, nodes, groups, perGroup int) *model.Config {
 		home := block % nodes
 		nodelist := append(append([]string(nil), names[home:]...), names[:home]...)
 		gp := map[string]string{"Nodelist": strings.Join(nodelist, ",")}
+		if loaded {
+			gp["Load_factors"] = "cpu@100,memory@256M,licenses@1"
+			gp["Priority"] = fmt.Sprint(500 + i%3)
+		}
 		first := fmt.Sprintf("g%04d", block*5)
 		switch {
 		case k == 1 || k == 2:
@@ -78,10 +101,20 @@ func benchConfig(t testing.TB, nodes, groups, perGroup int) *model.Config {
 // baseline of 32 nodes × 2,000 (#18: ≤ 10 ms, growing with the groups
 // affected, not with the cluster): about as many groups are on the node
 // in both.
+//
+// BenchmarkPlace/loaded is the same with Load_factors on every group and
+// hard and soft load limits on every node (#22: still ≤ 10 ms).
 func BenchmarkPlace(b *testing.B) {
-	for _, size := range []struct{ nodes, resources int }{{4, 200}, {32, 2000}} {
-		b.Run(fmt.Sprintf("nodes=%d,resources=%d", size.nodes, size.resources), func(b *testing.B) {
-			c := benchConfig(b, size.nodes, size.resources/5, 5)
+	for _, size := range []struct {
+		nodes, resources int
+		loaded           bool
+	}{{4, 200, false}, {32, 2000, false}, {4, 200, true}, {32, 2000, true}} {
+		name := fmt.Sprintf("nodes=%d,resources=%d", size.nodes, size.resources)
+		if size.loaded {
+			name = "loaded," + name
+		}
+		b.Run(name, func(b *testing.B) {
+			c := benchConfigWith(b, size.nodes, size.resources/5, 5, size.loaded)
 			x := NewIndex(c)
 			if err := markStopped(c, x, "n2"); err != nil { // known stopped: its groups move
 				b.Fatal(err)

@@ -334,6 +334,9 @@ func (c *Config) checkGroup(g *ResourceGroup) error {
 		}
 		seen[n] = true
 	}
+	if err := c.checkLoadFactors(g.Name, p["Load_factors"]); err != nil {
+		return err
+	}
 	maxp, desired := atoi(p["Maximum_primaries"]), atoi(p["Desired_primaries"])
 	if desired > maxp {
 		return scha.Errorf(scha.ErrProp, "resource group %s: Desired_primaries %d is greater than Maximum_primaries %d", g.Name, desired, maxp)

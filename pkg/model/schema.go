@@ -80,13 +80,14 @@ var rgProps = sync.OnceValue(func() []PropDecl {
 		{Name: "Failback", Type: TypeBoolean, Default: sp("FALSE"), Tunable: TunableAnytime},
 		{Name: "Global_resources_used", Type: TypeStringArray, Default: sp("*"), Tunable: TunableAnytime},
 		{Name: "Implicit_network_dependencies", Type: TypeBoolean, Default: sp("TRUE"), Tunable: TunableAnytime},
-		// Load_factors and Priority (Solaris Cluster 3.2 1/09 and later)
-		// are stored and answered; rgmd has no load limits to weigh them
-		// against.
+		// Load_factors, Priority and Preemption_mode (Solaris Cluster
+		// 3.2 1/09 and later): what the group costs against the nodes'
+		// load limits (load.go), and which groups placement serves first.
 		{Name: "Load_factors", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
 		{Name: "Nodelist", Type: TypeStringArray, Tunable: TunableAnytime},
 		{Name: "Pathprefix", Type: TypeString, Default: sp(""), Tunable: TunableAnytime},
 		{Name: "Pingpong_interval", Type: TypeInt, Default: sp("3600"), Min: ip(0), Tunable: TunableAnytime},
+		{Name: "Preemption_mode", Type: TypeEnum, EnumList: PreemptionModes, Default: sp("Has_cost"), Tunable: TunableAnytime},
 		{Name: "Priority", Type: TypeInt, Default: sp("500"), Min: ip(0), Tunable: TunableAnytime},
 		{Name: "RG_dependencies", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},
 		{Name: "RG_affinities", Type: TypeStringArray, Default: sp(""), Tunable: TunableAnytime},

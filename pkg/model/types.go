@@ -188,6 +188,10 @@ type Node struct {
 	FencedBy string `json:"fenced_by,omitempty"`
 	// Fence is the device that fences the node from outside, if any.
 	Fence *FenceDevice `json:"fence,omitempty"`
+	// Inventory is what the node reported it has at its last start.
+	Inventory *Inventory `json:"inventory,omitempty"`
+	// Limits are the node's load limits by load name (load.go).
+	Limits map[string]LoadLimit `json:"limits,omitempty"`
 }
 
 // Config is the whole replicated configuration.
@@ -205,4 +209,6 @@ type Config struct {
 	LastNodeID int `json:"last_node_id,omitempty"`
 	// Trust holds what lets nodes join (nodes.go); never shown to clients.
 	Trust *Trust `json:"trust,omitempty"`
+	// ConcentrateLoad is the cluster's Concentrate_load (load.go).
+	ConcentrateLoad bool `json:"concentrate_load,omitempty"`
 }

@@ -29,8 +29,14 @@
 //   - The local node is UP; another configured node is UP when the
 //     cluster's membership (memberlist, as the answering node sees it)
 //     says so, and DOWN otherwise.
-//   - Load limits and ALL_PSTRINGS are empty: HARD_LOADLIMIT,
-//     SOFT_LOADLIMIT and LOADLIMIT_PROPS print nothing for any limit name.
+//   - Load limits (#22) are each node's effective limits: those the
+//     operator set (rgmadm node set -p loadlimit=...), and for cpu and
+//     memory the node's inventory as the hard limit until one is set.
+//     ALL_LOADLIMITS lists the load names with a limit on some node,
+//     sorted; HARD_LOADLIMIT, SOFT_LOADLIMIT and LOADLIMIT_PROPS list,
+//     for the load named, each node that has a limit for it, in node-ID
+//     order, as node=HARD, node=SOFT and node=SOFT/HARD (0: none). An
+//     unknown load name lists nothing. ALL_PSTRINGS is empty.
 //   - A per-node extension property answers EXTENSION with the value of
 //     the node asking, EXTENSION_NODE with the operand node's; a node
 //     without a value of its own has the resource's (the default).
@@ -545,8 +551,9 @@ func (q *querier) cluster() (*wire.GetReply, error) {
 		return q.list(seq, sortedKeys(q.cfg.Groups)), nil
 	case "ALL_RESOURCETYPES":
 		return q.list(seq, sortedKeys(q.cfg.Types)), nil
-	case "ALL_NONGLOBAL_ZONES", "ALL_LOADLIMITS", "ALL_PSTRINGS",
-		"HARD_LOADLIMIT", "SOFT_LOADLIMIT", "LOADLIMIT_PROPS":
+	case "ALL_LOADLIMITS", "HARD_LOADLIMIT", "SOFT_LOADLIMIT", "LOADLIMIT_PROPS":
+		return q.list(seq, loadLimits(q.cfg, q.tag.Name, q.ops)), nil
+	case "ALL_NONGLOBAL_ZONES", "ALL_PSTRINGS":
 		return q.list(seq, nil), nil
 	case "RESOURCE_SECURITY":
 		// rgmd running as root refuses method files not owned by root

@@ -6,7 +6,8 @@ const (
 	OpClusterStatus = "cluster.status" // no args → ClusterStatus
 	OpNodeList      = "node.list"      // no args → []NodeInfo
 	OpNodeRemove    = "node.remove"    // NameArgs: take a node out of the cluster
-	OpNodeSet       = "node.set"       // NodeSetArgs: a node's fence device (admin)
+	OpClusterSet    = "cluster.set"    // ClusterSetArgs: the cluster's properties (admin)
+	OpNodeSet       = "node.set"       // NodeSetArgs: a node's fence device and load limits (admin)
 	OpNodeFence     = "node.fence"     // NameArgs: fence a node with its agent now (admin)
 )
 
@@ -17,6 +18,11 @@ type NodeSetArgs struct {
 	FenceAgent  string            `json:"fence_agent,omitempty"`
 	FenceParams map[string]string `json:"fence_params,omitempty"`
 	NoFence     bool              `json:"no_fence,omitempty"`
+	// LoadLimit and LoadLimitSoft change the node's hard and soft load
+	// limits: NAME@VALUE,... (cpu@3500,memory@8G), a value of 0 removing
+	// that limit; loads not named keep theirs.
+	LoadLimit     string `json:"loadlimit,omitempty"`
+	LoadLimitSoft string `json:"loadlimit_soft,omitempty"`
 }
 
 // TokenArgs asks for a join token valid for TTL seconds (0: the default).
@@ -51,6 +57,10 @@ type NodeInfo struct {
 	// Waiting, when set, says why the node's groups wait before they
 	// can move (a lost node that is not fenced yet), as the leader sees it.
 	Waiting string `json:"waiting,omitempty"`
+	// Inventory is what the node has; Loads its loads against its
+	// limits, by load name (#22).
+	Inventory *NodeInventory `json:"inventory,omitempty"`
+	Loads     []NodeLoad     `json:"loads,omitempty"`
 }
 
 // ClusterStatus is the cluster as this rgmd sees it.
@@ -63,4 +73,11 @@ type ClusterStatus struct {
 	Term      string     `json:"term,omitempty"`
 	Applied   string     `json:"applied,omitempty"` // raft's last applied index here
 	Nodes     []NodeInfo `json:"nodes"`
+	// ConcentrateLoad is the cluster's Concentrate_load (#22).
+	ConcentrateLoad bool `json:"concentrate_load,omitempty"`
+}
+
+// ClusterSetArgs sets the cluster's properties: Concentrate_load.
+type ClusterSetArgs struct {
+	Props map[string]string `json:"props"`
 }

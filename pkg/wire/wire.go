@@ -186,6 +186,10 @@ type Node struct {
 	Name  string `json:"name"`
 	ID    int    `json:"id"`
 	State string `json:"state,omitempty"` // UP or DOWN, as the answering node sees it
+	// Loads, in rgmadm status, are the node's loads against its limits:
+	// those the groups wanted there put on it (Load_factors) or that the
+	// operator limits (#22).
+	Loads []NodeLoad `json:"loads,omitempty"`
 }
 
 // GroupStatus is one group in a StatusReply, with its resources.
@@ -228,6 +232,10 @@ type LifecycleArgs struct {
 // LifecycleReply names the groups the request concerns, for rg.wait.
 type LifecycleReply struct {
 	Groups []string `json:"groups"`
+	// Targets names, for rg online without -n on a cluster, the node
+	// chosen for each failover group brought online (#22): --wait waits
+	// for it there.
+	Targets map[string]string `json:"targets,omitempty"`
 }
 
 // WaitArgs waits until nothing is in progress for the groups on the
