@@ -71,8 +71,8 @@ test-go:
 test-c: capi
 	RGM_REQUIRE_VALGRIND=1 $(GO) test -count=1 ./capi/ctest/
 
-# The randomized fault run at full length (pkg/cluster TestChaos; make
-# test runs 12 faults): RGM_CHAOS_FAULTS and RGM_CHAOS_SEED override.
+# The randomized fault run at full length (pkg/cluster TestChaos, which
+# make test skips): RGM_CHAOS_FAULTS and RGM_CHAOS_SEED override.
 chaos: build
 	RGM_CHAOS_FAULTS=$${RGM_CHAOS_FAULTS:-200} $(GO) test -count=1 -timeout 90m -v -run '^TestChaos$$'' ./pkg/cluster/
 
