@@ -68,12 +68,12 @@ func (d *Daemon) signalNode(sig syscall.Signal) {
 
 // PowerOff kills every process of node d at once, frozen or not.
 func (c *Cluster) PowerOff(d *Daemon) {
+	d.Rebooted()                  // first: see fence_rgmtest
 	d.signalNode(syscall.SIGSTOP) // nothing forks while the rest is killed
 	d.signalNode(syscall.SIGKILL)
 	if d.done != nil {
 		<-d.done
 	}
-	d.Rebooted()
 }
 
 // Rebooted makes the node's next rgmd see a reboot (a boot ID other than
