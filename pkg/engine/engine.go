@@ -451,6 +451,16 @@ func (s *State) syncResource(c *model.Config, cr *model.Resource, g *Group) {
 		r.State, r.Enabled, r.Monitored = st.State, st.OnOff == model.SwitchEnabled, st.Monitored == model.SwitchEnabled
 		r.Restarts = slices.Clone(st.Restarts)
 	}
+	// The log says STARTING or STOPPING here while no method of the
+	// resource runs: what this engine did since was not recorded (a
+	// commit lost with the leader), and the log is what it goes by now.
+	// As after a crash, the stop methods run first, so that a Start never
+	// follows a Start without a Stop between (the chaos run found a
+	// service started twice on one node that way).
+	if s.begun && r.Local && r.running == "" && (r.State == model.RStateStarting || r.State == model.RStateStopping) {
+		r.needStop = true
+		r.startStep, r.stopStep = 0, 0
+	}
 	r.OnlineElsewhere = false
 	for n, st := range cr.Nodes {
 		if n != s.Node && isOnline(st.State) {
