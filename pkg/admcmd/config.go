@@ -49,61 +49,13 @@ func configExport(inv *invocation, _ *opts, _ []string) error {
 const importPart = 512 << 10
 
 func configImport(inv *invocation, _ *opts, operands []string) error {
-	name := operands[0]
-	var data []byte
-	var err error
-	dir := "."
-	if name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
-		dir = filepath.Dir(name)
-	}
+	f, types, err := readConfigFile(inv, operands[0])
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return scha.Errorf(scha.ErrInval, "cannot read %s: %v", name, err)
+		return err
 	}
-	var f wire.ConfigFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields() // a misspelt key would drop what it holds
-	if err := dec.Decode(&f); err != nil {
-		return scha.Errorf(scha.ErrInval, "%s: not a configuration written by rgmadm export: %v", name, err)
-	}
-	if dec.More() {
-		return scha.Errorf(scha.ErrInval, "%s: text after the configuration", name)
-	}
-	if f.Format != wire.ConfigFormat {
-		return scha.Errorf(scha.ErrInval, "%s: format %q, want %q", name, f.Format, wire.ConfigFormat)
-	}
-	// The client reads the RTR files, as rt register does: rgmd never
-	// opens paths on a client's behalf. A relative path is relative to
-	// the configuration file.
 	var entries []any
-	for _, t := range f.Types {
-		if t.RTRFile == "" {
-			return scha.Errorf(scha.ErrInval, "%s: resource type %s has no rtr_file", name, t.Name)
-		}
-		path := t.RTRFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		var abs string
-		var text []byte
-		if root, provider, agent, ok := importedAgent(path); ok {
-			// A type of rt import-ocf: made again from the agent.
-			var s string
-			s, err = ocfAgentRTR(inv.ctx, root, provider, agent)
-			abs, text = path, []byte(s)
-		} else {
-			abs, text, err = readRTR(path)
-		}
-		if err != nil {
-			return scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
-		}
-		t.RTRFile = abs
-		entries = append(entries, wire.ImportType{ConfigType: t, Text: string(text)})
+	for _, t := range types {
+		entries = append(entries, t)
 	}
 	for _, g := range f.Groups {
 		entries = append(entries, g)
@@ -189,4 +141,63 @@ func newToken() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// readConfigFile reads a file written by rgmadm export ("-": stdin) and
+// the RTR files its types name, relative to the file, as rt register
+// does: rgmd never opens paths on a client's behalf. A type of rt
+// import-ocf is made again from its agent.
+func readConfigFile(inv *invocation, name string) (*wire.ConfigFile, []wire.ImportType, error) {
+	var data []byte
+	var err error
+	dir := "."
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+		dir = filepath.Dir(name)
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return nil, nil, scha.Errorf(scha.ErrInval, "cannot read %s: %v", name, err)
+	}
+	var f wire.ConfigFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a misspelt key would drop what it holds
+	if err := dec.Decode(&f); err != nil {
+		return nil, nil, scha.Errorf(scha.ErrInval, "%s: not a configuration written by rgmadm export: %v", name, err)
+	}
+	if dec.More() {
+		return nil, nil, scha.Errorf(scha.ErrInval, "%s: text after the configuration", name)
+	}
+	if f.Format != wire.ConfigFormat {
+		return nil, nil, scha.Errorf(scha.ErrInval, "%s: format %q, want %q", name, f.Format, wire.ConfigFormat)
+	}
+	var types []wire.ImportType
+	for _, t := range f.Types {
+		if t.RTRFile == "" {
+			return nil, nil, scha.Errorf(scha.ErrInval, "%s: resource type %s has no rtr_file", name, t.Name)
+		}
+		path := t.RTRFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		var abs string
+		var text []byte
+		if root, provider, agent, ok := importedAgent(path); ok {
+			var s string
+			s, err = ocfAgentRTR(inv.ctx, root, provider, agent)
+			abs, text = path, []byte(s)
+		} else {
+			abs, text, err = readRTR(path)
+		}
+		if err != nil {
+			return nil, nil, scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
+		}
+		t.RTRFile = abs
+		types = append(types, wire.ImportType{ConfigType: t, Text: string(text)})
+	}
+	return &f, types, nil
 }

@@ -1,12 +1,8 @@
 package admcmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -41,7 +37,7 @@ func init() {
 func simulate(inv *invocation, o *opts, operands []string) error {
 	a := wire.SimulateArgs{Event: operands[0], Operands: operands[1:]}
 	if f := simulateFlags.config; f != "" {
-		cfg, err := loadConfigFile(f)
+		cfg, err := loadConfigFile(inv, f)
 		if err != nil {
 			return err
 		}
@@ -100,50 +96,14 @@ func orOffline(node string) string {
 	return node
 }
 
-// loadConfigFile reads a file written by rgmadm export and the RTR files
-// it names (relative to the file), as import does: rgmd never opens
-// paths on a client's behalf.
-func loadConfigFile(name string) (*wire.ImportArgs, error) {
-	var data []byte
-	var err error
-	dir := "."
-	if name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
-		dir = filepath.Dir(name)
-	}
+// loadConfigFile reads a saved configuration (readConfigFile) into one
+// simulate request.
+func loadConfigFile(inv *invocation, name string) (*wire.ImportArgs, error) {
+	f, types, err := readConfigFile(inv, name)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, scha.Errorf(scha.ErrInval, "cannot read %s: %v", name, err)
+		return nil, err
 	}
-	var f wire.ConfigFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, scha.Errorf(scha.ErrInval, "%s: not a configuration written by rgmadm export: %v", name, err)
-	}
-	if f.Format != wire.ConfigFormat {
-		return nil, scha.Errorf(scha.ErrInval, "%s: format %q, want %q", name, f.Format, wire.ConfigFormat)
-	}
-	a := &wire.ImportArgs{Final: true, Groups: f.Groups, Resources: f.Resources}
-	for _, t := range f.Types {
-		path := t.RTRFile
-		if path == "" {
-			return nil, scha.Errorf(scha.ErrInval, "%s: resource type %s has no rtr_file", name, t.Name)
-		}
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		abs, text, err := readRTR(path)
-		if err != nil {
-			return nil, scha.Errorf(scha.CodeOf(err), "resource type %s: %s", t.Name, scha.DetailOf(err))
-		}
-		t.RTRFile = abs
-		a.Types = append(a.Types, wire.ImportType{ConfigType: t, Text: string(text)})
-	}
+	a := &wire.ImportArgs{Final: true, Types: types, Groups: f.Groups, Resources: f.Resources}
 	if b, _ := json.Marshal(a); len(b) > wire.MaxMessage-4096 {
 		return nil, scha.Errorf(scha.ErrInval, "%s: the configuration (%d bytes with its RTR files) is too big for one simulate request (%d)", name, len(b), wire.MaxMessage)
 	}
