@@ -279,7 +279,6 @@ func stageImport(d *Daemon, p Peer, a *wire.ImportArgs) (*wire.ImportArgs, error
 // changed meanwhile so that a part is refused, none.
 func (d *Daemon) importConfig(ctx context.Context, a *wire.ImportArgs) (*wire.ImportReply, error) {
 	var rep wire.ImportReply
-	var cmd store.ImportCmd
 	var existing map[string]bool
 	d.machine.Read(func(c *model.Config) {
 		existing = make(map[string]bool, len(c.Types))
@@ -287,59 +286,11 @@ func (d *Daemon) importConfig(ctx context.Context, a *wire.ImportArgs) (*wire.Im
 			existing[n] = true
 		}
 	})
-	seen := map[string]bool{}
-	for _, t := range a.Types {
-		rt, err := rtr.Load(t.RTRFile, []byte(t.Text))
-		if err != nil {
-			return nil, scha.Errorf(scha.CodeOf(err), "resource type %s: RTR file %s: %s", t.Name, t.RTRFile, scha.DetailOf(err))
-		}
-		if t.Name != "" && rt.Name != t.Name {
-			return nil, scha.Errorf(scha.ErrRT, "resource type %s: RTR file %s registers %s", t.Name, t.RTRFile, rt.Name)
-		}
-		if seen[rt.Name] {
-			return nil, scha.Errorf(scha.ErrRT, "resource type %s is in the import twice", rt.Name)
-		}
-		seen[rt.Name] = true
-		if existing[rt.Name] {
-			rep.Kept++
-			continue
-		}
-		cmd.Types = append(cmd.Types, *rt)
-		if len(t.Props) > 0 {
-			cmd.TypeProps = append(cmd.TypeProps, store.PropsCmd{Name: rt.Name, Props: t.Props})
-		}
+	cmd, kept, err := importCommand(a, existing)
+	if err != nil {
+		return nil, err
 	}
-	groups := make(map[string]wire.ConfigGroup, len(a.Groups))
-	var gnames []string
-	for _, g := range a.Groups {
-		if _, dup := groups[g.Name]; dup {
-			return nil, scha.Errorf(scha.ErrRG, "resource group %s is in the import twice", g.Name)
-		}
-		groups[g.Name] = g
-		gnames = append(gnames, g.Name)
-	}
-	for _, n := range groupOrder(gnames, func(n string) map[string]string { return groups[n].Props }) {
-		cmd.Groups = append(cmd.Groups, store.PropsCmd{Name: n, Props: groups[n].Props})
-	}
-	res := make(map[string]wire.ConfigResource, len(a.Resources))
-	var rnames []string
-	for _, r := range a.Resources {
-		if _, dup := res[r.Name]; dup {
-			return nil, scha.Errorf(scha.ErrRsrc, "resource %s is in the import twice", r.Name)
-		}
-		res[r.Name] = r
-		rnames = append(rnames, r.Name)
-	}
-	for _, n := range resourceOrder(rnames, func(n string) map[string]string { return res[n].Props }) {
-		r := res[n]
-		cmd.Resources = append(cmd.Resources, store.ResourceCmd{Name: r.Name, Group: r.Group, Type: r.Type, Props: r.Props, Ext: r.Ext})
-		if r.Disabled {
-			cmd.Disabled = append(cmd.Disabled, r.Name)
-		}
-		if r.Unmonitored {
-			cmd.Unmonitored = append(cmd.Unmonitored, r.Name)
-		}
-	}
+	rep.Kept = kept
 
 	var c *model.Config
 	d.machine.Read(func(cur *model.Config) { c = cur.Clone() })
@@ -422,4 +373,65 @@ func (d *Daemon) importApplied(body []byte) {
 	for _, r := range cmd.Resources {
 		d.publish(wire.Event{Kind: wire.EventConfig, Object: wire.KindResource, Name: r.Name, Group: r.Group, Change: "created"})
 	}
+}
+
+// importCommand turns an import (rgmadm import, or simulate --config) into
+// the log command that applies it all at once: types parsed from their
+// RTR text (those in existing kept as they are), groups and resources in
+// dependency order. An entry given twice is refused.
+func importCommand(a *wire.ImportArgs, existing map[string]bool) (cmd store.ImportCmd, kept int, err error) {
+	seen := map[string]bool{}
+	for _, t := range a.Types {
+		rt, err := rtr.Load(t.RTRFile, []byte(t.Text))
+		if err != nil {
+			return cmd, 0, scha.Errorf(scha.CodeOf(err), "resource type %s: RTR file %s: %s", t.Name, t.RTRFile, scha.DetailOf(err))
+		}
+		if t.Name != "" && rt.Name != t.Name {
+			return cmd, 0, scha.Errorf(scha.ErrRT, "resource type %s: RTR file %s registers %s", t.Name, t.RTRFile, rt.Name)
+		}
+		if seen[rt.Name] {
+			return cmd, 0, scha.Errorf(scha.ErrRT, "resource type %s is in the import twice", rt.Name)
+		}
+		seen[rt.Name] = true
+		if existing[rt.Name] {
+			kept++
+			continue
+		}
+		cmd.Types = append(cmd.Types, *rt)
+		if len(t.Props) > 0 {
+			cmd.TypeProps = append(cmd.TypeProps, store.PropsCmd{Name: rt.Name, Props: t.Props})
+		}
+	}
+	groups := make(map[string]wire.ConfigGroup, len(a.Groups))
+	var gnames []string
+	for _, g := range a.Groups {
+		if _, dup := groups[g.Name]; dup {
+			return cmd, 0, scha.Errorf(scha.ErrRG, "resource group %s is in the import twice", g.Name)
+		}
+		groups[g.Name] = g
+		gnames = append(gnames, g.Name)
+	}
+	for _, n := range groupOrder(gnames, func(n string) map[string]string { return groups[n].Props }) {
+		cmd.Groups = append(cmd.Groups, store.PropsCmd{Name: n, Props: groups[n].Props})
+	}
+	res := make(map[string]wire.ConfigResource, len(a.Resources))
+	var rnames []string
+	for _, r := range a.Resources {
+		if _, dup := res[r.Name]; dup {
+			return cmd, 0, scha.Errorf(scha.ErrRsrc, "resource %s is in the import twice", r.Name)
+		}
+		res[r.Name] = r
+		rnames = append(rnames, r.Name)
+	}
+	for _, n := range resourceOrder(rnames, func(n string) map[string]string { return res[n].Props }) {
+		r := res[n]
+		cmd.Resources = append(cmd.Resources, store.ResourceCmd{Name: r.Name, Group: r.Group, Type: r.Type, Props: r.Props, Ext: r.Ext})
+		if r.Disabled {
+			cmd.Disabled = append(cmd.Disabled, r.Name)
+		}
+		if r.Unmonitored {
+			cmd.Unmonitored = append(cmd.Unmonitored, r.Name)
+		}
+	}
+	return cmd, kept, nil
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/engine"
@@ -136,5 +135,5 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 	if err := l.requests(ctx, reqs); err != nil {
 		return nil, err
 	}
-	return wire.LifecycleReply{Groups: nonNilStrings(slices.Clip(groups))}, nil
+	return wire.LifecycleReply{Groups: nonNilStrings(groups)}, nil
 }

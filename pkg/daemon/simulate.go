@@ -9,7 +9,6 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/model"
-	"github.com/openrgm/openrgm/pkg/rtr"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/store"
 	"github.com/openrgm/openrgm/pkg/wire"
@@ -108,41 +107,9 @@ func savedConfig(live *model.Config, f *wire.ImportArgs, now int64) (*model.Conf
 			}
 		}
 	}
-	var cmd store.ImportCmd
-	for _, t := range f.Types {
-		rt, err := rtr.Load(t.RTRFile, []byte(t.Text))
-		if err != nil {
-			return nil, scha.Errorf(scha.CodeOf(err), "resource type %s: RTR file %s: %s", t.Name, t.RTRFile, scha.DetailOf(err))
-		}
-		cmd.Types = append(cmd.Types, *rt)
-		if len(t.Props) > 0 {
-			cmd.TypeProps = append(cmd.TypeProps, store.PropsCmd{Name: rt.Name, Props: t.Props})
-		}
-	}
-	groups := map[string]wire.ConfigGroup{}
-	var gnames []string
-	for _, g := range f.Groups {
-		groups[g.Name] = g
-		gnames = append(gnames, g.Name)
-	}
-	for _, n := range groupOrder(gnames, func(n string) map[string]string { return groups[n].Props }) {
-		cmd.Groups = append(cmd.Groups, store.PropsCmd{Name: n, Props: groups[n].Props})
-	}
-	res := map[string]wire.ConfigResource{}
-	var rnames []string
-	for _, r := range f.Resources {
-		res[r.Name] = r
-		rnames = append(rnames, r.Name)
-	}
-	for _, n := range resourceOrder(rnames, func(n string) map[string]string { return res[n].Props }) {
-		r := res[n]
-		cmd.Resources = append(cmd.Resources, store.ResourceCmd{Name: r.Name, Group: r.Group, Type: r.Type, Props: r.Props, Ext: r.Ext})
-		if r.Disabled {
-			cmd.Disabled = append(cmd.Disabled, r.Name)
-		}
-		if r.Unmonitored {
-			cmd.Unmonitored = append(cmd.Unmonitored, r.Name)
-		}
+	cmd, _, err := importCommand(f, nil)
+	if err != nil {
+		return nil, err
 	}
 	if err := store.ApplyImport(c, &cmd); err != nil {
 		return nil, err
