@@ -19,7 +19,9 @@ import (
 // lock taken has found the resource online on another node: it writes a
 // line to the violations file, then waits for the lock. Every Start and
 // the moment each service holds the lock are logged with the node and
-// CLOCK_REALTIME, for the failure message.
+// CLOCK_REALTIME, for the failure message. With onePerNode, each service
+// also takes its node's one slot lock the same way: a node found running
+// two services at once is over its hard load limit.
 
 type checker struct {
 	t   testing.TB
@@ -40,6 +42,8 @@ func newChecker(t testing.TB) *checker {
 rm -f "$D/$R.$node.held"
 setsid sh -c 'exec 9>>"$0/$1.lock"
 if ! flock -n 9; then echo "$(date +%s.%N) DOUBLE ONLINE $1 on $2: the lock is held elsewhere" >>"$0/violations"; flock 9; fi
+if [ -e "$0/one-per-node" ]; then exec 8>>"$0/slot.$2"
+if ! flock -n 8; then echo "$(date +%s.%N) OVER LIMIT $1 on $2: another service holds the node's only slot" >>"$0/violations"; flock 8; fi; fi
 echo "$(date +%s.%N) holds $1 $2" >>"$0/events"
 echo $$ >"$0/$1.$2.held"
 exec sleep 1000000' "$D" "$R" "$node" </dev/null >/dev/null 2>&1 &
@@ -81,12 +85,21 @@ Failover = TRUE; Start = Start; Stop = Stop; Monitor_check = Monitor_check;
 
 func (k *checker) rtr() string { return filepath.Join(k.dir, "chk.rtr") }
 
+// onePerNode makes every service from now on take its node's one slot:
+// for a run where each node's hard limit leaves room for one group.
+func (k *checker) onePerNode() {
+	k.t.Helper()
+	if err := os.WriteFile(filepath.Join(k.dir, "one-per-node"), nil, 0o644); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
 // check fails the test if any service found its resource online elsewhere.
 func (k *checker) check() {
 	k.t.Helper()
 	if b, err := os.ReadFile(filepath.Join(k.dir, "violations")); err == nil && len(b) > 0 {
 		ev, _ := os.ReadFile(filepath.Join(k.dir, "events"))
-		k.t.Fatalf("a failover group was online on two nodes:\n%s\nevents:\n%s", b, ev)
+		k.t.Fatalf("a failover group was online on two nodes, or a node above its hard limit:\n%s\nevents:\n%s", b, ev)
 	}
 }
 
