@@ -32,7 +32,7 @@ func init() {
 				{name: "show", operands: []string{"NAME"}, read: true, summary: "Show one node", run: nodeShow},
 				nameVerb("node", "remove", wire.OpNodeRemove, "Take nodes out of the cluster (raft and membership); each must host no online group"),
 				{name: "set", operands: []string{"NAME"}, synopsis: "[--fence-agent AGENT [--fence-param KEY=VALUE]... | --no-fence-agent] [-p loadlimit=LOAD@VALUE,...] [-p loadlimit_soft=LOAD@VALUE,...]", summary: "Set the fence agent (Pacemaker's fence_*) that turns the node off when the cluster loses it, and the node's hard and soft load limits", flags: nodeSetFlags, run: nodeSet},
-				{name: "evacuate", operands: []string{"NAME"}, synopsis: "[--wait] [--timeout DURATION]", summary: "Move every group off a node: failover groups switch to the next node of their Nodelist, scalable ones go offline there", flags: waitFlags, run: nodeEvacuate},
+				{name: "evacuate", operands: []string{"NAME"}, synopsis: "[--wait] [--timeout DURATION]", summary: "Move every group off a node, to where placement puts it (Nodelist order, affinities, load limits, Monitor_check); a group no node can take goes offline, a scalable one stays on its other nodes", flags: waitFlags, run: nodeEvacuate},
 				nameVerb("node", "fence", wire.OpNodeFence, "Fence nodes now with their fence agent; their groups may then start elsewhere"),
 			},
 		},

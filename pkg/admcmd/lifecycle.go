@@ -28,7 +28,7 @@ func init() {
 				lifecycleVerb(o.name, "online", wire.OpRGOnline, "Bring a group online (Prenet_start, Start, Monitor_start in dependency order)", true),
 				lifecycleVerb(o.name, "offline", wire.OpRGOffline, "Take a group offline (Monitor_stop, Stop, Postnet_stop in reverse dependency order)", false),
 				lifecycleVerb(o.name, "switch", wire.OpRGSwitch, "Switch a group to node NODE (Monitor_check runs there first)", true),
-				lifecycleVerb(o.name, "remaster", wire.OpRGRemaster, "Switch a group back to the most preferred node of its Nodelist that is up", true),
+				lifecycleVerb(o.name, "remaster", wire.OpRGRemaster, "Move online groups back to the most preferred nodes of their Nodelist that can take them (affinities, load limits, Monitor_check)", true),
 				lifecycleVerb(o.name, "quiesce", wire.OpRGQuiesce, "Stop automatic recovery of a group (as suspend) and, with --wait, wait until no method of it runs", false),
 				lifecycleVerb(o.name, "restart", wire.OpRGRestart, "Take an online group offline and back online on the same node", true),
 				lifecycleVerb(o.name, "suspend", wire.OpRGSuspend, "Suspend automatic recovery of a group (no failover after a failed Start)", false),

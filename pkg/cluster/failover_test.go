@@ -43,7 +43,7 @@ rm -f "$D/$R.$node.held"
 setsid sh -c 'exec 9>>"$0/$1.lock"
 if ! flock -n 9; then echo "$(date +%s.%N) DOUBLE ONLINE $1 on $2: the lock is held elsewhere" >>"$0/violations"; flock 9; fi
 if [ -e "$0/one-per-node" ]; then exec 8>>"$0/slot.$2"
-if ! flock -n 8; then echo "$(date +%s.%N) OVER LIMIT $1 on $2: another service holds the node's only slot" >>"$0/violations"; flock 8; fi; fi
+if ! flock -n 8; then echo "$(date +%s.%N) OVER LIMIT $1 on $2: another service holds the one slot of this node" >>"$0/violations"; flock 8; fi; fi
 echo "$(date +%s.%N) holds $1 $2" >>"$0/events"
 echo $$ >"$0/$1.$2.held"
 exec sleep 1000000' "$D" "$R" "$node" </dev/null >/dev/null 2>&1 &
@@ -465,5 +465,33 @@ func TestFlappingLink(t *testing.T) {
 		n1.Start("--cluster-addr", n1.ClusterAddr, "--lease", "1500ms")
 	}
 	onlineSomewhere(t, n2, "db-rg", []string{"n1", "n2", "n3"}, 90*time.Second)
+	k.check()
+}
+
+// Operator moves are placement decisions: a switch that a strong
+// negative affinity forbids is refused; node evacuate and GIVEOVER go
+// where placement puts the group (here past the node the affinity
+// bars, which Nodelist order alone would pick), and rg remaster brings
+// it back to its most preferred node.
+func TestOperatorMovesFollowPlacement(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	waitOK(t, n1, "rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=n2,n3,n1", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "chk")
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "web-rg", "-n", "n2", "--wait")
+	waitOK(t, n1, "rgmadm", "rg", "set", "db-rg", "-p", "RG_affinities=--web-rg")
+	r := n3.Run("rgmadm", "rg", "switch", "db-rg", "-n", "n2")
+	if r.Code != 16 || !strings.Contains(r.Stderr, "--web-rg") {
+		t.Fatalf("switch onto the node a strong negative affinity bars: exit %d %s", r.Code, r.Stderr)
+	}
+	onlineOn(t, n3, "db-rg", "n1", time.Second)
+	waitOK(t, n2, "rgmadm", "node", "evacuate", "n1", "--wait")
+	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
+	waitOK(t, n3, "rgmadm", "rg", "remaster", "db-rg", "--wait")
+	onlineOn(t, n2, "db-rg", "n1", 30*time.Second)
+	if r := n1.Run("scha_control", "-O", "GIVEOVER", "-R", "db-rs", "-G", "db-rg"); r.Code != 0 {
+		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
+	}
+	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
 	k.check()
 }

@@ -65,13 +65,6 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if op == engine.OpSwitch && a.Node == "" {
 			return nil, scha.Errorf(scha.ErrInval, "switch: no target node given")
 		}
-		if op == engine.OpSwitch && a.Name != "+" && a.Node != d.opts.NodeName && d.clustered() {
-			// Monitor_check on the target first (monitorcheck.go); a
-			// switch onto this node runs it through the engine.
-			if err := d.switchCheck(ctx, a.Name, a.Node); err != nil {
-				return nil, err
-			}
-		}
 		var names []string
 		d.machine.Read(func(c *model.Config) {
 			if a.Name == "+" {
@@ -84,6 +77,19 @@ func (d *Daemon) groupRequest(op string) Handler {
 		})
 		if err != nil {
 			return nil, err
+		}
+		if op == engine.OpSwitch && d.clustered() {
+			// What placement refuses (choose.go), then Monitor_check on
+			// the target (monitorcheck.go); a switch onto this node runs
+			// it through the engine.
+			if err := d.switchAllowed(names, a.Node); err != nil {
+				return nil, err
+			}
+			if a.Name != "+" && a.Node != d.opts.NodeName {
+				if err := d.switchCheck(ctx, a.Name, a.Node); err != nil {
+					return nil, err
+				}
+			}
 		}
 		var targets map[string]string
 		var refused error

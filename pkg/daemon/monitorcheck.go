@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/cluster"
@@ -139,28 +138,20 @@ func (d *Daemon) switchCheck(ctx context.Context, group, target string) error {
 	return nil
 }
 
-// giveoverTarget chooses where scha_control GIVEOVER moves group: the
-// first node of its Nodelist, other than this one, that is up, managed,
-// not barred by Pingpong_interval and whose Monitor_check of every
+// giveoverTarget chooses where scha_control GIVEOVER moves group from
+// this node: engine.Giveover's choice (Nodelist order, affinities, load
+// limits, Pingpong_interval), on a node whose Monitor_check of every
 // resource of the group succeeds.
 func (d *Daemon) giveoverTarget(ctx context.Context, group, tag string) (string, error) {
-	var cands []string
-	now := time.Now().Unix()
-	d.machine.Read(func(c *model.Config) {
-		if g, ok := c.Groups[group]; ok {
-			cands = d.candidates(g, d.opts.NodeName, now)
-		}
+	dec, err := d.decideChecked(ctx, func(in engine.PlaceInput) (engine.Decision, error) {
+		return engine.Giveover(in, group, d.opts.NodeName)
 	})
-	if len(cands) == 0 {
-		return "", scha.Errorf(scha.ErrChecks, "scha_control %s: no other node of the Nodelist of %s is up and not barred by Pingpong_interval", tag, group)
+	if err != nil {
+		return "", scha.Errorf(scha.CodeOf(err), "scha_control %s: %s", tag, scha.DetailOf(err))
 	}
-	var why []string
-	for _, n := range cands {
-		err := d.monitorCheckOn(ctx, group, n)
-		if err == nil {
-			return n, nil
-		}
-		why = append(why, scha.DetailOf(err))
+	target := wantedOnline(dec, group)
+	if target == "" {
+		return "", scha.Errorf(scha.ErrChecks, "scha_control %s: no other node can take %s", tag, group)
 	}
-	return "", scha.Errorf(scha.ErrChecks, "scha_control %s: no other node can take %s: %s", tag, group, strings.Join(why, "; "))
+	return target, nil
 }
