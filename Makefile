@@ -74,7 +74,7 @@ test-c: capi
 # The randomized fault run at full length (pkg/cluster TestChaos, which
 # make test skips): RGM_CHAOS_FAULTS and RGM_CHAOS_SEED override.
 chaos: build
-	RGM_CHAOS_FAULTS=$${RGM_CHAOS_FAULTS:-200} $(GO) test -count=1 -timeout 90m -v -run '^TestChaos$$'' ./pkg/cluster/
+	RGM_CHAOS_FAULTS=$${RGM_CHAOS_FAULTS:-200} $(GO) test -count=1 -timeout 90m -v -run '^TestChaos$$' ./pkg/cluster/
 
 # Every page in man/ must pass mandoc's linter.
 test-man:

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +58,8 @@ done
 exit 0
 `
 	stop := head + `echo "$(date +%s.%N) Stop $R $node" >>"$D/events"
+# Stop fails, leaving the service running, while nostop.NODE exists.
+[ ! -e "$D/nostop.$node" ] || exit 1
 f="$D/$R.$node.pid"
 [ -f "$f" ] || exit 0
 pid=$(cat "$f")
@@ -493,5 +496,50 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
 	}
 	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
+	k.check()
+}
+
+// A failed Stop (#18 item 2): with Failover_mode NONE the group stays
+// ERROR_STOP_FAILED where it is, and no switch moves it; with HARD, the
+// node's guard fences it (its services killed, rgmd stops) and the
+// group comes up on the switch's target, once.
+func TestStopFailure(t *testing.T) {
+	c, k := failoverCluster(t, true)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	if err := os.WriteFile(filepath.Join(k.dir, "nostop.n1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(t, n2, "rgmadm", "rs", "set", "db-rs", "-p", "Failover_mode=NONE")
+	n2.Run("rgmadm", "rg", "switch", "db-rg", "-n", "n2")
+	waitOutput(t, n2, "ERROR_STOP_FAILED\n", "scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "db-rg", "n1")
+	if r := n2.Run("rgmadm", "rg", "switch", "db-rg", "-n", "n3"); r.Code != 9 || !strings.Contains(r.Stderr, "stop method failed") {
+		t.Fatalf("switch of a group whose Stop failed: exit %d %s", r.Code, r.Stderr)
+	}
+	if k.servicePID("db-rs", "n1") == 0 {
+		t.Fatal("the service on n1 is gone, but its Stop failed")
+	}
+	// The operator stops the service by hand and clears the state on
+	// n1: the switch completes.
+	if err := syscall.Kill(k.servicePID("db-rs", "n1"), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(t, n1, "rgmadm", "rs", "clear", "db-rs")
+	onlineOn(t, n2, "db-rg", "n2", 30*time.Second)
+	// HARD: n1 fences itself; the group starts on n2 only after.
+	waitOK(t, n2, "rgmadm", "rs", "set", "db-rs", "-p", "Failover_mode=HARD")
+	waitOK(t, n2, "rgmadm", "rg", "switch", "db-rg", "-n", "n1", "--wait")
+	n2.Run("rgmadm", "rg", "switch", "db-rg", "-n", "n2")
+	onlineOn(t, n2, "db-rg", "n2", 60*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if done, _ := n1.Exited(); done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n1's rgmd still runs after its HARD stop failure:\n%s", tail(n1.Log(), 40))
+		}
+	}
+	if k.servicePID("db-rs", "n1") != 0 {
+		t.Fatal("the service on n1 outlived the node's fencing")
+	}
 	k.check()
 }
