@@ -52,3 +52,49 @@ func init() {
 		return c.SetLoadLimits(cmd.Node, cmd.Hard, cmd.Soft)
 	}
 }
+
+// Commands of preemption (model/preempt.go).
+const (
+	CmdPreempt      byte = 51 // PreemptCmd: groups taken off nodes to make room, and their marks
+	CmdClearPreempt byte = 52 // ClearPreemptCmd: an operator's rg offline clears a group's mark
+)
+
+// PreemptCmd applies Changes (as CmdSetState does: the victims' Desired
+// OFFLINE) and sets Marks, in one entry: a group is never taken off
+// without its mark, nor marked without being taken off.
+type PreemptCmd struct {
+	Origin  string              `json:"origin"`
+	Changes []model.StateChange `json:"changes"`
+	Marks   []model.GroupMark   `json:"marks"`
+}
+
+// ClearPreemptCmd removes the marks of Groups.
+type ClearPreemptCmd struct {
+	Groups []string `json:"groups"`
+}
+
+func init() {
+	moreCommands[CmdPreempt] = func(c *model.Config, body []byte) error {
+		cmd, err := decode[PreemptCmd](body)
+		if err != nil {
+			return err
+		}
+		// The marks are checked first: ApplyStates changes c when it
+		// succeeds, and a refusal must leave c unchanged.
+		if err := c.Clone().SetPreempt(cmd.Marks); err != nil {
+			return err
+		}
+		if err := c.ApplyStates(cmd.Changes); err != nil {
+			return err
+		}
+		return c.SetPreempt(cmd.Marks)
+	}
+	moreCommands[CmdClearPreempt] = func(c *model.Config, body []byte) error {
+		cmd, err := decode[ClearPreemptCmd](body)
+		if err != nil {
+			return err
+		}
+		c.ClearPreempt(cmd.Groups)
+		return nil
+	}
+}
