@@ -62,6 +62,9 @@ func simulate(inv *invocation, o *opts, operands []string) error {
 	for _, m := range rep.Moves {
 		fmt.Fprintf(w, "%s: %s %s → %s (%s)\n", rep.Event, m.Group, orOffline(m.From), orOffline(m.To), m.Why)
 	}
+	for _, pr := range rep.Preempted {
+		fmt.Fprintf(w, "%s: %s preempted from %s by %s\n", rep.Event, pr.Group, pr.Node, pr.By)
+	}
 	for _, b := range rep.Blocked {
 		fmt.Fprintf(w, "%s: %s blocked: %s\n", rep.Event, b.Group, b.Why)
 	}

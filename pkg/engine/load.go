@@ -165,7 +165,10 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 			ok = append(ok, n)
 		}
 		if len(ok) == 0 {
-			if why := p.preempt(gi); why != "" {
+			if !managed(cg) {
+				// rg online -M manages it in the same request: it
+				// preempts nothing before it is managed.
+			} else if why := p.preempt(gi); why != "" {
 				p.dec.Blocked[group] = why
 				continue
 			}

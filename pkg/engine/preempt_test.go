@@ -232,3 +232,33 @@ func TestOnlineTargetsPreempt(t *testing.T) {
 		t.Errorf("a cleared: blocked %v", d.Blocked)
 	}
 }
+
+// Simulate says what a node loss would preempt, and where everything
+// ends.
+func TestSimulatePreempt(t *testing.T) {
+	c := simCluster(t, 3, hi(), low("a", "n2", 2000, 100, "Has_cost"), low("b", "n3", 2000, 100, "Never"))
+	for _, n := range []string{"n2", "n3"} {
+		if err := c.SetLoadLimits(n, map[string]int64{"cpu": 2000}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Simulate(PlaceInput{Config: c, Nodes: up(3, nil), Now: now, Preempt: true}, SimEvent{Kind: SimNodeDown, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moves(res.Decision); got != "a:n2> hi:n1>n2" {
+		t.Errorf("moves %q", got)
+	}
+	if got := marks(res.Decision); !strings.HasPrefix(got, "a<hi@n2") {
+		t.Errorf("marks %q", got)
+	}
+	if why := res.Decision.Blocked["a"]; !strings.Contains(why, "preempted by hi from n2") || res.Decision.Blocked["hi"] != "" {
+		t.Errorf("blocked %v", res.Decision.Blocked)
+	}
+	if st := res.Config.Groups["hi"].Nodes["n2"].State; st != model.RGStateOnline {
+		t.Errorf("hi on n2: %s", st)
+	}
+	if st := res.Config.Groups["a"].Nodes["n2"].State; st != model.RGStateOffline {
+		t.Errorf("a on n2: %s", st)
+	}
+}
