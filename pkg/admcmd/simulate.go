@@ -106,7 +106,7 @@ func loadConfigFile(inv *invocation, name string) (*wire.ImportArgs, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &wire.ImportArgs{Final: true, Types: types, Groups: f.Groups, Resources: f.Resources}
+	a := &wire.ImportArgs{Final: true, Types: types, Groups: f.Groups, Resources: f.Resources, Nodes: f.Nodes, ConcentrateLoad: f.ConcentrateLoad}
 	if b, _ := json.Marshal(a); len(b) > wire.MaxMessage-4096 {
 		return nil, scha.Errorf(scha.ErrInval, "%s: the configuration (%d bytes with its RTR files) is too big for one simulate request (%d)", name, len(b), wire.MaxMessage)
 	}
