@@ -100,11 +100,6 @@ func (d *Daemon) onlineTargets(ctx context.Context, names []string) (targets map
 				waiting = map[string]string{}
 			}
 			waiting[n] = why
-			for _, m := range pre.Preempted {
-				if m.Group == n {
-					targets[n] = m.Node
-				}
-			}
 			continue
 		}
 		keep = append(keep, n)

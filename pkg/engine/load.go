@@ -134,9 +134,10 @@ func (p *placer) overSoft(gi *groupInfo, n string) bool {
 // errs, with each node's reason; with in.Preempt, a failover group that
 // only the hard limits bar may instead preempt groups of lower Priority
 // (preempt.go): pre then holds the victims' changes and the marks to
-// record (store.CmdPreempt), pre.Blocked says why the group waits, and
-// the leader places it once they stopped. Scalable groups and groups
-// already wanted somewhere are left out of all three.
+// record (store.CmdPreempt), pre.Blocked says why the group waits, its
+// target is the node it waits for, and the leader places it there once
+// they stopped. Scalable groups and groups already wanted somewhere are
+// left out of all three.
 func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[string]string, errs map[string]error, pre Decision) {
 	p := newPlacer(in)
 	targets, errs = map[string]string{}, map[string]error{}
@@ -170,6 +171,7 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 				// preempts nothing before it is managed.
 			} else if why := p.preempt(gi); why != "" {
 				p.dec.Blocked[group] = why
+				targets[group] = p.reserved[group]
 				continue
 			}
 			if len(barred) == 0 {

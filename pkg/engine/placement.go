@@ -36,6 +36,10 @@ package engine
 //     elsewhere before that node is known stopped. A group whose Stop failed somewhere
 //     (ERROR_STOP_FAILED) does not move either, nor does a group whose
 //     automatic recovery is suspended.
+//   - Load limits (load.go): a group goes only where every hard limit
+//     holds with it; with PlaceInput.Preempt, a failover group that
+//     fits nowhere may push groups of lower Priority off a node, and a
+//     group so preempted comes back when there is room (preempt.go).
 //   - A group the operator took offline (Desired OFFLINE everywhere)
 //     stays offline; when the whole cluster has just formed
 //     (PlaceInput.NewCluster), Auto_start_on_new_cluster=TRUE groups are
