@@ -118,9 +118,7 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if len(targets) == 0 {
 			targets = nil
 		}
-		for _, g := range slices.Sorted(maps.Keys(waiting)) {
-			names = append(names, g)
-		}
+		names = append(names, slices.Sorted(maps.Keys(waiting))...)
 		return wire.LifecycleReply{Groups: nonNilStrings(names), Targets: targets, Waiting: waiting}, nil
 	}
 }

@@ -43,7 +43,7 @@ func commitPlace(t *testing.T, c *model.Config, d Decision) {
 func TestPreemptChoice(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		limits  map[string]string
+		limits  map[string]string // nil: cpu@2000 on n2 and n3
 		groups  []pgroup
 		moves   string // Place's moves after n1 is lost
 		marks   string
@@ -51,31 +51,26 @@ func TestPreemptChoice(t *testing.T) {
 	}{
 		{
 			name:   "Never is never preempted",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "Never"), low("b", "n3", 2000, 100, "Never")},
 			moves:  "", blocked: "no node can host it",
 		},
 		{
 			name:   "lower Priority only",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 900, "No_cost"), low("b", "n3", 2000, 950, "No_cost")},
 			moves:  "", blocked: "no node can host it",
 		},
 		{
 			name:   "No_cost before Has_cost, even of higher Priority",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "Has_cost"), low("b", "n3", 2000, 400, "No_cost")},
 			moves:  "b:n3>", marks: "b<hi@n3 hi<@n3", blocked: "it waits for room on n3: preempting b",
 		},
 		{
 			name:   "two No_cost groups before one Has_cost",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "Has_cost"), low("b", "n3", 1000, 100, "No_cost"), low("c", "n3", 1000, 100, "No_cost")},
 			moves:  "b:n3> c:n3>", marks: "b<hi@n3 c<hi@n3 hi<@n3", blocked: "preempting b and c",
 		},
 		{
 			name:   "Has_cost when nothing else makes room",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "Has_cost"), low("b", "n3", 2000, 100, "Never")},
 			moves:  "a:n2>", marks: "a<hi@n2 hi<@n2",
 		},
@@ -92,20 +87,21 @@ func TestPreemptChoice(t *testing.T) {
 			moves:  "a:n2>", marks: "a<hi@n2 hi<@n2",
 		},
 		{
-			name:   "a group another one follows (++) is not preempted",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
+			name: "a group another one follows (++) is not preempted",
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "No_cost"), low("b", "n3", 2000, 100, "Never"),
 				{name: "f", props: p("Nodelist", "n2", "RG_affinities", "++a"), on: []string{"n2"}}},
 			moves: "", blocked: "no node can host it",
 		},
 		{
 			name:   "a scalable group is not preempted",
-			limits: map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"},
 			groups: []pgroup{hi(), low("a", "n2", 2000, 100, "No_cost", "RG_mode", "Scalable", "Maximum_primaries", "1"), low("b", "n3", 2000, 100, "Never")},
 			moves:  "", blocked: "no node can host it",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.limits == nil {
+				tc.limits = map[string]string{"n2": "cpu@2000", "n3": "cpu@2000"}
+			}
 			c := lcluster(t, 3, tc.limits, tc.groups...)
 			x := NewIndex(c)
 			if err := markStopped(c, x, "n1"); err != nil {
