@@ -288,6 +288,7 @@ type placer struct {
 	marks    map[string]*model.PreemptMark
 	reserved map[string]string
 	newMarks []string // groups marked in this call, in order
+	marked   []string // groups the configuration marks as waiting, sorted
 }
 
 func newPlacer(in PlaceInput) *placer {
@@ -324,7 +325,7 @@ func Place(in PlaceInput) Decision {
 	}
 	if in.Preempt {
 		// Groups waiting for room are looked at again each time.
-		names = append(slices.Clone(names), p.c.Preempted()...)
+		names = append(slices.Clone(names), p.marked...)
 	}
 	for _, name := range p.order(names, "") {
 		p.decide(name, remaster[name])

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -75,12 +76,14 @@ func (p *placer) loadMarks() {
 		if g.Preempt == nil || p.onUp(name) {
 			continue
 		}
+		p.marked = append(p.marked, name)
 		p.marks[name] = g.Preempt
 		if gi := p.x.groups[name]; gi != nil && g.Preempt.By == "" {
 			p.reserved[name] = g.Preempt.Node
 			p.addLoad(gi, g.Preempt.Node, 1)
 		}
 	}
+	slices.Sort(p.marked)
 }
 
 // onUp reports whether group is wanted on a node that is up.
@@ -212,25 +215,11 @@ func (p *placer) planOn(gi *groupInfo, n string) *preemptPlan {
 		}
 		return c
 	}
-	var best *preemptPlan
 	if len(cands) <= maxExact {
-		// Every combination, in an order where, at equal cost, the one
-		// with the earlier candidates (the cheaper kinds) comes first.
-		for mask := uint32(1); mask < 1<<len(cands); mask++ {
-			set := make([]*groupInfo, 0, bits.OnesCount32(mask))
-			for i := range cands {
-				if mask&(1<<i) != 0 {
-					set = append(set, cands[i])
-				}
-			}
-			if !fits(set) {
-				continue
-			}
-			if c := price(set); best == nil || c.cheaper(best) {
-				best = c
-			}
+		if set := p.cheapest(gi, lim, stays, cands, hasCost); set != nil {
+			return price(set)
 		}
-		return best
+		return nil
 	}
 	// Greedily: the cheapest kinds first, then drop what is not needed.
 	var set []*groupInfo
@@ -245,6 +234,68 @@ func (p *placer) planOn(gi *groupInfo, n string) *preemptPlan {
 		}
 	}
 	return price(set)
+}
+
+// cheapest weighs every combination of cands and returns the cheapest
+// one whose leaving makes room for gi under lim (nil when none does). At
+// equal cost the combination of the earlier candidates (the cheaper
+// kinds, as planOn sorts them) wins. Each combination's freed loads and
+// cost are those of the combination without its lowest member plus that
+// member: a few additions each, nothing allocated per combination.
+func (p *placer) cheapest(gi *groupInfo, lim map[string]model.LoadLimit, stays map[string]int64, cands []*groupInfo, hasCost func(*groupInfo) bool) []*groupInfo {
+	var keys []string
+	var need []int64
+	for _, k := range slices.Sorted(maps.Keys(gi.factors)) {
+		if h := lim[k].Hard; h > 0 {
+			keys = append(keys, k)
+			need = append(need, stays[k]+gi.factors[k]-h)
+		}
+	}
+	size, nk := 1<<len(cands), len(keys)
+	costly, vec := make([]int, len(cands)), make([]int64, len(cands)*nk)
+	for i, o := range cands {
+		if hasCost(o) {
+			costly[i] = 1
+		}
+		for j, k := range keys {
+			vec[i*nk+j] = o.factors[k]
+		}
+	}
+	freed := make([]int64, size*nk)
+	hc, prio := make([]int, size), make([]int, size)
+	best := 0
+	cheaper := func(a, b int) bool {
+		if hc[a] != hc[b] {
+			return hc[a] < hc[b]
+		}
+		if ca, cb := bits.OnesCount(uint(a)), bits.OnesCount(uint(b)); ca != cb {
+			return ca < cb
+		}
+		return prio[a] < prio[b]
+	}
+	for mask := 1; mask < size; mask++ {
+		low, prev := bits.TrailingZeros(uint(mask)), mask&(mask-1)
+		ok := true
+		for i := range nk {
+			v := freed[prev*nk+i] + vec[low*nk+i]
+			freed[mask*nk+i] = v
+			ok = ok && v >= need[i]
+		}
+		hc[mask], prio[mask] = hc[prev]+costly[low], prio[prev]+cands[low].priority
+		if ok && (best == 0 || cheaper(mask, best)) {
+			best = mask
+		}
+	}
+	if best == 0 {
+		return nil
+	}
+	var set []*groupInfo
+	for i, o := range cands {
+		if best&(1<<i) != 0 {
+			set = append(set, o)
+		}
+	}
+	return set
 }
 
 // preempt makes room for gi, a failover group that fits on no node,
