@@ -29,28 +29,22 @@ type LoadLimitsCmd struct {
 	Soft map[string]int64 `json:"soft,omitempty"`
 }
 
+// loadCommand registers a command of this file: its body decoded as T,
+// then applied.
+func loadCommand[T any](typ byte, apply func(c *model.Config, cmd T) error) {
+	moreCommands[typ] = func(c *model.Config, body []byte) error {
+		cmd, err := decode[T](body)
+		if err != nil {
+			return err
+		}
+		return apply(c, cmd)
+	}
+}
+
 func init() {
-	moreCommands[CmdSetInventory] = func(c *model.Config, body []byte) error {
-		cmd, err := decode[InventoryCmd](body)
-		if err != nil {
-			return err
-		}
-		return c.SetInventory(cmd.Node, cmd.Inventory)
-	}
-	moreCommands[CmdClusterProps] = func(c *model.Config, body []byte) error {
-		cmd, err := decode[ClusterPropsCmd](body)
-		if err != nil {
-			return err
-		}
-		return c.SetClusterProps(cmd.Props)
-	}
-	moreCommands[CmdSetLoadLimits] = func(c *model.Config, body []byte) error {
-		cmd, err := decode[LoadLimitsCmd](body)
-		if err != nil {
-			return err
-		}
-		return c.SetLoadLimits(cmd.Node, cmd.Hard, cmd.Soft)
-	}
+	loadCommand(CmdSetInventory, func(c *model.Config, cmd InventoryCmd) error { return c.SetInventory(cmd.Node, cmd.Inventory) })
+	loadCommand(CmdClusterProps, func(c *model.Config, cmd ClusterPropsCmd) error { return c.SetClusterProps(cmd.Props) })
+	loadCommand(CmdSetLoadLimits, func(c *model.Config, cmd LoadLimitsCmd) error { return c.SetLoadLimits(cmd.Node, cmd.Hard, cmd.Soft) })
 }
 
 // Commands of preemption (model/preempt.go).
@@ -74,11 +68,7 @@ type ClearPreemptCmd struct {
 }
 
 func init() {
-	moreCommands[CmdPreempt] = func(c *model.Config, body []byte) error {
-		cmd, err := decode[PreemptCmd](body)
-		if err != nil {
-			return err
-		}
+	loadCommand(CmdPreempt, func(c *model.Config, cmd PreemptCmd) error {
 		// The marks are checked first: ApplyStates changes c when it
 		// succeeds, and a refusal must leave c unchanged.
 		if err := c.Clone().SetPreempt(cmd.Marks); err != nil {
@@ -88,13 +78,9 @@ func init() {
 			return err
 		}
 		return c.SetPreempt(cmd.Marks)
-	}
-	moreCommands[CmdClearPreempt] = func(c *model.Config, body []byte) error {
-		cmd, err := decode[ClearPreemptCmd](body)
-		if err != nil {
-			return err
-		}
+	})
+	loadCommand(CmdClearPreempt, func(c *model.Config, cmd ClearPreemptCmd) error {
 		c.ClearPreempt(cmd.Groups)
 		return nil
-	}
+	})
 }

@@ -24,13 +24,7 @@ func TestPreemptCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	snapshot := func() string {
-		b, err := m.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	snapshot := func() string { return snapshotOf(t, m) }
 	off := []model.StateChange{{Group: "lo", Node: "n1", Desired: model.RGStateOffline}}
 	before := snapshot()
 	for _, bad := range []PreemptCmd{
