@@ -307,6 +307,7 @@ typedef struct scha_extprop_value {
 #define SCHA_PORT_LIST                                 "PORT_LIST"
 #define SCHA_POSTNET_STOP                              "POSTNET_STOP"
 #define SCHA_POSTNET_STOP_TIMEOUT                      "POSTNET_STOP_TIMEOUT"
+#define SCHA_PREEMPTION_MODE                           "PREEMPTION_MODE"
 #define SCHA_PRENET_START                              "PRENET_START"
 #define SCHA_PRENET_START_TIMEOUT                      "PRENET_START_TIMEOUT"
 #define SCHA_PRIORITY                                  "PRIORITY"

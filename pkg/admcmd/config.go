@@ -67,6 +67,7 @@ func configImport(inv *invocation, _ *opts, operands []string) error {
 	if err != nil {
 		return err
 	}
+	parts[0].Nodes, parts[0].ConcentrateLoad = f.Nodes, f.ConcentrateLoad
 	token := newToken()
 	var rep wire.ImportReply
 	for i, p := range parts {
@@ -75,8 +76,12 @@ func configImport(inv *invocation, _ *opts, operands []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(inv.env.Stdout, "imported %d resource types (%d already registered), %d resource groups, %d resources\n",
+	fmt.Fprintf(inv.env.Stdout, "imported %d resource types (%d already registered), %d resource groups, %d resources",
 		rep.Types, rep.Kept, rep.Groups, rep.Resources)
+	if rep.Nodes > 0 {
+		fmt.Fprintf(inv.env.Stdout, ", the load limits of %d nodes", rep.Nodes)
+	}
+	fmt.Fprintln(inv.env.Stdout)
 	return nil
 }
 

@@ -45,7 +45,11 @@ func writeFile(t *testing.T, v any) string {
 func TestExportImport(t *testing.T) {
 	src := rgmtest.StartDaemon(t)
 	src.MustRun("rgmadm", "rt", "register", helloRTR())
-	src.MustRun("rgmadm", "rg", "create", "db-rg")
+	// Load limits and Concentrate_load go with the file, the limits
+	// before the groups whose Load_factors name their loads.
+	src.MustRun("rgmadm", "node", "set", "node1", "-p", "loadlimit=licenses@4,memory@8G", "-p", "loadlimit_soft=licenses@2")
+	src.MustRun("rgmadm", "cluster", "set", "-p", "Concentrate_load=TRUE")
+	src.MustRun("rgmadm", "rg", "create", "db-rg", "-p", "Load_factors=licenses@1")
 	src.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Pingpong_interval=600", "-p", "RG_dependencies=db-rg")
 	src.MustRun("rgmadm", "rs", "create", "db", "-g", "db-rg", "-t", "ORGM.hello", "-x", "Port=5432")
 	// Created disabled, so never started; it depends on web-b, which
@@ -89,11 +93,14 @@ func TestExportImport(t *testing.T) {
 	if f.Groups[0].Name != "db-rg" || f.Groups[1].Props["Pingpong_interval"] != "600" {
 		t.Errorf("groups: %+v", f.Groups)
 	}
+	if fmt.Sprint(f.Nodes) != "[{node1 licenses@4,memory@8589934592 licenses@2}]" || !f.ConcentrateLoad {
+		t.Errorf("nodes %v, Concentrate_load %v", f.Nodes, f.ConcentrateLoad)
+	}
 
 	dst := rgmtest.StartDaemon(t)
 	path := writeFile(t, f)
 	out := dst.MustRun("rgmadm", "import", path)
-	if out != "imported 1 resource types (0 already registered), 2 resource groups, 3 resources\n" {
+	if out != "imported 1 resource types (0 already registered), 2 resource groups, 3 resources, the load limits of 1 nodes\n" {
 		t.Errorf("import said %q", out)
 	}
 	g := exportOf(t, dst)

@@ -3,6 +3,7 @@ package admcmd
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +94,7 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 		}
 		var groups []string
 		seen := map[string]bool{}
-		targets := map[string]string{}
+		targets, waiting := map[string]string{}, map[string]string{}
 		err := forEach(names, func(n string) error {
 			var rep wire.LifecycleReply
 			if err := inv.call(op, &wire.LifecycleArgs{Name: n, Node: o.node}, &rep); err != nil {
@@ -106,9 +107,16 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 				}
 			}
 			maps.Copy(targets, rep.Targets)
+			maps.Copy(waiting, rep.Waiting)
 			return nil
 		})
+		for _, g := range slices.Sorted(maps.Keys(waiting)) {
+			fmt.Fprintf(inv.env.Stdout, "%s: %s\n", g, waiting[g])
+		}
 		if err != nil || !o.wait {
+			return err
+		}
+		if err := inv.waitWanted(waiting, targets, o.timeout); err != nil {
 			return err
 		}
 		// rg switch -n and rg online -n wait for the groups on that node;

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -115,6 +116,29 @@ func (inv *invocation) waitTargets(groups []string, targets map[string]string, t
 	for _, node := range slices.Sorted(maps.Keys(byNode)) {
 		if err := inv.waitGroups(byNode[node], timeout, expectOnline, node); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// waitWanted is --wait of rg online for the groups that preempt others
+// to get room (waiting): it waits until the leader wants each online on
+// its target node, which it does once the groups it preempts stopped.
+func (inv *invocation) waitWanted(waiting, targets map[string]string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, g := range slices.Sorted(maps.Keys(waiting)) {
+		for {
+			var rep wire.WaitReply
+			if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: []string{g}, TimeoutMs: 1, Node: targets[g]}, &rep); err != nil {
+				return err
+			}
+			if len(rep.Groups) == 1 && rep.Groups[0].Desired == "ONLINE" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return scha.Errorf(scha.ErrTimeout, "%s still waits for room after %s: %s", g, timeout, waiting[g])
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	return nil

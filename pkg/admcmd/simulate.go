@@ -62,6 +62,9 @@ func simulate(inv *invocation, o *opts, operands []string) error {
 	for _, m := range rep.Moves {
 		fmt.Fprintf(w, "%s: %s %s → %s (%s)\n", rep.Event, m.Group, orOffline(m.From), orOffline(m.To), m.Why)
 	}
+	for _, pr := range rep.Preempted {
+		fmt.Fprintf(w, "%s: %s preempted from %s by %s\n", rep.Event, pr.Group, pr.Node, pr.By)
+	}
 	for _, b := range rep.Blocked {
 		fmt.Fprintf(w, "%s: %s blocked: %s\n", rep.Event, b.Group, b.Why)
 	}
@@ -103,7 +106,7 @@ func loadConfigFile(inv *invocation, name string) (*wire.ImportArgs, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &wire.ImportArgs{Final: true, Types: types, Groups: f.Groups, Resources: f.Resources}
+	a := &wire.ImportArgs{Final: true, Types: types, Groups: f.Groups, Resources: f.Resources, Nodes: f.Nodes, ConcentrateLoad: f.ConcentrateLoad}
 	if b, _ := json.Marshal(a); len(b) > wire.MaxMessage-4096 {
 		return nil, scha.Errorf(scha.ErrInval, "%s: the configuration (%d bytes with its RTR files) is too big for one simulate request (%d)", name, len(b), wire.MaxMessage)
 	}

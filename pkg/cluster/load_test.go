@@ -146,3 +146,75 @@ func TestLoadLimitsAfterNodeLoss(t *testing.T) {
 		t.Fatal("Concentrate_load=sometimes accepted")
 	}
 }
+
+// Preemption on a real cluster (#22): hi (Priority 900) from a node
+// powered off fits on no survivor; it pushes lo (Priority 100,
+// Has_cost) off n2, not nv (Never) off n3, starts there once lo
+// stopped, and lo, marked preempted, comes back when n1 returns.
+func TestPreemptionAfterNodeLoss(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3, "--lease", "1500ms")
+	k := newChecker(t)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	for _, d := range c.Nodes {
+		setAgent(t, c, d.Node)
+	}
+	waitOK(t, n1, "rgmadm", "node", "set", "n2", "-p", "loadlimit=cpu@2000")
+	waitOK(t, n1, "rgmadm", "node", "set", "n3", "-p", "loadlimit=cpu@2000")
+	for _, g := range []struct{ name, nodelist, on, prio, mode string }{
+		{"hi", "n1,n2,n3", "n1", "900", "Has_cost"},
+		{"lo", "n2,n1", "n2", "100", "Has_cost"},
+		{"nv", "n3", "n3", "100", "Never"},
+	} {
+		waitOK(t, n1, "rgmadm", "rg", "create", g.name, "-p", "Nodelist="+g.nodelist, "-p", "Load_factors=cpu@2000",
+			"-p", "Priority="+g.prio, "-p", "Preemption_mode="+g.mode)
+		waitOK(t, n1, "rgmadm", "rs", "create", g.name+"-rs", "-g", g.name, "-t", "chk")
+		// -M manages it on the node asked: one of its Nodelist.
+		if r := c.Node(g.on).Run("rgmadm", "rg", "online", "-M", "-n", g.on, g.name, "--wait", "--timeout", "60s"); r.Code != 0 {
+			t.Fatalf("rg online %s: exit %d %q %q", g.name, r.Code, r.Stderr, r.Stdout)
+		}
+	}
+	waitOutput(t, n2, "Never\n", "scha_resourcegroup_get", "-O", "PREEMPTION_MODE", "-G", "nv")
+	// simulate says it before it happens.
+	out := n2.MustRun("rgmadm", "simulate", "node-down", "n1")
+	if !strings.Contains(out, "lo preempted from n2 by hi") || !strings.Contains(out, "after: hi online on n2") {
+		t.Fatalf("simulate node-down n1:\n%s", out)
+	}
+
+	c.PowerOff(n1)
+	onlineOn(t, n2, "hi", "n2", 60*time.Second)
+	if st := strings.TrimSpace(n2.MustRun("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "nv", "n3")); st != "ONLINE" {
+		t.Errorf("nv (Never) is %s on n3", st)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := n2.MustRun("rgmadm", "status")
+		if strings.Contains(st, "lo: preempted by hi from n2: it waits for room") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status does not say lo is preempted:\n%s", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	k.check()
+
+	// n1 returns: lo has room there again.
+	n1.Start("--cluster-addr", n1.ClusterAddr, "--lease", "1500ms")
+	c.WaitState(n2, "n1", "UP")
+	onlineOn(t, n2, "lo", "n1", 60*time.Second)
+	onlineOn(t, n2, "hi", "n2", time.Second)
+	k.check()
+
+	// rg online without -n preempts too: top (Priority 950, only n2)
+	// pushes hi off n2; hi finds room on n1.
+	waitOK(t, n2, "rgmadm", "rg", "create", "top", "-p", "Nodelist=n2", "-p", "Load_factors=cpu@2000", "-p", "Priority=950")
+	waitOK(t, n2, "rgmadm", "rs", "create", "top-rs", "-g", "top", "-t", "chk")
+	r := n2.Run("rgmadm", "rg", "online", "-M", "top", "--wait", "--timeout", "60s")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "top: it waits for room on n2: preempting hi") {
+		t.Fatalf("rg online top: exit %d %q %q", r.Code, r.Stderr, r.Stdout)
+	}
+	onlineOn(t, n2, "top", "n2", 30*time.Second)
+	onlineOn(t, n2, "hi", "n1", 30*time.Second)
+	k.check()
+}

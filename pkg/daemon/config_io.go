@@ -111,6 +111,21 @@ func exportConfig(c *model.Config, node string) *wire.ConfigFile {
 		}
 		f.Resources = append(f.Resources, er)
 	}
+	for _, n := range c.Nodes {
+		hard, soft := map[string]int64{}, map[string]int64{}
+		for k, l := range n.Limits {
+			if l.Hard > 0 {
+				hard[k] = l.Hard
+			}
+			if l.Soft > 0 {
+				soft[k] = l.Soft
+			}
+		}
+		if len(n.Limits) > 0 {
+			f.Nodes = append(f.Nodes, wire.ConfigNode{Name: n.Name, LoadLimit: model.FormatLoads(hard), LoadLimitSoft: model.FormatLoads(soft)})
+		}
+	}
+	f.ConcentrateLoad = c.ConcentrateLoad
 	return f
 }
 
@@ -266,6 +281,8 @@ func stageImport(d *Daemon, p Peer, a *wire.ImportArgs) (*wire.ImportArgs, error
 	st.args.Types = append(st.args.Types, a.Types...)
 	st.args.Groups = append(st.args.Groups, a.Groups...)
 	st.args.Resources = append(st.args.Resources, a.Resources...)
+	st.args.Nodes = append(st.args.Nodes, a.Nodes...)
+	st.args.ConcentrateLoad = st.args.ConcentrateLoad || a.ConcentrateLoad
 	if !a.Final {
 		return nil, nil
 	}
@@ -304,6 +321,13 @@ func (d *Daemon) importConfig(ctx context.Context, a *wire.ImportArgs) (*wire.Im
 		return nil, err
 	}
 	rep.Types, rep.Groups, rep.Resources = len(cmd.Types), len(cmd.Groups), len(cmd.Resources)
+	d.machine.Read(func(c *model.Config) {
+		for _, l := range cmd.Limits {
+			if c.HasNode(l.Node) {
+				rep.Nodes++
+			}
+		}
+	})
 	return &rep, nil
 }
 
@@ -381,6 +405,21 @@ func (d *Daemon) importApplied(body []byte) {
 // dependency order. An entry given twice is refused.
 func importCommand(a *wire.ImportArgs, existing map[string]bool) (cmd store.ImportCmd, kept int, err error) {
 	seen := map[string]bool{}
+	for _, n := range a.Nodes {
+		if seen["node/"+n.Name] {
+			return cmd, 0, scha.Errorf(scha.ErrNode, "node %s is in the import twice", n.Name)
+		}
+		seen["node/"+n.Name] = true
+		l := store.LoadLimitsCmd{Node: n.Name}
+		if l.Hard, err = model.ParseLoads(n.LoadLimit); err == nil {
+			l.Soft, err = model.ParseLoads(n.LoadLimitSoft)
+		}
+		if err != nil {
+			return cmd, 0, scha.Errorf(scha.ErrInval, "node %s: %s", n.Name, scha.DetailOf(err))
+		}
+		cmd.Limits = append(cmd.Limits, l)
+	}
+	cmd.ConcentrateLoad = a.ConcentrateLoad
 	for _, t := range a.Types {
 		rt, err := rtr.Load(t.RTRFile, []byte(t.Text))
 		if err != nil {

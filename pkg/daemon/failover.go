@@ -108,9 +108,10 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 	fo.mu.Unlock()
 	var lost []lostNode
 	var dec engine.Decision
+	var stale []string // marked groups already wanted on an up node
 	refused := map[string][]string{}
 	place := func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Joined: joined, Refused: refused}
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Joined: joined, Refused: refused, Preempt: true}
 		if fo.index == nil || fo.indexSeq != c.Seq {
 			fo.index, fo.indexSeq = engine.NewIndex(c), c.Seq
 		}
@@ -132,9 +133,21 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 				groups[g] = true
 			}
 		}
-		if len(groups) == 0 {
+		// Groups waiting for room (preempted, or preempting: Place looks
+		// at them each time) unless the mark is stale.
+		stale = stale[:0]
+		waiting := false
+		for _, g := range c.Preempted() {
+			if wantedUp(c, g, d.nodeUp) {
+				stale = append(stale, g)
+			} else {
+				waiting = true
+			}
+		}
+		if len(groups) == 0 && !waiting {
 			return
 		}
+		in.Groups = []string{} // not nil: that would be every group
 		for g := range groups {
 			in.Groups = append(in.Groups, g)
 		}
@@ -168,12 +181,24 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 			d.fenceLost(ctx, n.Node)
 		}
 	}
-	if len(dec.Changes) == 0 {
-		return
-	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := d.propose(pctx, store.CmdSetState, store.StateCmd{Origin: originPlacement, Changes: dec.Changes}); err != nil {
+	if len(stale) > 0 {
+		if err := d.propose(pctx, store.CmdClearPreempt, store.ClearPreemptCmd{Groups: stale}); err != nil {
+			d.opts.Logger.Warn("clearing preemption marks", "err", err)
+		}
+	}
+	if len(dec.Changes) == 0 && len(dec.Preempted) == 0 {
+		return
+	}
+	var err error
+	if len(dec.Preempted) > 0 {
+		// The victims go with their marks, in one entry.
+		err = d.propose(pctx, store.CmdPreempt, store.PreemptCmd{Origin: originPlacement, Changes: dec.Changes, Marks: dec.Preempted})
+	} else {
+		err = d.propose(pctx, store.CmdSetState, store.StateCmd{Origin: originPlacement, Changes: dec.Changes})
+	}
+	if err != nil {
 		d.opts.Logger.Warn("placing groups", "err", err)
 		fo.mu.Lock()
 		fo.joined = append(fo.joined, joined...) // try again
@@ -183,6 +208,16 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 	for _, m := range dec.Moves {
 		d.opts.Logger.Info("placement: "+m.Why, "group", m.Group, "from", m.From, "to", m.To)
 	}
+}
+
+// wantedUp reports whether group is wanted online on a node that is up.
+func wantedUp(c *model.Config, group string, up func(string) bool) bool {
+	for n, st := range c.Groups[group].Nodes {
+		if st.Desired == model.RGStateOnline && up(n) {
+			return true
+		}
+	}
+	return false
 }
 
 // originPlacement is the Origin of the leader's placement batches: not a
@@ -357,7 +392,7 @@ func (d *Daemon) placementWhy() map[string]string {
 	waiting := map[string]string{}
 	blocked := d.fenceBlocked()
 	d.machine.Read(func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix()}
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Preempt: true}
 		for _, n := range c.Nodes {
 			up := d.nodeUp(n.Name)
 			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}

@@ -91,10 +91,19 @@ func (d *Daemon) groupRequest(op string) Handler {
 				}
 			}
 		}
-		var targets map[string]string
+		var targets, waiting map[string]string
 		var refused error
 		if op == engine.OpOnline && a.Node == "" && d.clustered() {
-			targets, names, refused = d.onlineTargets(names) // load.go
+			if targets, names, waiting, refused = d.onlineTargets(ctx, names); targets == nil && refused != nil { // load.go
+				return nil, refused
+			}
+		}
+		if op == engine.OpOffline {
+			// The operator's offline: a group waiting for room stays
+			// offline (engine/preempt.go).
+			if err := d.clearPreempt(ctx, names); err != nil {
+				return nil, err
+			}
 		}
 		reqs := make([]engine.Event, len(names))
 		for i, n := range names {
@@ -115,7 +124,8 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if len(targets) == 0 {
 			targets = nil
 		}
-		return wire.LifecycleReply{Groups: nonNilStrings(names), Targets: targets}, nil
+		names = append(names, slices.Sorted(maps.Keys(waiting))...)
+		return wire.LifecycleReply{Groups: nonNilStrings(names), Targets: targets, Waiting: waiting}, nil
 	}
 }
 

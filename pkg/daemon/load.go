@@ -63,30 +63,65 @@ func nodeLoads(n model.Node, load map[string]int64) (*wire.NodeInventory, []wire
 // chooses for it (engine.OnlineTargets: up, with room under its hard
 // limits), not blindly to the first of its Nodelist. It returns the
 // targets, the groups still to request (those refused left out), and
-// the first refusal.
-func (d *Daemon) onlineTargets(names []string) (map[string]string, []string, error) {
-	var targets map[string]string
+// the first refusal. A group that fits nowhere but may preempt groups
+// of lower Priority (engine/preempt.go) is not requested: the victims
+// are taken off with their marks here (store.CmdPreempt), and the
+// leader places the group once they stopped; waiting says why it
+// waits, and its target is the node it waits for.
+func (d *Daemon) onlineTargets(ctx context.Context, names []string) (targets map[string]string, keep []string, waiting map[string]string, refused error) {
 	var errs map[string]error
+	var pre engine.Decision
 	d.machine.Read(func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix()}
+		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Preempt: true}
 		for _, n := range c.Nodes {
 			up := d.nodeUp(n.Name)
 			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
 		}
-		targets, errs = engine.OnlineTargets(in, names, d.opts.NodeName)
+		targets, errs, pre = engine.OnlineTargets(in, names, d.opts.NodeName)
 	})
-	var first error
-	keep := names[:0:0]
+	if len(pre.Preempted) > 0 {
+		if err := d.propose(ctx, store.CmdPreempt, store.PreemptCmd{Origin: originPlacement, Changes: pre.Changes, Marks: pre.Preempted}); err != nil {
+			return nil, nil, nil, err
+		}
+		for _, m := range pre.Moves {
+			d.opts.Logger.Info("rg online: "+m.Why, "group", m.Group, "from", m.From)
+		}
+	}
+	keep = names[:0:0]
 	for _, n := range names {
 		if err := errs[n]; err != nil {
-			if first == nil {
-				first = err
+			if refused == nil {
+				refused = err
 			}
+			continue
+		}
+		if why, ok := pre.Blocked[n]; ok {
+			if waiting == nil {
+				waiting = map[string]string{}
+			}
+			waiting[n] = why
 			continue
 		}
 		keep = append(keep, n)
 	}
-	return targets, keep, first
+	return targets, keep, waiting, refused
+}
+
+// clearPreempt clears the preemption marks of those of groups that
+// have one (rgmadm rg offline).
+func (d *Daemon) clearPreempt(ctx context.Context, groups []string) error {
+	var marked []string
+	d.machine.Read(func(c *model.Config) {
+		for _, g := range groups {
+			if rg := c.Groups[g]; rg != nil && rg.Preempt != nil {
+				marked = append(marked, g)
+			}
+		}
+	})
+	if len(marked) == 0 {
+		return nil
+	}
+	return d.propose(ctx, store.CmdClearPreempt, store.ClearPreemptCmd{Groups: marked})
 }
 
 // statusLoads adds to rgmadm status each node's loads that matter: those

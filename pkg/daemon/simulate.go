@@ -59,7 +59,7 @@ func (d *Daemon) simulate(_ context.Context, _ Peer, raw json.RawMessage) (any, 
 			reply.Up = append(reply.Up, n)
 		}
 	}
-	res, err := engine.Simulate(engine.PlaceInput{Config: c, Nodes: nodes, Now: now}, ev)
+	res, err := engine.Simulate(engine.PlaceInput{Config: c, Nodes: nodes, Now: now, Preempt: true}, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +164,11 @@ func simReply(reply *wire.SimulateReply, res engine.SimResult) *wire.SimulateRep
 	}
 	for _, g := range slices.Sorted(maps.Keys(res.Decision.Blocked)) {
 		reply.Blocked = append(reply.Blocked, wire.SimBlocked{Group: g, Why: res.Decision.Blocked[g]})
+	}
+	for _, m := range res.Decision.Preempted {
+		if m.By != "" {
+			reply.Preempted = append(reply.Preempted, wire.SimPreempted{Group: m.Group, By: m.By, Node: m.Node})
+		}
 	}
 	for _, s := range res.Steps {
 		reply.Steps = append(reply.Steps, wire.SimStep{Node: s.Node, Group: s.Group, Resource: s.Resource, Method: s.Method, Round: s.Round})

@@ -24,8 +24,12 @@ import (
 // on a node stays there even when a limit lowered since leaves the node
 // over it (nothing is stopped; nothing more goes there).
 
-// NodeLoads returns what the groups wanted (Desired ONLINE) on each node
-// add up to, by load name: the load placement weighs against limits.
+// NodeLoads returns what the groups on each node add up to, by load
+// name: the load placement weighs against limits. A group weighs on a
+// node where it is wanted (Desired ONLINE), and also where it is still
+// running or stopping (its state neither OFFLINE nor UNMANAGED): room a
+// group leaves is room only once it stopped, so that a group that
+// preempts it never runs beside it past a hard limit.
 func NodeLoads(c *model.Config, x *Index) map[string]map[string]int64 {
 	if !x.fresh(c) {
 		x = NewIndex(c)
@@ -36,7 +40,7 @@ func NodeLoads(c *model.Config, x *Index) map[string]map[string]int64 {
 			continue
 		}
 		for n, st := range c.Groups[name].Nodes {
-			if st.Desired != model.RGStateOnline {
+			if !weighs(st) {
 				continue
 			}
 			l := load[n]
@@ -50,6 +54,18 @@ func NodeLoads(c *model.Config, x *Index) map[string]map[string]int64 {
 		}
 	}
 	return load
+}
+
+// weighs reports whether a group in state st on a node counts in the
+// node's load (NodeLoads).
+func weighs(st *model.RGNode) bool {
+	return st.Desired == model.RGStateOnline || running(st)
+}
+
+// running reports whether st is a state in which the group may still
+// run something on its node.
+func running(st *model.RGNode) bool {
+	return st.State != model.RGStateOffline && st.State != model.RGStateUnmanaged && st.State != ""
 }
 
 // Limits returns node's effective limits as x applies them (nil when no
@@ -115,9 +131,14 @@ func (p *placer) overSoft(gi *groupInfo, n string) bool {
 // the group's strong affinities.
 // Pingpong_interval does not apply: it bars automatic moves, not the
 // operator's. A group no node can take is refused (SCHA_ERR_CHECKS) in
-// errs, with each node's reason. Scalable groups and groups already
-// wanted somewhere are left out of both.
-func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[string]string, errs map[string]error) {
+// errs, with each node's reason; with in.Preempt, a failover group that
+// only the hard limits bar may instead preempt groups of lower Priority
+// (preempt.go): pre then holds the victims' changes and the marks to
+// record (store.CmdPreempt), pre.Blocked says why the group waits, its
+// target is the node it waits for, and the leader places it there once
+// they stopped. Scalable groups and groups already wanted somewhere are
+// left out of all three.
+func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[string]string, errs map[string]error, pre Decision) {
 	p := newPlacer(in)
 	targets, errs = map[string]string{}, map[string]error{}
 	groups = slices.Clone(groups)
@@ -145,6 +166,14 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 			ok = append(ok, n)
 		}
 		if len(ok) == 0 {
+			if !managed(cg) {
+				// rg online -M manages it in the same request: it
+				// preempts nothing before it is managed.
+			} else if why := p.preempt(gi); why != "" {
+				p.dec.Blocked[group] = why
+				targets[group] = p.reserved[group]
+				continue
+			}
 			if len(barred) == 0 {
 				barred = []string{"its Nodelist is empty"}
 			}
@@ -159,7 +188,8 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 		p.hosts[group] = []string{ok[0]}
 		p.addLoad(gi, ok[0], 1)
 	}
-	return targets, errs
+	p.finishMarks()
+	return targets, errs, p.dec
 }
 
 // sortCandidates orders the nodes gi may go to: weak affinities first,

@@ -203,7 +203,7 @@ func TestOnlineTargets(t *testing.T) {
 		pgroup{name: "f", props: p("Load_factors", "cpu@1500")},
 		pgroup{name: "big", props: p("Load_factors", "cpu@5000")},
 		pgroup{name: "on", props: p("Load_factors", "cpu@1"), on: []string{"n1"}})
-	targets, errs := OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a", "b", "c", "d", "e", "f", "big", "on"}, "")
+	targets, errs, _ := OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a", "b", "c", "d", "e", "f", "big", "on"}, "")
 	// c first (Priority), on n1; then a, b, d, e by name: n1 is full,
 	// n3 (no soft limit) comes before n2 (past its soft limit) until
 	// it is full too; nothing is left for f.
@@ -220,17 +220,17 @@ func TestOnlineTargets(t *testing.T) {
 		t.Error("a group already wanted somewhere got a target")
 	}
 	// A node down is no target.
-	targets, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, []string{"n1"}), Now: now}, []string{"a"}, "")
+	targets, _, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, []string{"n1"}), Now: now}, []string{"a"}, "")
 	if targets["a"] != "n3" {
 		t.Errorf("with n1 down: %v", targets)
 	}
 	// The node asked takes the group when it has room under its soft
 	// limits, as rg online did before load limits; not otherwise.
-	targets, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a"}, "n3")
+	targets, _, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a"}, "n3")
 	if targets["a"] != "n3" {
 		t.Errorf("asked on n3: %v", targets)
 	}
-	targets, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a"}, "n2")
+	targets, _, _ = OnlineTargets(PlaceInput{Config: c, Nodes: up(3, nil), Now: now}, []string{"a"}, "n2")
 	if targets["a"] != "n1" {
 		t.Errorf("asked on n2, past its soft limit with a: %v", targets)
 	}

@@ -36,6 +36,10 @@ package engine
 //     elsewhere before that node is known stopped. A group whose Stop failed somewhere
 //     (ERROR_STOP_FAILED) does not move either, nor does a group whose
 //     automatic recovery is suspended.
+//   - Load limits (load.go): a group goes only where every hard limit
+//     holds with it; with PlaceInput.Preempt, a failover group that
+//     fits nowhere may push groups of lower Priority off a node, and a
+//     group so preempted comes back when there is room (preempt.go).
 //   - A group the operator took offline (Desired OFFLINE everywhere)
 //     stays offline; when the whole cluster has just formed
 //     (PlaceInput.NewCluster), Auto_start_on_new_cluster=TRUE groups are
@@ -106,6 +110,10 @@ type PlaceInput struct {
 	// Index, when not nil, is NewIndex(Config) or an Index built from an
 	// earlier version of it with the same Seq; a stale one is ignored.
 	Index *Index
+	// Preempt lets a group that fits no node push groups of lower
+	// Priority off one (preempt.go): the leader's placement, and what
+	// status and simulate say of it. Other callers leave it false.
+	Preempt bool
 }
 
 // Move is one change of a group's place.
@@ -128,6 +136,11 @@ type Decision struct {
 	// not online anywhere (or, for a scalable group, on fewer nodes than
 	// it wants, or stays on a fenced node), with the reason.
 	Blocked map[string]string
+	// Preempted are the marks to record with Changes (store.CmdPreempt):
+	// the groups taken off a node to make room for one of higher
+	// Priority (By set), and the groups waiting for that room (By
+	// empty). Empty unless PlaceInput.Preempt.
+	Preempted []model.GroupMark
 }
 
 // Index is the part of a configuration placement reads, parsed once:
@@ -269,6 +282,13 @@ type placer struct {
 	// load is what the groups wanted on each node add up to, by load
 	// name, kept only when some node has limits (load.go).
 	load map[string]map[string]int64
+	// marks are the groups waiting for room (model.PreemptMark): as the
+	// configuration has them, and those decided in this call; reserved
+	// names the node each group waiting to preempt holds room on.
+	marks    map[string]*model.PreemptMark
+	reserved map[string]string
+	newMarks []string // groups marked in this call, in order
+	marked   []string // groups the configuration marks as waiting, sorted
 }
 
 func newPlacer(in PlaceInput) *placer {
@@ -284,6 +304,7 @@ func newPlacer(in PlaceInput) *placer {
 	if len(x.limits) > 0 {
 		p.load = NodeLoads(in.Config, x)
 	}
+	p.loadMarks()
 	return p
 }
 
@@ -302,9 +323,14 @@ func Place(in PlaceInput) Decision {
 			remaster[n] = true
 		}
 	}
+	if in.Preempt {
+		// Groups waiting for room are looked at again each time.
+		names = append(slices.Clone(names), p.marked...)
+	}
 	for _, name := range p.order(names, "") {
 		p.decide(name, remaster[name])
 	}
+	p.finishMarks()
 	return p.dec
 }
 
@@ -435,10 +461,21 @@ func Explain(in PlaceInput, group, node string) string {
 	if n, why := p.stopFailed(cg); n != "" {
 		return why
 	}
-	if why := p.bar(gi, node, true); why != "" {
-		return why
+	why := p.bar(gi, node, true)
+	if why == "" {
+		why = p.loadBar(gi, node)
 	}
-	if why := p.loadBar(gi, node); why != "" {
+	if m := p.waiting(group); m != nil {
+		what := fmt.Sprintf("it was preempted by %s from %s and waits for room", m.By, m.Node)
+		if m.By == "" {
+			what = fmt.Sprintf("it waits for the room it preempted groups from on %s", m.Node)
+		}
+		if why != "" {
+			what += ": " + why
+		}
+		return what
+	}
+	if why != "" {
 		return why
 	}
 	if len(hosts) == 0 {
@@ -721,8 +758,14 @@ func (p *placer) decide(name string, remaster bool) {
 		p.commit(gi, cur, nil, nil, "Auto_start_on_new_cluster is FALSE: it stays offline when the cluster starts")
 		return
 	}
-	if len(cur) == 0 && !(p.in.NewCluster && gi.autoStart) {
+	mark := p.waiting(name)
+	if len(cur) == 0 && !(p.in.NewCluster && gi.autoStart) && mark == nil {
 		return // offline by the operator
+	}
+	if n := p.reserved[name]; n != "" {
+		// Its own reservation is no obstacle to it.
+		p.addLoad(gi, n, -1)
+		delete(p.reserved, name)
 	}
 	live := func(hosts []string) int {
 		k := 0
@@ -826,6 +869,9 @@ func (p *placer) decide(name string, remaster bool) {
 		barred = why
 		for _, n := range ok[:min(need, room, len(ok))] {
 			arrival[n] = p.arrivalWhy(gi, n, why)
+			if mark != nil && mark.By != "" {
+				arrival[n] = fmt.Sprintf("room again (preempted by %s from %s): %s", mark.By, mark.Node, arrival[n])
+			}
 			keep = append(keep, n)
 		}
 		slices.SortFunc(keep, func(a, b string) int { return gi.rank[a] - gi.rank[b] })
@@ -840,6 +886,14 @@ func (p *placer) decide(name string, remaster bool) {
 	slices.SortFunc(keep, func(a, b string) int { return gi.rank[a] - gi.rank[b] })
 	if got := live(keep); got < want {
 		p.dec.Blocked[name] = p.blockedWhy(gi, got, want, barred, fenced)
+		if mark != nil && mark.By != "" {
+			p.dec.Blocked[name] = preemptedWhy(name, mark, p.dec.Blocked[name])
+		}
+		if got == 0 {
+			if why := p.preempt(gi); why != "" {
+				p.dec.Blocked[name] = why
+			}
+		}
 	} else if len(fenced) > 0 {
 		p.dec.Blocked[name] = fmt.Sprintf("it stays on %s: %s", fenced[0], p.stuckWhy(name, fenced[0]))
 	} else if !gi.scalable {

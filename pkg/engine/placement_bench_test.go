@@ -122,7 +122,7 @@ func BenchmarkPlace(b *testing.B) {
 			st := up(size.nodes, []string{"n2"})
 			affected := 0
 			for b.Loop() {
-				d := Place(PlaceInput{Config: c, Nodes: st, Now: now, Groups: x.WantedOn(c, "n2"), Index: x})
+				d := Place(PlaceInput{Config: c, Nodes: st, Now: now, Groups: x.WantedOn(c, "n2"), Index: x, Preempt: true}) // as the leader
 				affected = len(d.Moves)
 				if len(d.Blocked) != 0 {
 					b.Fatalf("blocked: %v", d.Blocked)

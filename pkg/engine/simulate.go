@@ -84,7 +84,7 @@ func Simulate(in PlaceInput, ev SimEvent) (SimResult, error) {
 	res := SimResult{Decision: Decision{Blocked: map[string]string{}}}
 	first := map[string][]Event{} // events each node's engine gets before the run-through
 	involved := map[string]bool{}
-	place := PlaceInput{Config: cfg, Nodes: nodes, Now: in.Now, Index: x}
+	place := PlaceInput{Config: cfg, Nodes: nodes, Now: in.Now, Index: x, Preempt: in.Preempt}
 	var err error
 	switch ev.Kind {
 	case SimNodeDown, SimNodeUp:
@@ -127,24 +127,64 @@ func Simulate(in PlaceInput, ev SimEvent) (SimResult, error) {
 	default:
 		return res, scha.Errorf(scha.ErrInval, "unknown event %q (node-down, node-up, switch, fail)", ev.Kind)
 	}
-	if err := cfg.ApplyStates(res.Decision.Changes); err != nil {
+	if err := settle(&res, cfg, x, in.Now, res.Decision, nodes, first, involved); err != nil {
 		return res, err
 	}
-	for _, ch := range res.Decision.Changes {
+	// With preemption, once the groups preempted stopped, the leader
+	// places the groups that waited for their room (and the preempted
+	// ones where there is room): as many turns as it takes, a few.
+	for turn, last := 0, res.Decision; turn < 3 && len(last.Preempted) > 0; turn++ {
+		place.Groups, place.Joined = []string{}, nil
+		last = Place(place)
+		for g := range res.Decision.Blocked {
+			if _, still := last.Blocked[g]; !still {
+				delete(res.Decision.Blocked, g)
+			}
+		}
+		maps.Copy(res.Decision.Blocked, last.Blocked)
+		res.Decision.Changes = append(res.Decision.Changes, last.Changes...)
+		res.Decision.Moves = append(res.Decision.Moves, last.Moves...)
+		res.Decision.Preempted = append(res.Decision.Preempted, last.Preempted...)
+		if err := settle(&res, cfg, x, in.Now, last, nodes, map[string][]Event{}, map[string]bool{}); err != nil {
+			return res, err
+		}
+	}
+	res.Config = cfg
+	return res, nil
+}
+
+// settle records dec in cfg and drives the nodes' engines until
+// everything settled, adding their steps and notes to res.
+func settle(res *SimResult, cfg *model.Config, x *Index, now int64, dec Decision, nodes map[string]NodeStatus, first map[string][]Event, involved map[string]bool) error {
+	if err := cfg.ApplyStates(dec.Changes); err != nil {
+		return err
+	}
+	if err := cfg.SetPreempt(dec.Preempted); err != nil {
+		return err
+	}
+	for _, ch := range dec.Changes {
 		if nodes[ch.Node].Up {
 			involved[ch.Node] = true
 		}
 	}
 	// A failover group moving onto a node runs its Monitor_check there
 	// first, as rg switch does: the engine's switch request on the target.
-	for _, m := range res.Decision.Moves {
+	for _, m := range dec.Moves {
 		if gi := x.groups[m.Group]; gi != nil && !gi.scalable && m.From != "" && m.To != "" {
 			first[m.To] = append(first[m.To], Request{Op: OpSwitch, Group: m.Group, Node: m.To})
 		}
 	}
-	res.Steps, res.Notes = runThrough(cfg, in.Now, slices.Sorted(maps.Keys(involved)), first, res.Notes)
-	res.Config = cfg
-	return res, nil
+	round := 0
+	if k := len(res.Steps); k > 0 {
+		round = res.Steps[k-1].Round + 1
+	}
+	steps, notes := runThrough(cfg, now, slices.Sorted(maps.Keys(involved)), first, res.Notes)
+	for _, st := range steps {
+		st.Round += round
+		res.Steps = append(res.Steps, st)
+	}
+	res.Notes = notes
+	return nil
 }
 
 // markStopped records node's groups and resources as stopped there: what

@@ -127,6 +127,9 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 			if ch.Desired != "" {
 				st.Desired = ch.Desired
 			}
+			if ch.Desired == RGStateOnline {
+				g.Preempt = nil // wanted online again: no longer waits (preempt.go)
+			}
 			if ch.RestartAt != 0 {
 				st.Restarts = appendRestart(st.Restarts, ch.RestartAt)
 			}

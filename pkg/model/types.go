@@ -114,6 +114,9 @@ type ResourceGroup struct {
 	// Nodes holds the per-node state of the group, keyed by node name.
 	Nodes map[string]*RGNode `json:"nodes"`
 	Seq   uint64             `json:"seq"` // see ResourceType.Seq
+	// Preempt, when set, says the group waits for room on a node: taken
+	// off by a group of higher Priority, or freeing one (preempt.go).
+	Preempt *PreemptMark `json:"preempt,omitempty"`
 }
 
 // RGNode is a group's state on one node.

@@ -144,6 +144,10 @@ var rgTags = [...]Tag{
 	{Name: "NODELIST", Type: ResultStringArray, Prop: "Nodelist"},
 	{Name: "PATHPREFIX", Type: ResultString, Prop: "Pathprefix"},
 	{Name: "PINGPONG_INTERVAL", Type: ResultInt, Prop: "Pingpong_interval"},
+	// PREEMPTION_MODE: not in the reference; named as the property is
+	// (Has_cost, No_cost or Never), a string so that the C API needs no
+	// enum of its own.
+	{Name: "PREEMPTION_MODE", Type: ResultString, Prop: "Preemption_mode"},
 	{Name: "PRIORITY", Type: ResultInt, Prop: "Priority"},
 	{Name: "RESOURCE_LIST", Type: ResultStringArray},
 	{Name: "RG_AFFINITIES", Type: ResultStringArray, Prop: "RG_affinities"},

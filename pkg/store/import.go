@@ -19,6 +19,11 @@ type ImportCmd struct {
 	// off on every node of their group.
 	Disabled    []string `json:"disabled,omitempty"`
 	Unmonitored []string `json:"unmonitored,omitempty"`
+	// Limits are nodes' load limits, set first (a group's Load_factors
+	// may name a load only a limit defines); a node this cluster does
+	// not have is left out. ConcentrateLoad sets Concentrate_load TRUE.
+	Limits          []LoadLimitsCmd `json:"limits,omitempty"`
+	ConcentrateLoad bool            `json:"concentrate_load,omitempty"`
 }
 
 func (m *ConfigMachine) applyImport(body []byte) error {
@@ -39,6 +44,19 @@ func (m *ConfigMachine) applyImport(body []byte) error {
 // clone. The daemon runs it on a clone to check an import before proposing
 // it, and Apply runs it again on the log's copy.
 func ApplyImport(c *model.Config, cmd *ImportCmd) error {
+	for _, l := range cmd.Limits {
+		if !c.HasNode(l.Node) {
+			continue
+		}
+		if err := c.SetLoadLimits(l.Node, l.Hard, l.Soft); err != nil {
+			return scha.Errorf(scha.CodeOf(err), "node %s: %s", l.Node, scha.DetailOf(err))
+		}
+	}
+	if cmd.ConcentrateLoad {
+		if err := c.SetClusterProps(map[string]string{"Concentrate_load": "TRUE"}); err != nil {
+			return err
+		}
+	}
 	for i := range cmd.Types {
 		if err := c.RegisterType(&cmd.Types[i]); err != nil {
 			return scha.Errorf(scha.CodeOf(err), "resource type %s: %s", cmd.Types[i].Name, scha.DetailOf(err))

@@ -17,13 +17,7 @@ func TestApplyImport(t *testing.T) {
 	if _, err := m.Apply(CmdCreateGroup, Encode(PropsCmd{Name: "old"})); err != nil {
 		t.Fatal(err)
 	}
-	snapshot := func() string {
-		b, err := m.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	snapshot := func() string { return snapshotOf(t, m) }
 	before := snapshot()
 	for _, tt := range []struct {
 		name string
@@ -55,4 +49,15 @@ func TestApplyImport(t *testing.T) {
 			t.Errorf("after a good import: %v", c.Groups)
 		}
 	})
+}
+
+// snapshotOf is m's configuration, serialized: to compare before and
+// after a refused command.
+func snapshotOf(t *testing.T, m *ConfigMachine) string {
+	t.Helper()
+	b, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -23,6 +23,19 @@ type ConfigFile struct {
 	Types     []ConfigType     `json:"types"`
 	Groups    []ConfigGroup    `json:"groups"`
 	Resources []ConfigResource `json:"resources"`
+	// Nodes are the load limits the operator set on nodes (#22);
+	// ConcentrateLoad the cluster's Concentrate_load when TRUE.
+	Nodes           []ConfigNode `json:"nodes,omitempty"`
+	ConcentrateLoad bool         `json:"concentrate_load,omitempty"`
+}
+
+// ConfigNode is a node's load limits as the operator set them, in
+// rgmadm node set's syntax (NAME@VALUE,...): hard and soft. Limits that
+// default to the node's inventory are not written.
+type ConfigNode struct {
+	Name          string `json:"name"`
+	LoadLimit     string `json:"loadlimit,omitempty"`
+	LoadLimitSoft string `json:"loadlimit_soft,omitempty"`
 }
 
 // ConfigType is a registered resource type: its name and the RTR file it
@@ -64,6 +77,11 @@ type ImportArgs struct {
 	Types     []ImportType     `json:"types,omitempty"`
 	Groups    []ConfigGroup    `json:"groups,omitempty"`
 	Resources []ConfigResource `json:"resources,omitempty"`
+	// Nodes and ConcentrateLoad are ConfigFile's: the limits are set on
+	// the nodes of this cluster that the file names (others are left
+	// out), before the groups; Concentrate_load is set TRUE when true.
+	Nodes           []ConfigNode `json:"nodes,omitempty"`
+	ConcentrateLoad bool         `json:"concentrate_load,omitempty"`
 }
 
 // ImportType is a ConfigType with its RTR file's text; RTRFile is then
@@ -81,4 +99,5 @@ type ImportReply struct {
 	Kept      int `json:"kept_types"`
 	Groups    int `json:"groups"`
 	Resources int `json:"resources"`
+	Nodes     int `json:"nodes,omitempty"` // nodes whose load limits were set
 }

@@ -35,6 +35,9 @@ type SimulateReply struct {
 	Moves []SimMove `json:"moves"`
 	// Blocked are the groups that should be online but cannot be, fully.
 	Blocked []SimBlocked `json:"blocked"`
+	// Preempted are the groups taken offline to make room for a group of
+	// higher Priority (Preemption_mode), with the group and the node.
+	Preempted []SimPreempted `json:"preempted,omitempty"`
 	// Steps are the methods each node would run, in order.
 	Steps []SimStep `json:"steps"`
 	// Notes say what else would happen.
@@ -72,4 +75,11 @@ type SimStep struct {
 type SimPlace struct {
 	Group  string   `json:"group"`
 	Online []string `json:"online"`
+}
+
+// SimPreempted is a group preempted: taken off Node for By.
+type SimPreempted struct {
+	Group string `json:"group"`
+	By    string `json:"by"`
+	Node  string `json:"node"`
 }

@@ -236,6 +236,11 @@ type LifecycleReply struct {
 	// chosen for each failover group brought online (#22): --wait waits
 	// for it there.
 	Targets map[string]string `json:"targets,omitempty"`
+	// Waiting names, for rg online without -n on a cluster, the groups
+	// that preempt groups of lower Priority to get room, with why: they
+	// are not wanted online yet; the leader places them on their
+	// Targets node once the groups they preempt stopped.
+	Waiting map[string]string `json:"waiting,omitempty"`
 }
 
 // WaitArgs waits until nothing is in progress for the groups on the
