@@ -392,11 +392,9 @@ func (d *Daemon) placementWhy() map[string]string {
 	waiting := map[string]string{}
 	blocked := d.fenceBlocked()
 	d.machine.Read(func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Preempt: true}
+		in := engine.PlaceInput{Config: c, Nodes: d.placeNodes(c), Now: time.Now().Unix(), Preempt: true}
 		for _, n := range c.Nodes {
-			up := d.nodeUp(n.Name)
-			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
-			if up || n.Witness {
+			if d.nodeUp(n.Name) || n.Witness {
 				continue
 			}
 			for g := range c.Groups {

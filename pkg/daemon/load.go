@@ -72,11 +72,7 @@ func (d *Daemon) onlineTargets(ctx context.Context, names []string) (targets map
 	var errs map[string]error
 	var pre engine.Decision
 	d.machine.Read(func(c *model.Config) {
-		in := engine.PlaceInput{Config: c, Nodes: map[string]engine.NodeStatus{}, Now: time.Now().Unix(), Preempt: true}
-		for _, n := range c.Nodes {
-			up := d.nodeUp(n.Name)
-			in.Nodes[n.Name] = engine.NodeStatus{Up: up, Witness: n.Witness, Fenced: !up && c.Holds(n.Name)}
-		}
+		in := engine.PlaceInput{Config: c, Nodes: d.placeNodes(c), Now: time.Now().Unix(), Preempt: true}
 		targets, errs, pre = engine.OnlineTargets(in, names, d.opts.NodeName)
 	})
 	if len(pre.Preempted) > 0 {
