@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,19 +185,35 @@ func denied(who Caller, op string) error {
 // caller identifies the request's user from its verified certificate
 // and refuses a revoked one.
 func (s *Server) caller(r *http.Request) (Caller, error) {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "no client certificate (rgmadm cred issue makes one)")
+	who, _, err := s.callerOf(r.TLS, r.RemoteAddr)
+	return who, err
+}
+
+// callerOf identifies the user of a TLS connection from addr by its
+// verified certificate, and refuses a revoked one. It returns the
+// certificate's end of validity too.
+func (s *Server) callerOf(cs *tls.ConnectionState, addr string) (Caller, time.Time, error) {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return Caller{}, time.Time{}, scha.Errorf(scha.ErrAccess, "no client certificate (rgmadm cred issue makes one)")
 	}
-	leaf := r.TLS.VerifiedChains[0][0]
+	leaf := cs.VerifiedChains[0][0]
 	name, role, ok := trust.CertUser(leaf)
 	if !ok {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "certificate %q is not a user certificate", leaf.Subject.CommonName)
+		return Caller{}, time.Time{}, scha.Errorf(scha.ErrAccess, "certificate %q is not a user certificate", leaf.Subject.CommonName)
 	}
-	who := Caller{Name: name, Role: role, Serial: trust.Serial(leaf), Addr: r.RemoteAddr}
+	who := Caller{Name: name, Role: role, Serial: trust.Serial(leaf), Addr: addr}
+	if err := s.revoked(who); err != nil {
+		return Caller{}, time.Time{}, err
+	}
+	return who, leaf.NotAfter, nil
+}
+
+// revoked refuses who if their credential was revoked.
+func (s *Server) revoked(who Caller) error {
 	if s.Backend.Revoked(who.Serial) {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) was revoked", name, who.Serial)
+		return scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) was revoked", who.Name, who.Serial)
 	}
-	return who, nil
+	return nil
 }
 
 // read serves a GET that runs a read op: the {name} path value, if any,
@@ -396,6 +413,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // Serve serves the API on ln with TLS configuration cfg
 // (trust.APIServerConfig) until ctx ends, then closes every connection.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, cfg *tls.Config) error {
+	// Clients asking for wire.ALPN get the socket's protocol (wire.go);
+	// the others, HTTP/1.1.
+	cfg = cfg.Clone()
+	protos := []string{wire.ALPN}
+	for _, p := range cfg.NextProtos {
+		if p != wire.ALPN {
+			protos = append(protos, p)
+		}
+	}
+	if !slices.Contains(protos, "http/1.1") {
+		protos = append(protos, "http/1.1")
+	}
+	cfg.NextProtos = protos
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         cfg,
@@ -406,9 +436,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cfg *tls.Config) er
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	// HTTP/1.1 only: one request at a time per connection, which the
-	// connection bound and the timeouts above are about.
-	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	// HTTP/1.1, not HTTP/2: one request at a time per connection, which
+	// the connection bound and the timeouts above are about; or the
+	// socket's protocol, one request at a time too.
+	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){wire.ALPN: s.wireProto(ctx)}
 	ln = &limitListener{Listener: ln, s: s, max: or(s.MaxConns, DefaultMaxConns)}
 	done := make(chan struct{})
 	go func() {
