@@ -145,7 +145,7 @@ func (d *Daemon) startAPI(ctx context.Context, srv *Server) (stop func(), err er
 		stop()
 		return nil, fmt.Errorf("--api-addr: %w", err)
 	}
-	as := &api.Server{Backend: &apiBackend{d: d, srv: srv}, Logger: d.opts.Logger, Metrics: metrics,
+	as := &api.Server{Backend: &apiBackend{d: d, srv: srv, uid: os.Geteuid()}, Logger: d.opts.Logger, Metrics: metrics,
 		MaxConns: o.MaxConns, HeaderTimeout: o.HeaderTimeout, WriteTimeout: o.WriteTimeout}
 	d.apiServer.Store(as)
 	d.opts.Logger.Info("remote API ready", "addr", ln.Addr().String(), "ca", ca.Fingerprint())
@@ -168,6 +168,7 @@ func (d *Daemon) revoked(serial string) bool {
 type apiBackend struct {
 	d   *Daemon
 	srv *Server
+	uid int // rgmd's effective uid: asked once, not at every request (a system call)
 }
 
 func (b *apiBackend) Call(ctx context.Context, who api.Caller, op string, args json.RawMessage) (json.RawMessage, error) {
@@ -177,7 +178,7 @@ func (b *apiBackend) Call(ctx context.Context, who api.Caller, op string, args j
 	ctx = withRemote(ctx, remoteCaller{User: who.Name, Role: string(who.Role), Addr: who.Addr})
 	log := slog.New(&lazyAttrs{next: b.d.opts.Logger.Handler(), attrs: []slog.Attr{slog.String("user", who.Name), slog.String("addr", who.Addr)}})
 	// As rgmd's own user: the role, checked by pkg/api, is the authority.
-	p := Peer{PID: -1, UID: os.Geteuid(), GID: -1}
+	p := Peer{PID: -1, UID: b.uid, GID: -1}
 	return b.srv.call(ctx, log, p, &wire.Request{Version: wire.ProtocolVersion, Op: op, Args: args})
 }
 
@@ -214,7 +215,7 @@ func (b *apiBackend) Refused(ctx context.Context, who api.Caller, op string, arg
 		return
 	}
 	ctx = withRemote(ctx, remoteCaller{User: who.Name, Role: string(who.Role), Addr: who.Addr})
-	b.d.audit(ctx, Peer{PID: -1, UID: os.Geteuid(), GID: -1}, &wire.Request{Op: op, Args: args}, err, 0)
+	b.d.audit(ctx, Peer{PID: -1, UID: b.uid, GID: -1}, &wire.Request{Op: op, Args: args}, err, 0)
 }
 
 func (b *apiBackend) Revoked(serial string) bool { return b.d.revoked(serial) }
