@@ -91,6 +91,17 @@ type Server struct {
 
 	open    atomic.Int64
 	streams streams // the event streams (events.go)
+	// testNow, when not 0, is the time (Unix nanoseconds) the checks of
+	// each request see, for tests of a credential that expires while
+	// its connection is kept.
+	testNow atomic.Int64
+}
+
+func (s *Server) now() time.Time {
+	if n := s.testNow.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Now()
 }
 
 // OpenConns returns how many connections are open now.

@@ -51,7 +51,11 @@ func (s *Server) serveWire(ctx context.Context, c net.Conn, cs *tls.ConnectionSt
 	writeTimeout := or(s.WriteTimeout, DefaultWriteTimeout)
 	r := wire.NewReader(c)
 	w := wire.NewWriter(c)
-	who, notAfter, err := s.callerOf(cs, c.RemoteAddr().String())
+	addr := ""
+	if a := c.RemoteAddr(); a != nil {
+		addr = a.String()
+	}
+	who, notAfter, err := s.callerOf(cs, addr)
 	if err != nil {
 		c.SetWriteDeadline(time.Now().Add(writeTimeout))
 		w.WriteReply(errorReply(0, err))
@@ -97,7 +101,7 @@ func (s *Server) wireCall(ctx context.Context, who Caller, notAfter time.Time, r
 	if err := s.revoked(who); err != nil {
 		return errorReply(req.ID, err), true
 	}
-	if !time.Now().Before(notAfter) {
+	if !s.now().Before(notAfter) {
 		return errorReply(req.ID, scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) expired at %s", who.Name, who.Serial, notAfter.UTC().Format(time.RFC3339))), true
 	}
 	op := req.Op
