@@ -126,3 +126,48 @@ func TestStreamResumes(t *testing.T) {
 		t.Errorf("Last-Event-ID of each connection: %q", lastIDs)
 	}
 }
+
+// TestReadsWithoutWire: an rgmd whose API port speaks only HTTP/1.1 (one
+// from before the wire protocol) gets the reads over HTTPS, as the
+// changes, after one handshake that found so.
+func TestReadsWithoutWire(t *testing.T) {
+	now := time.Now()
+	ca, _ := trust.NewCA("c", now)
+	srvCert, err := ca.SignAPIServer("n1", []string{"127.0.0.1"}, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _, _ := ca.IssueUser("u", trust.RoleViewer, time.Hour, now)
+	cred, _ := trust.ParseCredential(b)
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"code":0,"data":{"node":"old"}}`)
+	}))
+	srv.TLS = trust.APIServerConfig(srvCert, ca.Certificate(), nil)
+	srv.StartTLS()
+	defer srv.Close()
+	c, err := NewWithCredential([]string{srv.Listener.Addr().String()}, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 2; i++ {
+		var p wire.PingReply
+		if err := c.Call(context.Background(), wire.OpPing, nil, &p); err != nil || p.Node != "old" {
+			t.Fatalf("ping %d: %v, %+v", i, err, p)
+		}
+	}
+	if !c.wires[0].none.Load() {
+		t.Error("the server was not marked as speaking HTTP only")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(paths, ",") != "POST /v1/ops/ping,POST /v1/ops/ping" {
+		t.Errorf("requests %q", paths)
+	}
+}
