@@ -1,8 +1,10 @@
 // Package api is rgmd's remote door: an HTTPS API (TLS 1.3, client
 // certificates from the cluster CA, roles) that offers what the Unix
 // socket offers, under /v1, plus a resumable Server-Sent Events stream
-// and Prometheus metrics. It knows nothing of the daemon's insides: the
-// daemon gives it a Backend (pkg/daemon/api.go) and a listener.
+// and Prometheus metrics; on the same port, to a client that asks for it
+// by ALPN, the socket's own protocol for reads (wire.go). It knows
+// nothing of the daemon's insides: the daemon gives it a Backend
+// (pkg/daemon/api.go) and a listener.
 //
 // The routes are described in openapi.json beside this file; a test
 // checks the two against each other.

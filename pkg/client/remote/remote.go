@@ -1,5 +1,7 @@
-// Package remote is pkg/client's HTTPS transport: the one client of
-// rgmd's remote API (pkg/api), for rgmadm --server. It offers the same
+// Package remote is pkg/client's TLS transport: the one client of rgmd's
+// remote API (pkg/api), for rgmadm --server. Reads go over pkg/client's
+// own Client speaking the socket's protocol on the API port (wire.go),
+// the rest over HTTPS. It offers the same
 // Call and Stream as client.Client, so every rgmadm verb works the same
 // over the network as on the Unix socket. It is a package of its own so
 // that the scha_* commands, which never go remote, do not link net/http.
