@@ -157,11 +157,28 @@ func (d *Daemon) startAPI(ctx context.Context, srv *Server) (stop func(), err er
 	return stop, nil
 }
 
-// revoked reports whether the credential with serial was revoked.
+// revoked reports whether the credential with serial was revoked. The
+// API asks at every request: a search of every credential recorded (up
+// to model.MaxCredentials) would cost more than the request, so it looks
+// in an index of the revoked ones, made again when the configuration's
+// trust record is another (the model never changes one in place).
 func (d *Daemon) revoked(serial string) bool {
 	var r bool
-	d.machine.Read(func(c *model.Config) { r = c.CredentialRevoked(serial) })
+	d.machine.Read(func(c *model.Config) {
+		ix := d.revokedIx.Load()
+		if ix == nil || ix.trust != c.Trust {
+			ix = &revokedIndex{trust: c.Trust, serials: c.RevokedSerials()}
+			d.revokedIx.Store(ix)
+		}
+		r = ix.serials[serial]
+	})
 	return r
+}
+
+// revokedIndex is the revoked serials of one trust record.
+type revokedIndex struct {
+	trust   *model.Trust
+	serials map[string]bool
 }
 
 // apiBackend is the daemon as pkg/api sees it.
