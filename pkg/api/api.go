@@ -218,7 +218,19 @@ func (s *Server) callerOf(cs *tls.ConnectionState, addr string) (Caller, time.Ti
 	if err := s.revoked(who); err != nil {
 		return Caller{}, time.Time{}, err
 	}
+	if err := s.expired(who, leaf.NotAfter); err != nil {
+		return Caller{}, time.Time{}, err
+	}
 	return who, leaf.NotAfter, nil
+}
+
+// expired refuses who if their certificate's validity ended at notAfter:
+// the handshake checked it, but a connection may be kept past it.
+func (s *Server) expired(who Caller, notAfter time.Time) error {
+	if !s.now().Before(notAfter) {
+		return scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) expired at %s", who.Name, who.Serial, notAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // revoked refuses who if their credential was revoked.

@@ -43,7 +43,14 @@ func (s *Server) wireProto(ctx context.Context) func(*http.Server, *tls.Conn, ht
 // cs, until the client hangs up, breaks the protocol, idles out, is
 // refused for good (revoked, expired), or ctx ends.
 func (s *Server) serveWire(ctx context.Context, c net.Conn, cs *tls.ConnectionState) {
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	// At ctx's end the socket is closed under TLS at once: closing the
+	// TLS connection would first wait to write its close_notify behind
+	// a reply stuck on a client that does not read.
+	raw := c
+	if tc, ok := c.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	defer c.Close()
 	idle := or(s.IdleTimeout, DefaultIdleTimeout)
@@ -101,8 +108,8 @@ func (s *Server) wireCall(ctx context.Context, who Caller, notAfter time.Time, r
 	if err := s.revoked(who); err != nil {
 		return errorReply(req.ID, err), true
 	}
-	if !s.now().Before(notAfter) {
-		return errorReply(req.ID, scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) expired at %s", who.Name, who.Serial, notAfter.UTC().Format(time.RFC3339))), true
+	if err := s.expired(who, notAfter); err != nil {
+		return errorReply(req.ID, err), true
 	}
 	op := req.Op
 	if !Allowed(who.Role, op) {

@@ -308,7 +308,7 @@ func TestWireHostile(t *testing.T) {
 // is refused at its next request and the connection closed; a new one
 // is refused at the handshake. The remote client reports both as
 // SCHA_ERR_ACCESS. A credential that expires while its connection is
-// kept is refused the same way.
+// kept is refused the same way, over HTTP too.
 func TestWireRevokedKept(t *testing.T) {
 	n := startWireNode(t, &Server{})
 	cred := n.cred(t, trust.RoleViewer)
@@ -349,12 +349,30 @@ func TestWireRevokedKept(t *testing.T) {
 	if rep := exchange(t, c, r, `{"v":1,"id":1,"op":"ping"}`); rep.Code != 0 {
 		t.Fatalf("ping: %+v", rep)
 	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: other.ClientConfig()}}
+	defer hc.CloseIdleConnections()
+	getPing := func() (int, string) {
+		resp, err := hc.Get("https://" + n.addr + "/v1/ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := getPing(); code != http.StatusOK {
+		t.Fatalf("GET /v1/ping: %d %s", code, body)
+	}
 	n.s.testNow.Store(other.Cert.NotAfter.Add(time.Second).UnixNano())
 	rep = exchange(t, c, r, `{"v":1,"id":2,"op":"ping"}`)
 	if rep.Code != scha.ErrAccess || !strings.Contains(rep.Message, "expired") {
 		t.Errorf("ping once expired: %+v, want SCHA_ERR_ACCESS, expired", rep)
 	}
 	closed(t, r)
+	// Over HTTP too, on the connection kept from before.
+	if code, body := getPing(); code != http.StatusForbidden || !strings.Contains(body, "expired") {
+		t.Errorf("GET /v1/ping once expired: %d %s, want 403, expired", code, body)
+	}
 }
 
 // FuzzWireConversation: whatever a client sends after the handshake, the
