@@ -24,7 +24,8 @@ func (nopBackend) Refused(context.Context, Caller, string, json.RawMessage, erro
 func (nopBackend) Revoked(string) bool                                             { return false }
 
 // BenchmarkCall is one remote get through the API layer alone (a backend
-// that answers at once), in one process: what the layer costs.
+// that answers at once), in one process: what the layer costs. The
+// client's get goes over the wire protocol (wire.go), as rgmadm's do.
 func BenchmarkCall(b *testing.B) {
 	now := time.Now()
 	ca, err := trust.NewCA("bench", now)
