@@ -82,7 +82,9 @@ type wireNode struct {
 	addr string
 }
 
-func startWireNode(t *testing.T, s *Server) *wireNode {
+// startWireNode serves s (with a fakeBackend unless it has a Backend) on
+// a loopback port until the test ends.
+func startWireNode(t testing.TB, s *Server) *wireNode {
 	t.Helper()
 	now := time.Now()
 	ca, err := trust.NewCA("test", now)
@@ -97,10 +99,12 @@ func startWireNode(t *testing.T, s *Server) *wireNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &fakeBackend{revoked: map[string]bool{}}
-	s.Backend = b
+	if s.Backend == nil {
+		s.Backend = &fakeBackend{revoked: map[string]bool{}}
+	}
+	b, _ := s.Backend.(*fakeBackend)
 	cfg := trust.APIServerConfig(cert, ca.Certificate(), func(_ string, c *x509.Certificate) error {
-		if b.Revoked(trust.Serial(c)) {
+		if s.Backend.Revoked(trust.Serial(c)) {
 			return errors.New("credential revoked")
 		}
 		return nil
@@ -112,7 +116,7 @@ func startWireNode(t *testing.T, s *Server) *wireNode {
 	return &wireNode{s: s, b: b, ca: ca, addr: ln.Addr().String()}
 }
 
-func (n *wireNode) cred(t *testing.T, role trust.Role) *trust.Credential {
+func (n *wireNode) cred(t testing.TB, role trust.Role) *trust.Credential {
 	t.Helper()
 	b, _, _, err := n.ca.IssueUser(string(role)+"-user", role, time.Hour, time.Now())
 	if err != nil {
