@@ -489,3 +489,26 @@ func FuzzCheckGetArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestWireIdleClosed: a kept connection the server closed for idleness
+// is dialed again by the client, and the read answered, as on the socket.
+func TestWireIdleClosed(t *testing.T) {
+	n := startWireNode(t, &Server{IdleTimeout: 50 * time.Millisecond})
+	c, err := remote.NewWithCredential([]string{n.addr}, n.cred(t, trust.RoleViewer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := c.Call(ctx, wire.OpPing, nil, nil); err != nil {
+			t.Fatalf("ping %d: %v", i, err)
+		}
+		for n.s.OpenConns() > 0 { // closed by the server
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if calls, _ := n.b.took(); len(calls) != 3 {
+		t.Errorf("backend calls %q, want 3 pings", calls)
+	}
+}
