@@ -219,6 +219,28 @@ func TestWireReads(t *testing.T) {
 func TestWireHostile(t *testing.T) {
 	n := startWireNode(t, &Server{HeaderTimeout: 300 * time.Millisecond})
 	viewer, admin := n.cred(t, trust.RoleViewer), n.cred(t, trust.RoleAdmin)
+	t.Run("Handshake", func(t *testing.T) {
+		// No certificate, and another cluster's: the handshake fails
+		// as over HTTPS (in TLS 1.3 the client hears of it at its first
+		// read), before any request is read.
+		stranger := startWireNode(t, &Server{}).cred(t, trust.RoleAdmin)
+		for name, cred := range map[string]*trust.Credential{"none": nil, "another CA": stranger} {
+			cfg := &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, NextProtos: []string{wire.ALPN}}
+			if cred != nil {
+				cfg.Certificates = cred.ClientConfig().Certificates
+			}
+			c, err := tls.Dial("tcp", n.addr, cfg)
+			if err != nil {
+				continue // refused at once: as good
+			}
+			c.SetDeadline(time.Now().Add(time.Minute))
+			io.WriteString(c, `{"v":1,"id":1,"op":"ping"}`+"\n")
+			if b, err := bufio.NewReader(c).ReadBytes('\n'); err == nil {
+				t.Errorf("%s: answered %q", name, b)
+			}
+			c.Close()
+		}
+	})
 	t.Run("Garbage", func(t *testing.T) {
 		for _, junk := range []string{"hello", "null", `{"v":1,"id":`, "\x00\x01\x02\xff", `[1,2,3]`, `"op"`} {
 			c := n.dialWire(t, viewer)
