@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/openrgm/openrgm/pkg/client/remote"
 	"github.com/openrgm/openrgm/pkg/trust"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -26,11 +25,7 @@ func (nopBackend) Revoked(string) bool                                          
 // client's get goes over the wire protocol (wire.go), as rgmadm's do.
 func BenchmarkCall(b *testing.B) {
 	n := startWireNode(b, &Server{Backend: nopBackend{}})
-	c, err := remote.NewWithCredential([]string{n.addr}, n.cred(b, trust.RoleAdmin))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := n.client(b, n.cred(b, trust.RoleAdmin))
 	ctx := context.Background()
 	args := wire.GetArgs{Kind: wire.KindResource, Name: "r", Group: "g", Tag: "RETRY_COUNT"}
 	var rep wire.GetReply

@@ -129,6 +129,18 @@ func (n *wireNode) cred(t testing.TB, role trust.Role) *trust.Credential {
 	return cred
 }
 
+// client is a remote client of the node with cred, closed when the test
+// ends.
+func (n *wireNode) client(t testing.TB, cred *trust.Credential) *remote.Client {
+	t.Helper()
+	c, err := remote.NewWithCredential([]string{n.addr}, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // dialWire opens a TLS connection asking for the wire protocol.
 func (n *wireNode) dialWire(t *testing.T, cred *trust.Credential) *tls.Conn {
 	t.Helper()
@@ -182,11 +194,7 @@ func closed(t *testing.T, r *bufio.Reader) {
 // socket would.
 func TestWireReads(t *testing.T) {
 	n := startWireNode(t, &Server{})
-	c, err := remote.NewWithCredential([]string{n.addr}, n.cred(t, trust.RoleAdmin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := n.client(t, n.cred(t, trust.RoleAdmin))
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		var rep wire.GetReply
@@ -339,11 +347,7 @@ func TestWireRevokedKept(t *testing.T) {
 	n := startWireNode(t, &Server{})
 	cred := n.cred(t, trust.RoleViewer)
 	ctx := context.Background()
-	rc, err := remote.NewWithCredential([]string{n.addr}, cred)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
+	rc := n.client(t, cred)
 	if err := rc.Call(ctx, wire.OpPing, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -516,11 +520,7 @@ func FuzzCheckGetArgs(f *testing.F) {
 // is dialed again by the client, and the read answered, as on the socket.
 func TestWireIdleClosed(t *testing.T) {
 	n := startWireNode(t, &Server{IdleTimeout: 50 * time.Millisecond})
-	c, err := remote.NewWithCredential([]string{n.addr}, n.cred(t, trust.RoleViewer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := n.client(t, n.cred(t, trust.RoleViewer))
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		if err := c.Call(ctx, wire.OpPing, nil, nil); err != nil {
