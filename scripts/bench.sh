@@ -15,7 +15,8 @@ go test -run '^$' -bench 'Place$' -benchtime 2000x ./pkg/engine/ 2>&1 | grep -E 
 	/loaded,nodes=32,resources=2000-/ { lbig = $3 }
 	END { if (base > 0 && big > 0) printf "place   one node-down decision at 32 nodes x 2000 resources: %.3f ms (goal <= 10 ms); ratio %.2fx of 4 x 200\n", big / 1e6, big / base
 	      if (lbase > 0 && lbig > 0) printf "place   the same with Load_factors on every group and load limits on every node: %.3f ms (goal <= 10 ms); ratio %.2fx of 4 x 200\n", lbig / 1e6, lbig / lbase }'
-# The remote API's layer alone (TLS, HTTP, JSON; a backend that answers at once).
+# The remote API's layer alone (remote.Client's get: TLS, the wire protocol
+# chosen by ALPN, the role and revocation checks; a backend that answers at once).
 go test -run '^$' -bench 'Call' -benchtime 2000x ./pkg/api/ 2>&1 | grep -E '^(Benchmark|FAIL)'
 echo
 go run ./scripts/bench -bin bin "$@"

@@ -1,8 +1,10 @@
 // Package api is rgmd's remote door: an HTTPS API (TLS 1.3, client
 // certificates from the cluster CA, roles) that offers what the Unix
 // socket offers, under /v1, plus a resumable Server-Sent Events stream
-// and Prometheus metrics. It knows nothing of the daemon's insides: the
-// daemon gives it a Backend (pkg/daemon/api.go) and a listener.
+// and Prometheus metrics; on the same port, to a client that asks for it
+// by ALPN, the socket's own protocol for reads (wire.go). It knows
+// nothing of the daemon's insides: the daemon gives it a Backend
+// (pkg/daemon/api.go) and a listener.
 //
 // The routes are described in openapi.json beside this file; a test
 // checks the two against each other.
@@ -21,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +93,17 @@ type Server struct {
 
 	open    atomic.Int64
 	streams streams // the event streams (events.go)
+	// testNow, when not 0, is the time (Unix nanoseconds) the checks of
+	// each request see, for tests of a credential that expires while
+	// its connection is kept.
+	testNow atomic.Int64
+}
+
+func (s *Server) now() time.Time {
+	if n := s.testNow.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Now()
 }
 
 // OpenConns returns how many connections are open now.
@@ -184,19 +198,47 @@ func denied(who Caller, op string) error {
 // caller identifies the request's user from its verified certificate
 // and refuses a revoked one.
 func (s *Server) caller(r *http.Request) (Caller, error) {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "no client certificate (rgmadm cred issue makes one)")
+	who, _, err := s.callerOf(r.TLS, r.RemoteAddr)
+	return who, err
+}
+
+// callerOf identifies the user of a TLS connection from addr by its
+// verified certificate, and refuses a revoked one. It returns the
+// certificate's end of validity too.
+func (s *Server) callerOf(cs *tls.ConnectionState, addr string) (Caller, time.Time, error) {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return Caller{}, time.Time{}, scha.Errorf(scha.ErrAccess, "no client certificate (rgmadm cred issue makes one)")
 	}
-	leaf := r.TLS.VerifiedChains[0][0]
+	leaf := cs.VerifiedChains[0][0]
 	name, role, ok := trust.CertUser(leaf)
 	if !ok {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "certificate %q is not a user certificate", leaf.Subject.CommonName)
+		return Caller{}, time.Time{}, scha.Errorf(scha.ErrAccess, "certificate %q is not a user certificate", leaf.Subject.CommonName)
 	}
-	who := Caller{Name: name, Role: role, Serial: trust.Serial(leaf), Addr: r.RemoteAddr}
+	who := Caller{Name: name, Role: role, Serial: trust.Serial(leaf), Addr: addr}
+	if err := s.revoked(who); err != nil {
+		return Caller{}, time.Time{}, err
+	}
+	if err := s.expired(who, leaf.NotAfter); err != nil {
+		return Caller{}, time.Time{}, err
+	}
+	return who, leaf.NotAfter, nil
+}
+
+// expired refuses who if their certificate's validity ended at notAfter:
+// the handshake checked it, but a connection may be kept past it.
+func (s *Server) expired(who Caller, notAfter time.Time) error {
+	if !s.now().Before(notAfter) {
+		return scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) expired at %s", who.Name, who.Serial, notAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// revoked refuses who if their credential was revoked.
+func (s *Server) revoked(who Caller) error {
 	if s.Backend.Revoked(who.Serial) {
-		return Caller{}, scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) was revoked", name, who.Serial)
+		return scha.Errorf(scha.ErrAccess, "the credential of user %s (serial %s) was revoked", who.Name, who.Serial)
 	}
-	return who, nil
+	return nil
 }
 
 // read serves a GET that runs a read op: the {name} path value, if any,
@@ -294,13 +336,20 @@ func checkArgs(op string, body []byte) (json.RawMessage, error) {
 	if len(body) == 0 {
 		return nil, nil
 	}
+	t, known := argTypes[op]
+	var v any
+	if known {
+		v = reflect.New(reflect.TypeOf(t)).Interface()
+		if wire.DecodeFast(body, v) { // a get's arguments, without reflection
+			return body, nil
+		}
+	}
 	if !json.Valid(body) {
-		var v any
-		err := json.Unmarshal(body, &v)
+		var x any
+		err := json.Unmarshal(body, &x)
 		return nil, scha.Errorf(scha.ErrInval, "%s: malformed JSON: %v", op, err)
 	}
-	if t, ok := argTypes[op]; ok {
-		v := reflect.New(reflect.TypeOf(t)).Interface()
+	if known {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(v); err != nil {
@@ -396,6 +445,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // Serve serves the API on ln with TLS configuration cfg
 // (trust.APIServerConfig) until ctx ends, then closes every connection.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, cfg *tls.Config) error {
+	// Clients asking for wire.ALPN get the socket's protocol (wire.go);
+	// the others, HTTP/1.1.
+	cfg = cfg.Clone()
+	protos := []string{wire.ALPN}
+	for _, p := range cfg.NextProtos {
+		if p != wire.ALPN {
+			protos = append(protos, p)
+		}
+	}
+	if !slices.Contains(protos, "http/1.1") {
+		protos = append(protos, "http/1.1")
+	}
+	cfg.NextProtos = protos
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         cfg,
@@ -406,9 +468,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cfg *tls.Config) er
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	// HTTP/1.1 only: one request at a time per connection, which the
-	// connection bound and the timeouts above are about.
-	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	// HTTP/1.1, not HTTP/2: one request at a time per connection, which
+	// the connection bound and the timeouts above are about; or the
+	// socket's protocol, one request at a time too.
+	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){wire.ALPN: s.wireProto(ctx)}
 	ln = &limitListener{Listener: ln, s: s, max: or(s.MaxConns, DefaultMaxConns)}
 	done := make(chan struct{})
 	go func() {

@@ -3,11 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"testing"
-	"time"
 
-	"github.com/openrgm/openrgm/pkg/client/remote"
 	"github.com/openrgm/openrgm/pkg/trust"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -24,34 +21,12 @@ func (nopBackend) Refused(context.Context, Caller, string, json.RawMessage, erro
 func (nopBackend) Revoked(string) bool                                             { return false }
 
 // BenchmarkCall is one remote get through the API layer alone (a backend
-// that answers at once), in one process: what the layer costs.
+// that answers at once), in one process: what the layer costs. The
+// client's get goes over the wire protocol (wire.go), as rgmadm's do.
 func BenchmarkCall(b *testing.B) {
-	now := time.Now()
-	ca, err := trust.NewCA("bench", now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, err := ca.SignAPIServer("n1", []string{"127.0.0.1"}, time.Hour, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := &Server{Backend: nopBackend{}}
-	go s.Serve(ctx, ln, trust.APIServerConfig(cert, ca.Certificate(), nil))
-	credPEM, _, _, err := ca.IssueUser("u", trust.RoleAdmin, time.Hour, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cred, _ := trust.ParseCredential(credPEM)
-	c, err := remote.NewWithCredential([]string{ln.Addr().String()}, cred)
-	if err != nil {
-		b.Fatal(err)
-	}
+	n := startWireNode(b, &Server{Backend: nopBackend{}})
+	c := n.client(b, n.cred(b, trust.RoleAdmin))
+	ctx := context.Background()
 	args := wire.GetArgs{Kind: wire.KindResource, Name: "r", Group: "g", Tag: "RETRY_COUNT"}
 	var rep wire.GetReply
 	for b.Loop() {

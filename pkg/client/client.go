@@ -49,7 +49,9 @@ type Client struct {
 	Socket string
 
 	// Dial opens a connection in place of dialing Socket. Optional, for
-	// tests. Set before the first call.
+	// tests and for pkg/client/remote's TLS connections. An error of
+	// type *scha.Error that it, or the connection's Read or Write,
+	// returns is returned by the call as is. Set before the first call.
 	Dial func(ctx context.Context) (Conn, error)
 
 	// Blocking talks over a plain blocking socket instead of Go's network
@@ -324,6 +326,9 @@ func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) e
 }
 
 func (c *Client) ioError(ctx context.Context, op string, err error) error {
+	if se, ok := err.(*scha.Error); ok {
+		return se // a Dial'ed connection's own verdict (pkg/client/remote: a TLS refusal)
+	}
 	if ctx.Err() != nil {
 		return c.ctxError(op, ctx.Err())
 	}

@@ -356,3 +356,26 @@ func TestIDsIncrease(t *testing.T) {
 		t.Errorf("ids %v", seen)
 	}
 }
+
+// refusingConn is a connection whose reads fail with its own scha error,
+// as pkg/client/remote's TLS connection reports a refused certificate.
+type refusingConn struct{ net.Conn }
+
+func (refusingConn) Read([]byte) (int, error) {
+	return 0, &scha.Error{Code: scha.ErrAccess, Detail: "refused by the server"}
+}
+
+// TestConnOwnError: an error with a scha code from a Dial'ed connection
+// reaches the caller as is.
+func TestConnOwnError(t *testing.T) {
+	c := &client.Client{Dial: func(context.Context) (client.Conn, error) {
+		cl, sv := net.Pipe()
+		go io.Copy(io.Discard, sv)
+		return refusingConn{cl}, nil
+	}}
+	defer c.Close()
+	err := c.Call(context.Background(), wire.OpPing, nil, nil)
+	if scha.CodeOf(err) != scha.ErrAccess || scha.DetailOf(err) != "refused by the server" {
+		t.Errorf("got %v, want SCHA_ERR_ACCESS: refused by the server", err)
+	}
+}

@@ -101,6 +101,7 @@ type Daemon struct {
 	auditLog  *auditLog                      // audit.go
 	metrics   *metrics                       // metrics.go
 	apiServer atomic.Pointer[api.Server]     // the remote API, when served (api.go)
+	revokedIx atomic.Pointer[revokedIndex]   // the revoked credentials, asked at every API request (api.go)
 
 	// probes check that the loops rgmd depends on still turn; the systemd
 	// watchdog pings only while every probe returns nil promptly. Each

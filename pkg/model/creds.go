@@ -95,3 +95,19 @@ func (c *Config) CredentialRevoked(serial string) bool {
 	i := slices.IndexFunc(c.Trust.Creds, func(cr Credential) bool { return cr.Serial == serial })
 	return i >= 0 && c.Trust.Creds[i].Revoked != 0
 }
+
+// RevokedSerials returns the serials of the revoked credentials. A trust
+// record is replaced, never changed in place (ownTrust), so the answer
+// holds for as long as c.Trust is the same pointer: rgmd keeps it that
+// long, to answer at every remote request without a search.
+func (c *Config) RevokedSerials() map[string]bool {
+	out := map[string]bool{}
+	if c.Trust != nil {
+		for _, cr := range c.Trust.Creds {
+			if cr.Revoked != 0 {
+				out[cr.Serial] = true
+			}
+		}
+	}
+	return out
+}

@@ -184,6 +184,14 @@ func DecodeData(data []byte, out any) error {
 	return json.Unmarshal(data, out)
 }
 
+// DecodeFast decodes data into out without reflection if out is one of
+// the messages with a hand-written decoder and data holds only out's own
+// fields, in plain form; otherwise it reports false and leaves out alone.
+// When it reports true, encoding/json, even refusing unknown fields,
+// would have given the same out: the remote API checks a get's arguments
+// with it before its strict decoder.
+func DecodeFast(data []byte, out any) bool { return decodeFast(data, out) }
+
 // decodeFast decodes data into out, if out is one of the messages with a
 // hand-written decoder and data is input it is sure about; otherwise it
 // reports false and leaves out alone.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,7 @@ import (
 // change reaching 1,000 event subscribers against one subscriber, with
 // rgmd's extra memory; and 1,000 reconnects with the last event number
 // while changes flow, counting events lost and duplicated.
-func apiBench(rtr string) {
+func apiBench(rtr string, readsOnly bool) {
 	dir := tempDir()
 	defer os.RemoveAll(dir)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,32 +48,83 @@ func apiBench(rtr string) {
 	cred, err := trust.ParseCredential([]byte(issued.Cred))
 	check(err)
 
-	// Reads: one client, one request at a time, kept connections.
-	rc, err := remote.NewWithCredential([]string{addr}, cred)
-	check(err)
-	defer rc.Close()
-	args := wire.GetArgs{Kind: wire.KindResource, Name: "rg0000-rs00", Group: "rg0000", Tag: "RETRY_COUNT"}
-	const reads = 3000
-	timeReads := func(get func() error) time.Duration {
-		lat := make([]time.Duration, 0, reads)
-		for i := 0; i < reads+100; i++ {
-			t0 := time.Now()
-			check(get())
-			if i >= 100 { // warmed up
-				lat = append(lat, time.Since(t0))
-			}
-		}
-		return pct(lat, 50)
+	apiReads(addr, cred, local, "rg0000-rs00", "rg0000")
+	if readsOnly {
+		return
 	}
-	var rep wire.GetReply
-	remoteMed := timeReads(func() error { return rc.Call(context.Background(), wire.OpGet, args, &rep) })
-	localMed := timeReads(func() error { _, err := local.Get(context.Background(), args); return err })
-	fmt.Printf("api     remote get over a kept TLS connection: median %v (goal <= 1ms); the Unix socket's %v; ratio %.2fx (goal <= 2x)\n",
-		remoteMed.Round(time.Microsecond), localMed.Round(time.Microsecond), float64(remoteMed)/float64(localMed))
 
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: cred.ClientConfig(), MaxIdleConnsPerHost: 2000}}
 	subscribeLatency(d, hc, addr, local)
 	reconnects(d, hc, addr, local)
+}
+
+// apiReads: a read over a kept connection, remote against local. The
+// same query (a resource's RETRY_COUNT, as scha_resource_get asks it)
+// through the same method of the one client package, Call(ctx, "get",
+// args, &reply), one call after another on one kept connection, from
+// this process: over the API port (remote.Client: TLS 1.3 with a client
+// certificate, the wire protocol chosen by ALPN, role and revocation
+// checked at every request) against over the Unix socket (client.Client).
+// Beside them, the same get over HTTPS (POST /v1/ops/get from net/http's
+// client, its connection kept), what curl and other HTTP clients pay.
+// The three take turns in blocks of 100 calls, so that the machine's
+// noise falls on each alike; each figure is the median of 3,000 calls
+// (RGM_BENCH_API_READS) after 100 of warm-up.
+func apiReads(addr string, cred *trust.Credential, local *client.Client, rs, rg string) {
+	rc, err := remote.NewWithCredential([]string{addr}, cred)
+	check(err)
+	defer rc.Close()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: cred.ClientConfig()}}
+	defer hc.CloseIdleConnections()
+	args := wire.GetArgs{Kind: wire.KindResource, Name: rs, Group: rg, Tag: "RETRY_COUNT"}
+	body, err := json.Marshal(args)
+	check(err)
+	reads := 3000
+	if n, err := strconv.Atoi(os.Getenv("RGM_BENCH_API_READS")); err == nil && n > 0 {
+		reads = n
+	}
+	ctx := context.Background()
+	var rep wire.GetReply
+	ways := []func() error{
+		func() error { return rc.Call(ctx, wire.OpGet, args, &rep) },
+		func() error { return local.Call(ctx, wire.OpGet, args, &rep) },
+		func() error {
+			resp, err := hc.Post("https://"+addr+"/v1/ops/get", "application/json", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var env struct {
+				Code int             `json:"code"`
+				Data json.RawMessage `json:"data"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+				return err
+			}
+			if env.Code != 0 {
+				return fmt.Errorf("HTTPS get: code %d", env.Code)
+			}
+			return json.Unmarshal(env.Data, &rep)
+		},
+	}
+	const block = 100
+	lat := make([][]time.Duration, len(ways))
+	for done := -block; done < reads; done += block { // the first block warms up
+		for k, get := range ways {
+			for i := 0; i < block; i++ {
+				t0 := time.Now()
+				check(get())
+				if done >= 0 {
+					lat[k] = append(lat[k], time.Since(t0))
+				}
+			}
+		}
+	}
+	remoteMed, localMed, httpsMed := pct(lat[0], 50), pct(lat[1], 50), pct(lat[2], 50)
+	fmt.Printf("api     remote get over a kept TLS connection: median %v (goal <= 1ms); the Unix socket's %v; ratio %.2fx (goal <= 2x)\n",
+		remoteMed.Round(100*time.Nanosecond), localMed.Round(100*time.Nanosecond), float64(remoteMed)/float64(localMed))
+	fmt.Printf("api     the same get over HTTPS (POST /v1/ops/get, kept connection): median %v; ratio %.2fx of the Unix socket's\n",
+		httpsMed.Round(100*time.Nanosecond), float64(httpsMed)/float64(localMed))
 }
 
 // subscriber is one GET /v1/events reading in a goroutine of its own.

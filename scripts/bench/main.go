@@ -3,7 +3,7 @@
 // shared and noisy, so ratios mean more than absolute times). It starts
 // real rgmd daemons from ./bin in temporary directories.
 //
-// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,ocf,vip,failover]
+// Usage: go run ./scripts/bench [-bin ./bin] [-only reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,apireads,ocf,vip,failover]
 package main
 
 import (
@@ -32,7 +32,7 @@ import (
 
 var (
 	binDir = flag.String("bin", "bin", "directory of the built binaries")
-	only   = flag.String("only", "", "comma-separated subset: reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,ocf,vip,failover")
+	only   = flag.String("only", "", "comma-separated subset: reads,writes,scha,capi,scale,import,lifecycle,recovery,durability,cluster,clusterscale,api,apireads,ocf,vip,failover")
 	groups = flag.Int("groups", 1000, "groups in the scale test (10 resources each)")
 	loops  = flag.Int("loops", 100, "kill -9 cycles in the durability test")
 	echoAt = flag.String("echo-server", "", "internal: serve the reads baseline's echo on this socket")
@@ -82,7 +82,9 @@ func main() {
 		clusterScale(rtr)
 	}
 	if want("api") {
-		apiBench(rtr)
+		apiBench(rtr, false)
+	} else if want("apireads") {
+		apiBench(rtr, true)
 	}
 	if want("durability") {
 		durability(rtr)

@@ -1,5 +1,7 @@
-// Package remote is pkg/client's HTTPS transport: the one client of
-// rgmd's remote API (pkg/api), for rgmadm --server. It offers the same
+// Package remote is pkg/client's TLS transport: the one client of rgmd's
+// remote API (pkg/api), for rgmadm --server. Reads go over pkg/client's
+// own Client speaking the socket's protocol on the API port (wire.go),
+// the rest over HTTPS. It offers the same
 // Call and Stream as client.Client, so every rgmadm verb works the same
 // over the network as on the Unix socket. It is a package of its own so
 // that the scha_* commands, which never go remote, do not link net/http.
@@ -38,10 +40,17 @@ const DefaultTimeout = 30 * time.Second
 // is refused (no, expired or revoked credential, another cluster's CA);
 // SCHA_ERR_INTERNAL when no server can be reached; SCHA_ERR_TIMEOUT when
 // rgmd does not answer in time.
+//
+// Reads (wire.IsRead, but the event stream) go over a kept connection
+// speaking the Unix socket's protocol (pkg/wire), which rgmd serves on
+// the API port to a client that asks for it in the TLS handshake
+// (wire.ALPN), one call at a time per server; the other ops, and every
+// op to an rgmd that does not offer it, go over HTTPS.
 type Client struct {
 	servers []string // base URLs, https://host:port
 	cred    *trust.Credential
 	hc      *http.Client
+	wires   []*wireServer // per server, as servers
 	// Timeout bounds each Call. Optional: 0 means DefaultTimeout.
 	Timeout time.Duration
 
@@ -104,12 +113,20 @@ func NewWithCredential(servers []string, cred *trust.Credential) (*Client, error
 		ForceAttemptHTTP2:   false,
 	}
 	c.hc = &http.Client{Transport: tr}
+	wcfg := cred.ClientConfig()
+	wcfg.NextProtos = []string{wire.ALPN, "http/1.1"}
+	for _, base := range c.servers {
+		c.wires = append(c.wires, c.newWireServer(base, wcfg))
+	}
 	return c, nil
 }
 
 // Close drops the kept connections.
 func (c *Client) Close() error {
 	c.hc.CloseIdleConnections()
+	for _, ws := range c.wires {
+		ws.c.Close()
+	}
 	return nil
 }
 
@@ -119,13 +136,18 @@ func (c *Client) Call(ctx context.Context, op string, args any, out any) error {
 	var body []byte
 	if args != nil {
 		var err error
-		if body, err = json.Marshal(args); err != nil {
+		if body, err = wire.Encode(args); err != nil {
 			return scha.Errorf(scha.ErrInval, "encoding arguments of %s: %v", op, err)
 		}
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
+	}
+	if wire.IsRead(op) && op != wire.OpEvents {
+		if err, done := c.callWire(ctx, timeout, op, body, out); done {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -80,7 +80,11 @@ func TestNewServers(t *testing.T) {
 
 // TestStreamResumes: when the server ends a stream, the client resumes
 // with the last id it passed on, and fn sees every event once.
-func TestStreamResumes(t *testing.T) {
+// tlsServer serves h over HTTPS with the API's TLS configuration (so
+// HTTP/1.1 only, as an rgmd before the wire protocol) until the test
+// ends, and returns its address and a viewer's credential.
+func tlsServer(t *testing.T, h http.HandlerFunc) (addr string, cred *trust.Credential) {
+	t.Helper()
 	now := time.Now()
 	ca, _ := trust.NewCA("c", now)
 	srvCert, err := ca.SignAPIServer("n1", []string{"127.0.0.1"}, time.Hour, now)
@@ -88,10 +92,20 @@ func TestStreamResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _, _, _ := ca.IssueUser("u", trust.RoleViewer, time.Hour, now)
-	cred, _ := trust.ParseCredential(b)
+	if cred, err = trust.ParseCredential(b); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = trust.APIServerConfig(srvCert, ca.Certificate(), nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), cred
+}
+
+func TestStreamResumes(t *testing.T) {
 	var lastIDs []string
 	var mu sync.Mutex
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, cred := tlsServer(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
 		n := len(lastIDs)
@@ -102,11 +116,8 @@ func TestStreamResumes(t *testing.T) {
 			return // the server cuts the stream
 		}
 		fmt.Fprint(w, "id: e.3\ndata: {\"seq\":3}\n\n")
-	}))
-	srv.TLS = trust.APIServerConfig(srvCert, ca.Certificate(), nil)
-	srv.StartTLS()
-	defer srv.Close()
-	c, err := NewWithCredential([]string{srv.Listener.Addr().String()}, cred)
+	})
+	c, err := NewWithCredential([]string{addr}, cred)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +135,39 @@ func TestStreamResumes(t *testing.T) {
 	}
 	if len(lastIDs) != 2 || lastIDs[0] != "" || lastIDs[1] != "e.2" {
 		t.Errorf("Last-Event-ID of each connection: %q", lastIDs)
+	}
+}
+
+// TestReadsWithoutWire: an rgmd whose API port speaks only HTTP/1.1 (one
+// from before the wire protocol) gets the reads over HTTPS, as the
+// changes, after one handshake that found so.
+func TestReadsWithoutWire(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	addr, cred := tlsServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"code":0,"data":{"node":"old"}}`)
+	})
+	c, err := NewWithCredential([]string{addr}, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 2; i++ {
+		var p wire.PingReply
+		if err := c.Call(context.Background(), wire.OpPing, nil, &p); err != nil || p.Node != "old" {
+			t.Fatalf("ping %d: %v, %+v", i, err, p)
+		}
+	}
+	if !c.wires[0].none.Load() {
+		t.Error("the server was not marked as speaking HTTP only")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(paths, ",") != "POST /v1/ops/ping,POST /v1/ops/ping" {
+		t.Errorf("requests %q", paths)
 	}
 }
