@@ -2,6 +2,8 @@ package admcmd
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,9 @@ func nodeEvacuate(inv *invocation, o *opts, operands []string) error {
 	var rep wire.LifecycleReply
 	if err := inv.call(wire.OpNodeEvac, &wire.NameArgs{Name: operands[0]}, &rep); err != nil {
 		return err
+	}
+	for _, g := range slices.Sorted(maps.Keys(rep.Notes)) {
+		fmt.Fprintf(inv.env.Stdout, "%s: %s\n", g, rep.Notes[g])
 	}
 	if !o.wait {
 		return nil

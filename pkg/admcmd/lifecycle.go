@@ -94,7 +94,7 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 		}
 		var groups []string
 		seen := map[string]bool{}
-		targets, waiting := map[string]string{}, map[string]string{}
+		targets, waiting, notes := map[string]string{}, map[string]string{}, map[string]string{}
 		err := forEach(names, func(n string) error {
 			var rep wire.LifecycleReply
 			if err := inv.call(op, &wire.LifecycleArgs{Name: n, Node: o.node}, &rep); err != nil {
@@ -108,10 +108,12 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 			}
 			maps.Copy(targets, rep.Targets)
 			maps.Copy(waiting, rep.Waiting)
+			maps.Copy(notes, rep.Waiting)
+			maps.Copy(notes, rep.Notes)
 			return nil
 		})
-		for _, g := range slices.Sorted(maps.Keys(waiting)) {
-			fmt.Fprintf(inv.env.Stdout, "%s: %s\n", g, waiting[g])
+		for _, g := range slices.Sorted(maps.Keys(notes)) {
+			fmt.Fprintf(inv.env.Stdout, "%s: %s\n", g, notes[g])
 		}
 		if err != nil || !o.wait {
 			return err

@@ -488,7 +488,9 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 		t.Fatalf("switch onto the node a strong negative affinity bars: exit %d %s", r.Code, r.Stderr)
 	}
 	onlineOn(t, n3, "db-rg", "n1", time.Second)
-	waitOK(t, n2, "rgmadm", "node", "evacuate", "n1", "--wait")
+	if r := n2.Run("rgmadm", "node", "evacuate", "n1", "--wait"); r.Code != 0 || !strings.Contains(r.Stdout, "db-rg: moves from n1 to n3") {
+		t.Fatalf("node evacuate: exit %d %q %s", r.Code, r.Stdout, r.Stderr)
+	}
 	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
 	waitOK(t, n3, "rgmadm", "rg", "remaster", "db-rg", "--wait")
 	onlineOn(t, n2, "db-rg", "n1", 30*time.Second)
@@ -496,6 +498,13 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
 	}
 	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
+	// rg online -n holds hard load limits too.
+	waitOK(t, n1, "rgmadm", "node", "set", "n2", "-p", "loadlimit=slots@1")
+	waitOK(t, n1, "rgmadm", "rg", "create", "big-rg", "-p", "Nodelist=n2", "-p", "Load_factors=slots@2")
+	waitOK(t, n1, "rgmadm", "rg", "manage", "big-rg")
+	if r := n1.Run("rgmadm", "rg", "online", "big-rg", "-n", "n2"); r.Code != 16 || !strings.Contains(r.Stderr, "slots") {
+		t.Fatalf("rg online -n past a hard limit: exit %d %s", r.Code, r.Stderr)
+	}
 	k.check()
 }
 

@@ -85,6 +85,35 @@ func (d *Daemon) applyPlacement(ctx context.Context, dec engine.Decision, verb s
 	return nil
 }
 
+// moveNotes says, for each group dec moves, where to and why, or why
+// it goes offline: what rgmadm prints after node evacuate and rg
+// remaster.
+func moveNotes(dec engine.Decision) map[string]string {
+	notes := map[string]string{}
+	for _, m := range dec.Moves {
+		var note string
+		switch {
+		case m.To == "":
+			note = "goes offline"
+		case m.From == "":
+			note = "comes online on " + m.To
+		default:
+			note = "moves from " + m.From + " to " + m.To
+		}
+		if m.Why != "" {
+			note += ": " + m.Why
+		}
+		if notes[m.Group] != "" {
+			note = notes[m.Group] + "; " + note
+		}
+		notes[m.Group] = note
+	}
+	if len(notes) == 0 {
+		return nil
+	}
+	return notes
+}
+
 // wantedOnline is the node dec wants group ONLINE on, "" if none.
 func wantedOnline(dec engine.Decision, group string) string {
 	for _, ch := range dec.Changes {
@@ -99,12 +128,19 @@ func wantedOnline(dec engine.Decision, group string) string {
 // refuses (engine.Switch): the node down, fenced, a witness or not in
 // the Nodelist, a strong affinity, a hard load limit, a failed Stop, or
 // the group possibly still online on a lost node.
-func (d *Daemon) switchAllowed(names []string, node string) error {
+// For rg online -n (op online) it is engine.Admit: the same, for the
+// node alone.
+func (d *Daemon) switchAllowed(op string, names []string, node string) error {
 	var err error
 	d.machine.Read(func(c *model.Config) {
 		in := engine.PlaceInput{Config: c, Nodes: d.placeNodes(c), Now: time.Now().Unix()}
 		for _, n := range names {
-			if _, err = engine.Switch(in, n, []string{node}); err != nil {
+			if op == engine.OpOnline {
+				err = engine.Admit(in, n, node)
+			} else {
+				_, err = engine.Switch(in, n, []string{node})
+			}
+			if err != nil {
 				return
 			}
 		}

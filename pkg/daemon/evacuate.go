@@ -35,7 +35,7 @@ func (d *Daemon) rgRemaster(ctx context.Context, _ Peer, raw json.RawMessage) (a
 		return nil, err
 	}
 	dec, err := d.decideChecked(ctx, func(in engine.PlaceInput) (engine.Decision, error) {
-		in.Groups, in.Remaster = names, true
+		in.Groups, in.Remaster, in.Operator = names, true, true
 		return engine.Place(in), nil
 	})
 	if err != nil {
@@ -55,7 +55,7 @@ func (d *Daemon) rgRemaster(ctx context.Context, _ Peer, raw json.RawMessage) (a
 	}
 	// The groups it concerns (those wanted online), each with a node it
 	// is wanted on, for rgmadm's --wait.
-	rep := wire.LifecycleReply{Groups: []string{}, Targets: map[string]string{}}
+	rep := wire.LifecycleReply{Groups: []string{}, Targets: map[string]string{}, Notes: moveNotes(dec)}
 	d.machine.Read(func(c *model.Config) {
 		for _, n := range names {
 			t := wantedOnline(dec, n)
@@ -101,7 +101,7 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 				groups = append(groups, name)
 			}
 		}
-		in.Groups = groups
+		in.Groups, in.Operator = groups, true
 		return engine.Place(in), nil
 	})
 	if err != nil {
@@ -110,5 +110,5 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 	if err := d.applyPlacement(ctx, dec, "node evacuate"); err != nil {
 		return nil, err
 	}
-	return wire.LifecycleReply{Groups: nonNilStrings(groups)}, nil
+	return wire.LifecycleReply{Groups: nonNilStrings(groups), Notes: moveNotes(dec)}, nil
 }

@@ -78,14 +78,14 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if err != nil {
 			return nil, err
 		}
-		if op == engine.OpSwitch && d.clustered() {
-			// What placement refuses (choose.go), then Monitor_check on
-			// the target (monitorcheck.go); a switch onto this node runs
-			// it through the engine.
-			if err := d.switchAllowed(names, a.Node); err != nil {
+		if (op == engine.OpSwitch || op == engine.OpOnline && a.Node != "") && d.clustered() {
+			// What placement refuses (choose.go), then for a switch
+			// Monitor_check on the target (monitorcheck.go); a switch
+			// onto this node runs it through the engine.
+			if err := d.switchAllowed(op, names, a.Node); err != nil {
 				return nil, err
 			}
-			if a.Name != "+" && a.Node != d.opts.NodeName {
+			if op == engine.OpSwitch && a.Name != "+" && a.Node != d.opts.NodeName {
 				if err := d.switchCheck(ctx, a.Name, a.Node); err != nil {
 					return nil, err
 				}

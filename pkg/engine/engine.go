@@ -185,6 +185,15 @@ type Group struct {
 	restarting bool     // rg restart: offline first, then online again
 	check      bool     // switch onto this node: run Monitor_check first
 	settled    bool     // nothing in progress (after the last plan)
+	// allUnmanaged: UNMANAGED on every node of its Nodelist; offlineElsewhere:
+	// OFFLINE (or UNMANAGED) and wanted OFFLINE on every one but this
+	// node, as the log says. Unmanage needs the group offline everywhere, and a node
+	// outside the Nodelist manages and unmanages it by these.
+	allUnmanaged, offlineElsewhere bool
+	// wanted: the log has just made the group wanted ONLINE here, by
+	// another node's request or the leader's placement: its START_FAILED
+	// resources start again, as after rg online on this node.
+	wanted bool
 }
 
 // Settled reports whether nothing is in progress for the group on this
@@ -303,12 +312,15 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		g = &Group{Name: name}
 		s.Groups[name] = g
 	}
-	prev := g.State
+	prev, prevDesired := g.State, g.Desired
 	g.Nodelist = model.SplitArray(cg.Props["Nodelist"])
 	g.Local = slices.Contains(g.Nodelist, s.Node)
 	g.State, g.Desired = "", ""
 	if st, ok := cg.Nodes[s.Node]; ok {
 		g.State, g.Desired = st.State, st.Desired
+	}
+	if old != nil && s.begun && prevDesired != model.RGStateOnline && g.Desired == model.RGStateOnline {
+		g.wanted = true
 	}
 	g.OnlineElsewhere, g.ActiveElsewhere = false, false
 	g.Restarts = nil
@@ -328,6 +340,16 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		}
 		if st.StartFailedAt != 0 {
 			g.StartFailedAt[n] = st.StartFailedAt
+		}
+	}
+	g.allUnmanaged, g.offlineElsewhere = true, true
+	for _, n := range g.Nodelist {
+		st := cg.Nodes[n]
+		if st != nil && st.State != model.RGStateUnmanaged && st.State != "" {
+			g.allUnmanaged = false
+		}
+		if n != s.Node && st != nil && (st.State != model.RGStateOffline && st.State != model.RGStateUnmanaged || st.Desired == model.RGStateOnline) {
+			g.offlineElsewhere = false
 		}
 	}
 	g.Pingpong, _ = strconv.ParseInt(cg.Props["Pingpong_interval"], 10, 64)

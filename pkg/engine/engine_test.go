@@ -676,3 +676,70 @@ func TestManagedByAnotherNode(t *testing.T) {
 		t.Fatalf("Init ran %d times (log %v)", n, h.log)
 	}
 }
+
+// TestWantedAgainRetriesStartFailed: a resource left START_FAILED here
+// after its group failed over starts again when the log makes the group
+// wanted here once more by another node's decision (a switch asked
+// elsewhere, a failback, the leader's placement), as after rg online
+// here: not ONLINE_FAULTED without a try.
+func TestWantedAgainRetriesStartFailed(t *testing.T) {
+	h := newHarness(t, []string{"n1", "n2"}, map[string]string{Start: "s", Stop: "s"})
+	h.group("rg", map[string]string{"Nodelist": "n1,n2", "Pingpong_interval": "0"})
+	h.resource("a", "rg", map[string]string{"Failover_mode": "SOFT"})
+	h.start(false)
+	managedOnline(t, h, "rg")
+	h.drain(map[string]string{"a": Start})
+	h.wantStates(t, map[string]string{"rg": "OFFLINE", "a": "START_FAILED"})
+	if d := h.c.Groups["rg"].Nodes["n2"].Desired; d != model.RGStateOnline {
+		t.Fatalf("desired on n2 = %s, want ONLINE", d)
+	}
+	// Another node switches it back here.
+	if err := h.c.ApplyStates([]model.StateChange{
+		{Group: "rg", Node: "n2", Desired: model.RGStateOffline},
+		{Group: "rg", Node: "n1", Desired: model.RGStateOnline},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.log = nil
+	h.s.Sync(h.c, []string{"rg"})
+	h.handle(Tick{})
+	h.drain(nil)
+	if !slices.Contains(h.log, "Start a") {
+		t.Fatalf("ran %v, want a Start of a", h.log)
+	}
+	h.wantStates(t, map[string]string{"rg": "ONLINE", "a": "ONLINE"})
+}
+
+// TestManageFromOutsideNodelist: rg manage and unmanage asked on a node
+// outside the group's Nodelist change the group on its nodes (they were
+// silently ignored), and unmanage is refused while the group is online
+// on another node.
+func TestManageFromOutsideNodelist(t *testing.T) {
+	h := newHarness(t, []string{"n3", "n1", "n2"}, map[string]string{Start: "s", Stop: "s"})
+	h.group("rg", map[string]string{"Nodelist": "n1,n2"})
+	h.start(false)
+	h.request(OpManage, "rg", "")
+	for _, n := range []string{"n1", "n2"} {
+		if st := h.c.Groups["rg"].Nodes[n].State; st != model.RGStateOffline {
+			t.Fatalf("after manage on n3, rg is %s on %s, want OFFLINE", st, n)
+		}
+	}
+	h.s.Sync(h.c, []string{"rg"})
+	if err := h.c.ApplyStates([]model.StateChange{{Group: "rg", Node: "n1", State: model.RGStateOnline, Desired: model.RGStateOnline}}); err != nil {
+		t.Fatal(err)
+	}
+	h.s.Sync(h.c, []string{"rg"})
+	if out := h.handle(Request{Op: OpUnmanage, Group: "rg"}); out.Err == nil {
+		t.Fatal("unmanage of a group online on n1, asked on n3: accepted")
+	}
+	if err := h.c.ApplyStates([]model.StateChange{{Group: "rg", Node: "n1", State: model.RGStateOffline, Desired: model.RGStateOffline}}); err != nil {
+		t.Fatal(err)
+	}
+	h.s.Sync(h.c, []string{"rg"})
+	h.request(OpUnmanage, "rg", "")
+	for _, n := range []string{"n1", "n2"} {
+		if st := h.c.Groups["rg"].Nodes[n].State; st != model.RGStateUnmanaged {
+			t.Fatalf("after unmanage on n3, rg is %s on %s, want UNMANAGED", st, n)
+		}
+	}
+}

@@ -329,6 +329,12 @@ func (s *State) request(e Request, out *Output) error {
 	managed := g.State != model.RGStateUnmanaged && g.State != ""
 	if !g.Local && e.Op != OpSuspend && e.Op != OpResume {
 		managed = true // another node's view; its rgmd checks it
+		if e.Op == OpManage || e.Op == OpUnmanage {
+			managed = !g.allUnmanaged
+		}
+	}
+	if e.Op == OpUnmanage && managed && !g.offlineElsewhere {
+		return scha.Errorf(scha.ErrState, "resource group %s is not OFFLINE on every node of its Nodelist; take it offline first (rgmadm rg offline %s --wait)", g.Name, g.Name)
 	}
 	switch e.Op {
 	case OpManage:
@@ -349,11 +355,11 @@ func (s *State) request(e Request, out *Output) error {
 		if !managed {
 			return nil
 		}
-		if g.Desired == model.RGStateOnline || (g.State != model.RGStateOffline) {
+		if g.Local && (g.Desired == model.RGStateOnline || g.State != model.RGStateOffline) {
 			return scha.Errorf(scha.ErrState, "resource group %s is %s on %s; take it offline first (rgmadm rg offline %s --wait)", g.Name, g.State, s.Node, g.Name)
 		}
 		for _, rn := range g.Resources {
-			if r := s.Resources[rn]; r != nil && r.State != model.RStateOffline && !(r.State == model.RStateStartFailed && r.cleaned) {
+			if r := s.Resources[rn]; g.Local && r != nil && r.State != model.RStateOffline && !(r.State == model.RStateStartFailed && r.cleaned) {
 				return scha.Errorf(scha.ErrState, "resource %s is %s on %s; it must be OFFLINE (rgmadm rs clear %s)", r.Name, r.State, s.Node, r.Name)
 			}
 		}

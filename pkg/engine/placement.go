@@ -103,6 +103,10 @@ type PlaceInput struct {
 	// Remaster moves the named groups to their most preferred nodes
 	// (rgmadm rg remaster), as Failback does on a join.
 	Remaster bool
+	// Operator says an operator asked for this decision (rg remaster,
+	// node evacuate): Pingpong_interval, which bars automatic moves,
+	// does not apply, as for Switch.
+	Operator bool
 	// Refused names, by group, the nodes where its Monitor_check failed
 	// in this event (reference §2: the RGM then tries the next node): the
 	// group does not go there, and leaves if it was about to start there.
@@ -355,19 +359,8 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 		return Decision{}, scha.Errorf(scha.ErrInval, "switch %s: %d nodes given, but Maximum_primaries is %d", group, len(nodes), gi.maximum)
 	}
 	for _, n := range nodes {
-		if _, ok := gi.rank[n]; !ok {
-			return Decision{}, scha.Errorf(scha.ErrNode, "node %q is not in the Nodelist of %s (%s)", n, group, joinOr(gi.nodelist))
-		}
-		if why := p.nodeBar(n); why != "" {
-			return Decision{}, scha.Errorf(scha.ErrNode, "switch %s to %s refused: %s", group, n, why)
-		}
-		if why := p.affinityBar(gi, n); why != "" {
-			return Decision{}, scha.Errorf(scha.ErrChecks, "switch %s to %s refused: %s", group, n, why)
-		}
-		if !slices.Contains(p.wanted(group), n) {
-			if why := p.loadBar(gi, n); why != "" {
-				return Decision{}, scha.Errorf(scha.ErrChecks, "switch %s to %s refused: %s", group, n, why)
-			}
+		if err := p.admit(gi, n, "switch "+group+" to "+n); err != nil {
+			return Decision{}, err
 		}
 	}
 	if n, _ := p.stopFailed(cg); n != "" {
@@ -386,6 +379,40 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 		p.decide(name, false)
 	}
 	return p.dec, nil
+}
+
+// Admit says whether an operator may bring group online on node (rgmadm
+// rg online -n): node is in its Nodelist, up, not fenced, a witness or
+// evacuating, its strong affinities allow it, and its Load_factors fit
+// under node's hard limits (unless it is wanted there already). nil when
+// it may; otherwise the reason, as Switch gives it.
+func Admit(in PlaceInput, group, node string) error {
+	p := newPlacer(in)
+	gi := p.x.groups[group]
+	if gi == nil || p.c.Groups[group] == nil {
+		return scha.Errorf(scha.ErrRG, "resource group %q does not exist", group)
+	}
+	return p.admit(gi, node, "online "+group+" on "+node)
+}
+
+// admit is Admit's check for gi on node n; action names the request in
+// the refusal ("switch G to N").
+func (p *placer) admit(gi *groupInfo, n, action string) error {
+	if _, ok := gi.rank[n]; !ok {
+		return scha.Errorf(scha.ErrNode, "node %q is not in the Nodelist of %s (%s)", n, gi.name, joinOr(gi.nodelist))
+	}
+	if why := p.nodeBar(n); why != "" {
+		return scha.Errorf(scha.ErrNode, "%s refused: %s", action, why)
+	}
+	if why := p.affinityBar(gi, n); why != "" {
+		return scha.Errorf(scha.ErrChecks, "%s refused: %s", action, why)
+	}
+	if !slices.Contains(p.wanted(gi.name), n) {
+		if why := p.loadBar(gi, n); why != "" {
+			return scha.Errorf(scha.ErrChecks, "%s refused: %s", action, why)
+		}
+	}
+	return nil
 }
 
 // Giveover takes group away from node from, as scha_control GIVEOVER
@@ -730,7 +757,7 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 			barred = append(barred, "Monitor_check failed on "+n)
 			continue
 		}
-		if why := p.bar(gi, n, true); why != "" {
+		if why := p.bar(gi, n, !p.in.Operator); why != "" {
 			barred = append(barred, why)
 			continue
 		}

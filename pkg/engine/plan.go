@@ -35,6 +35,14 @@ func (s *State) planGroup(name string, out *Output) {
 	if g == nil || !g.Local {
 		return
 	}
+	if g.wanted {
+		g.wanted = false
+		for _, rn := range g.Resources {
+			if r := s.Resources[rn]; r != nil {
+				s.retry(out, r)
+			}
+		}
+	}
 	if g.check {
 		pending := false
 		for _, rn := range g.Resources {

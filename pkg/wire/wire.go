@@ -252,6 +252,9 @@ type LifecycleReply struct {
 	// are not wanted online yet; the leader places them on their
 	// Targets node once the groups they preempt stopped.
 	Waiting map[string]string `json:"waiting,omitempty"`
+	// Notes says, for node evacuate and rg remaster, where each group
+	// that moves goes and why, or why it goes offline.
+	Notes map[string]string `json:"notes,omitempty"`
 }
 
 // WaitArgs waits until nothing is in progress for the groups on the
