@@ -103,7 +103,7 @@ func TestHelloValidate(t *testing.T) {
 		args []string
 		ok   bool
 	}{
-		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir=/tmp/x"}, true},
+		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir=" + t.TempDir()}, true},
 		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir="}, true}, // beside RGM_SOCKET
 		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=80"}, false},
 		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Workdir=relative"}, false},
