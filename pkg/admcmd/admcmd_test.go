@@ -554,6 +554,50 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestStatusCluster: on a cluster, each group and each resource says
+// where else it is not OFFLINE, on the nodes of the group's Nodelist: a
+// resource that failed on another node shows.
+func TestStatusCluster(t *testing.T) {
+	rep := replies()
+	rep[wire.OpStatus] = wire.StatusReply{Cluster: "c1", Node: "n1",
+		Nodes: []wire.Node{{Name: "n1", ID: 1, State: "UP"}, {Name: "n2", ID: 2, State: "UP"}, {Name: "n3", ID: 3, State: "UP"}},
+		Groups: []wire.GroupStatus{
+			{Name: "web-rg", State: "OFFLINE", Desired: "OFFLINE", Nodes: map[string]string{"n1": "OFFLINE", "n2": "ONLINE", "n3": "OFFLINE"},
+				Resources: []wire.ResourceStatus{
+					{Name: "web-rs", State: "OFFLINE", Desired: "OFFLINE", Status: "OFFLINE"},
+					{Name: "app-rs", State: "OFFLINE", Desired: "OFFLINE", Status: "OFFLINE"},
+				}},
+			{Name: "db-rg", State: "ONLINE", Desired: "ONLINE", Nodes: map[string]string{"n1": "ONLINE", "n2": "OFFLINE"},
+				Resources: []wire.ResourceStatus{{Name: "db-rs", State: "ONLINE", Desired: "ONLINE", Status: "OK", StatusMsg: "serving"}}},
+		}}
+	rep[wire.OpRSList] = []model.Resource{
+		{Name: "web-rs", Group: "web-rg", Nodes: map[string]*model.RNode{
+			"n1": {State: "OFFLINE", Status: "OFFLINE"}, "n2": {State: "ONLINE", Status: "OK"}, "n3": {State: "START_FAILED", Status: "FAULTED"}}},
+		{Name: "app-rs", Group: "web-rg", Nodes: map[string]*model.RNode{
+			"n1": {State: "OFFLINE", Status: "OFFLINE"}, "n2": {State: "ONLINE_NOT_MONITORED"}, "n3": {State: "OFFLINE", Status: "OFFLINE"}}},
+		{Name: "db-rs", Group: "db-rg", Nodes: map[string]*model.RNode{
+			"n1": {State: "ONLINE", Status: "OK"}, "n2": {State: "OFFLINE", Status: "OFFLINE"}, "n3": {State: "STOP_FAILED", Status: "FAULTED"}}}, // n3: not in db-rg's Nodelist
+	}
+	r := run(t, &fake{replies: rep}, "status")
+	want := "" +
+		"Node n1 in cluster c1\n" +
+		"\n" +
+		"NODE  ID  STATE\n" +
+		"n1    1   UP\n" +
+		"n2    2   UP\n" +
+		"n3    3   UP\n" +
+		"\n" +
+		"GROUP/RESOURCE  STATE    DESIRED  STATUS   MESSAGE  ELSEWHERE\n" +
+		"db-rg           ONLINE   ONLINE                     -\n" +
+		"  db-rs         ONLINE   ONLINE   OK       serving  -\n" +
+		"web-rg          OFFLINE  OFFLINE                    n2 ONLINE\n" +
+		"  app-rs        OFFLINE  OFFLINE  OFFLINE           n2 ONLINE_NOT_MONITORED\n" +
+		"  web-rs        OFFLINE  OFFLINE  OFFLINE           n2 ONLINE (OK), n3 START_FAILED (FAULTED)\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("status: exit %d\n%s\nwant\n%s%s", r.code, r.stdout, want, r.stderr)
+	}
+}
+
 func TestHelp(t *testing.T) {
 	check := func(args ...string) string {
 		t.Helper()

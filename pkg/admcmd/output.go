@@ -527,8 +527,21 @@ func status(inv *invocation, o *opts, _ []string) error {
 	}
 	t := &table{paintCols: map[int]bool{1: true, 3: true}}
 	head := []string{"GROUP/RESOURCE", "STATE", "DESIRED", "STATUS", "MESSAGE"}
+	// On a cluster, ELSEWHERE gives each group's and resource's state on
+	// the other nodes of the group's Nodelist; the status reply has the
+	// resources' on this node only, the resources' own records have every
+	// node's.
+	var others map[string]map[string]*model.RNode
 	if len(st.Nodes) > 1 {
 		head = append(head, "ELSEWHERE")
+		var rss []model.Resource
+		if err := inv.call(wire.OpRSList, nil, &rss); err != nil {
+			return err
+		}
+		others = make(map[string]map[string]*model.RNode, len(rss))
+		for _, r := range rss {
+			others[r.Name] = r.Nodes
+		}
 	}
 	t.add(head...)
 	for _, g := range st.Groups {
@@ -538,11 +551,15 @@ func status(inv *invocation, o *opts, _ []string) error {
 		}
 		if len(st.Nodes) > 1 {
 			t.add(g.Name, orDash(g.State), desired, "", "", elsewhere(g.Nodes, st.Node))
-			continue
+		} else {
+			t.add(g.Name, orDash(g.State), desired)
 		}
-		t.add(g.Name, orDash(g.State), desired)
 		for _, r := range g.Resources {
-			t.add("  "+r.Name, orDash(r.State), orDash(r.Desired), orDash(r.Status), r.StatusMsg)
+			row := []string{"  " + r.Name, orDash(r.State), orDash(r.Desired), orDash(r.Status), r.StatusMsg}
+			if len(st.Nodes) > 1 {
+				row = append(row, resourceElsewhere(others[r.Name], g.Nodes, st.Node))
+			}
+			t.add(row...)
 		}
 	}
 	inv.printTable(inv.env.Stdout, t)
@@ -567,6 +584,28 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// resourceElsewhere says on which other nodes of its group's Nodelist
+// (the keys of nodelist) a resource is not OFFLINE, with its status:
+// "n2 ONLINE (OK), n3 START_FAILED (FAULTED)", or "-".
+func resourceElsewhere(states map[string]*model.RNode, nodelist map[string]string, local string) string {
+	var parts []string
+	for _, n := range sortedKeys(nodelist) {
+		st := states[n]
+		if n == local || st == nil || st.State == "" || st.State == model.RStateOffline {
+			continue
+		}
+		part := n + " " + st.State
+		if st.Status != "" {
+			part += " (" + st.Status + ")"
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // elsewhere says where else a group is not OFFLINE: "n2 ONLINE, n3

@@ -633,9 +633,8 @@ func TestMetrics(t *testing.T) {
 	rtr := filepath.Join(rgmtest.RepoRoot(), "examples", "hello", "hello.rtr")
 	n.MustRun("rgmadm", "rt", "register", rtr)
 	n.MustRun("rgmadm", "rg", "create", "web-rg", "-p", "Nodelist=node1")
-	// A work directory of the test's own: /tmp/orgm-hello, the type's
-	// default, may be another user's (CI runs the suite as root, then as
-	// a normal user, on one machine).
+	// A work directory of the test's own (the type's default, beside
+	// rgmd's socket, would be the test's too).
 	n.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port="+strings.Split(rgmtest.FreeAddr(t), ":")[1],
 		"-x", "Workdir="+t.TempDir())
 	if r := n.remote(t, "admin", "rg", "online", "-M", "web-rg", "--wait"); r.Code != 0 {

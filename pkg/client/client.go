@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -322,7 +323,28 @@ func (c *Client) dialError(ctx context.Context, err error, deadline time.Time) e
 	if errors.Is(err, os.ErrPermission) {
 		return &scha.Error{Code: scha.ErrAccess, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s", c.socket(), reason)}
 	}
-	return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s (is rgmd running? start it with `rgmd &` or `systemctl start rgmd`)", c.socket(), reason)}
+	hint := "`rgmd &` or `systemctl start rgmd`"
+	if exe, err := os.Executable(); err == nil && c.socket() == paths.Socket() {
+		hint = startHint(exe)
+	}
+	return &scha.Error{Code: scha.ErrInternal, Detail: fmt.Sprintf("cannot connect to rgmd at %s: %s (is rgmd running? start it with %s)", c.socket(), reason, hint)}
+}
+
+// startHint says how to start rgmd for a client whose program is exe and
+// who asks for the default socket: `rgmd &` or `systemctl start rgmd`,
+// and first `make start` in the source tree when exe is in a tree's bin
+// (beside its scripts/start.sh), since that rgmd serves the same socket.
+func startHint(exe string) string {
+	const hint = "`rgmd &` or `systemctl start rgmd`"
+	bin := filepath.Dir(exe)
+	if filepath.Base(bin) != "bin" {
+		return hint
+	}
+	root := filepath.Dir(bin)
+	if fi, err := os.Stat(filepath.Join(root, "scripts", "start.sh")); err != nil || !fi.Mode().IsRegular() {
+		return hint
+	}
+	return "`make start` in " + root + ", " + hint
 }
 
 func (c *Client) ioError(ctx context.Context, op string, err error) error {

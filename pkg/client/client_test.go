@@ -172,6 +172,29 @@ func TestNotRunning(t *testing.T) {
 	}
 }
 
+// TestStartHint: a client run from a source tree's bin suggests make
+// start there first; any other only rgmd and systemctl.
+func TestStartHint(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "scripts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "scripts", "start.sh"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plain := "`rgmd &` or `systemctl start rgmd`"
+	for exe, want := range map[string]string{
+		filepath.Join(root, "bin", "rgmadm"):        "`make start` in " + root + ", " + plain,
+		filepath.Join(root, "other", "rgmadm"):      plain,
+		filepath.Join(root, "bin", "sub", "rgmadm"): plain,
+		"/usr/bin/rgmadm":                           plain,
+	} {
+		if got := client.StartHint(exe); got != want {
+			t.Errorf("StartHint(%s) = %q, want %q", exe, got, want)
+		}
+	}
+}
+
 func TestZeroValueUsesRGMSocket(t *testing.T) {
 	path := socketPath(t)
 	startServer(t, path)

@@ -4,7 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,17 +93,63 @@ func TestHelloAgentScripts(t *testing.T) {
 // TestHelloValidate runs Validate the way rgmd passes proposed values.
 func TestHelloValidate(t *testing.T) {
 	validate := filepath.Join(rgmtest.RepoRoot(), "examples", "hello", "hello_validate")
+	// A file where the resource's directory would go: no user, root
+	// included, can make that directory.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		ok   bool
 	}{
-		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir=/tmp/x"}, true},
+		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir=" + t.TempDir()}, true},
+		{[]string{"-c", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=8080", "-x", "Workdir="}, true}, // beside RGM_SOCKET
 		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Port=80"}, false},
 		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Workdir=relative"}, false},
+		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Workdir=" + file}, false},
+		{[]string{"-u", "-R", "r", "-T", "t", "-G", "g", "-x", "Workdir=" + file + "/sub"}, false},
 	} {
-		err := exec.Command(validate, tc.args...).Run()
+		cmd := exec.Command(validate, tc.args...)
+		cmd.Env = append(os.Environ(), "RGM_SOCKET="+filepath.Join(t.TempDir(), "rgmd.sock"))
+		out, err := cmd.CombinedOutput()
 		if (err == nil) != tc.ok {
-			t.Errorf("hello_validate %v: %v", tc.args, err)
+			t.Errorf("hello_validate %v: %v\n%s", tc.args, err, out)
+		}
+	}
+}
+
+// TestHelloStartFails runs the Start of examples/hello where it cannot
+// write one of its files (a directory in the way, which stops root as
+// well): it fails, and leaves no daemon running.
+func TestHelloStartFails(t *testing.T) {
+	d := rgmtest.StartDaemon(t)
+	dir := filepath.Join(rgmtest.RepoRoot(), "examples", "hello")
+	d.MustRun("rgmadm", "rt", "register", filepath.Join(dir, "hello.rtr"))
+	d.MustRun("rgmadm", "rg", "create", "web-rg")
+	work := t.TempDir()
+	d.MustRun("rgmadm", "rs", "create", "web-rs", "-g", "web-rg", "-t", "ORGM.hello", "-x", "Port=8080", "-x", "Workdir="+work)
+	for _, file := range []string{"greeting", "heartbeat"} {
+		in := filepath.Join(work, "web-rs")
+		if err := os.RemoveAll(in); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(in, file), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(filepath.Join(dir, "hello_start"), "-R", "web-rs", "-T", "ORGM.hello:1.0", "-G", "web-rg")
+		cmd.Env = []string{"PATH=" + d.Bin + ":/usr/bin:/bin", "RGM_SOCKET=" + d.Socket, "LANG=C", "HOME=/"}
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("hello_start with a directory for its %s succeeded:\n%s", file, out)
+		}
+		if out, err := exec.Command("pgrep", "-f", in).Output(); err == nil {
+			t.Errorf("hello_start with a directory for its %s left a daemon running:\n%s", file, out)
+			for _, f := range strings.Fields(string(out)) {
+				if pid, _ := strconv.Atoi(f); pid > 0 {
+					syscall.Kill(-pid, syscall.SIGTERM) // the daemon leads its process group
+					syscall.Kill(pid, syscall.SIGTERM)
+				}
+			}
 		}
 	}
 }

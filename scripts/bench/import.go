@@ -68,7 +68,7 @@ func importBench(rtr string) {
 		go func() {
 			defer wg.Done()
 			for left.Add(-1) >= 0 {
-				cmd := exec.Command(validate, "-c", "-R", "rg0000-rs00", "-T", "ORGM.hello:1.0", "-G", "rg0000", "-x", "Port=8080", "-x", "Workdir=/tmp/orgm-hello")
+				cmd := exec.Command(validate, "-c", "-R", "rg0000-rs00", "-T", "ORGM.hello:1.0", "-G", "rg0000", "-x", "Port=8080", "-x", "Workdir=") // the default, as rgmd passes it
 				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 				if out, err := cmd.CombinedOutput(); err != nil {
 					fail("hello_validate: %v\n%s", err, out)

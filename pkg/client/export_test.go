@@ -1,0 +1,4 @@
+package client
+
+// StartHint is startHint, for the external tests.
+var StartHint = startHint
