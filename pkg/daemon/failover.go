@@ -224,14 +224,6 @@ func wantedUp(c *model.Config, group string, up func(string) bool) bool {
 // node, so every node (the leader's own engine too) re-reads them.
 const originPlacement = "placement"
 
-func atoiOr(s string, def int) int {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		return def
-	}
-	return n
-}
-
 // fenceLost fences a lost node that holds groups with its fence agent,
 // once per incarnation at a time, or records why its groups wait.
 func (d *Daemon) fenceLost(ctx context.Context, n model.Node) {
