@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -286,5 +287,30 @@ func TestScriptWithoutShebang(t *testing.T) {
 	}
 	if err := m.Stop(context.Background(), StopArgs{Tag: "plain", Kill: true, Wait: 10 * time.Second}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTreeProcs: the tree read through the children files is the tree a
+// scan of every process finds.
+func TestTreeProcs(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 300 & (sleep 300 & sleep 300; :) & wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var walked, scanned string
+	poll(t, "the shell's four descendants", func() bool {
+		all, _ := descendants(cmd.Process.Pid, allProcs())
+		tree, _ := descendants(cmd.Process.Pid, treeProcs(cmd.Process.Pid))
+		walked, scanned = fmtInts(tree), fmtInts(all)
+		return len(all) == 4 && walked == scanned
+	})
+	if !haveChildren() {
+		t.Log("this kernel lists no children: treeProcs scanned every process")
 	}
 }

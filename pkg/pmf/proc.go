@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // procDir is where process status is read; a variable for tests.
@@ -62,6 +63,63 @@ func allProcs() map[int]proc {
 	return m
 }
 
+// treeProcs reads the parent and state of root and of the processes
+// below it. Where the kernel lists each task's children
+// (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN, which Debian's
+// kernels have) it reads only the tree, a few files per process;
+// otherwise every process (allProcs). Read while the tree changes, it is
+// a snapshot that may miss a process forked or re-parented meanwhile, as
+// a scan of every process may.
+func treeProcs(root int) map[int]proc {
+	if !haveChildren() {
+		return allProcs()
+	}
+	m := make(map[int]proc)
+	queue := []int{root}
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		if _, seen := m[pid]; seen {
+			continue
+		}
+		p, ok := readProc(pid)
+		if !ok {
+			continue // gone
+		}
+		m[pid] = p
+		queue = append(queue, childrenOf(pid)...)
+	}
+	return m
+}
+
+// haveChildren reports whether the kernel lists each task's children.
+var haveChildren = sync.OnceValue(func() bool {
+	_, err := os.Stat(procDir + "/thread-self/children")
+	return err == nil
+})
+
+// childrenOf lists the children of every thread of a process.
+func childrenOf(pid int) []int {
+	dir := procDir + "/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range bytes.Fields(b) {
+			if n, err := strconv.Atoi(string(f)); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
 // descendants returns root's descendants (not root itself) in breadth-first
 // order, parents before children, each with its depth below root (1 for
 // root's children). Zombies are included: a zombie is reaped by its parent
@@ -93,7 +151,7 @@ func descendants(root int, procs map[int]proc) (pids []int, depth map[int]int) {
 // TreePids lists the live (non-zombie) processes below a supervisor: the
 // monitored tree.
 func TreePids(shim int) []int {
-	procs := allProcs()
+	procs := treeProcs(shim)
 	all, _ := descendants(shim, procs)
 	var live []int
 	for _, pid := range all {
