@@ -20,6 +20,7 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/rgmtest"
+	"github.com/openrgm/openrgm/pkg/scha"
 )
 
 // manager returns a Manager whose supervisor is the built rgmd. Its trees
@@ -312,5 +313,38 @@ func TestTreeProcs(t *testing.T) {
 	})
 	if !haveChildren() {
 		t.Log("this kernel lists no children: treeProcs scanned every process")
+	}
+}
+
+// TestStartSameTagAtOnce: Starts of one tag at once (supervisors are
+// started without the manager's lock) create it once; the others are
+// told it exists.
+func TestStartSameTagAtOnce(t *testing.T) {
+	m := manager(t)
+	m.Dir = t.TempDir()
+	const n = 6
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := m.Start(Spec{Tag: "svc", Argv: []string{"sleep", "300"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+				Dir: "/", Policy: Policy{Retries: -1}, Level: -1})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for i := 0; i < n; i++ {
+		err := <-errs
+		switch {
+		case err == nil:
+			ok++
+		case scha.CodeOf(err) != scha.ErrState:
+			t.Errorf("Start: %v, want SCHA_ERR_STATE", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d Starts succeeded, want 1", ok)
+	}
+	if recs, _ := filepath.Glob(filepath.Join(m.Dir, "*.json")); len(recs) != 1 {
+		t.Errorf("records %v, want one", recs)
 	}
 }
