@@ -109,7 +109,8 @@ type daemon struct {
 // os.Exit skips the deferred kills.
 var started struct {
 	sync.Mutex
-	list []*daemon
+	list  []*daemon
+	netns []string // network namespaces (addNetns)
 }
 
 func startDaemon(dir string) (*daemon, time.Duration) {
@@ -656,6 +657,9 @@ func fail(format string, args ...any) {
 			d.cmd.Process.Kill()
 			d.stopSupervisors()
 		}
+	}
+	for _, ns := range started.netns {
+		delNetns(ns)
 	}
 	started.Unlock()
 	os.Exit(1)
