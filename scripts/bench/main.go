@@ -93,8 +93,9 @@ func main() {
 	if want("failover") {
 		failoverBench()
 	}
-	if want("vip") {
+	if want("vip") && vipReady() {
 		vipBench()
+		vipSwitchBench()
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 // TTL of its own, so that the client sees which one answers. Against the
 // same move made by hand in the same run: ip addr del on one node, ip
 // addr add and arping -U (as Prenet_start announces) on the other. Root
-// only, as vipBench, which calls it.
+// only (vipReady).
 func vipSwitchBench() {
 	dir := tempDir()
 	defer os.RemoveAll(dir)
