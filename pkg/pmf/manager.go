@@ -79,7 +79,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	tags     map[string]*tag
-	creating map[string]bool // tags whose supervisor Start is starting
+	creating map[string]chan struct{} // tags Start is creating; closed when it is done
 	closed   bool
 }
 
@@ -116,29 +116,40 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 	if len(s.Argv) == 0 || s.Argv[0] == "" {
 		return nil, scha.Errorf(scha.ErrInval, "no command")
 	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
-	}
-	if _, ok := m.tags[s.Tag]; ok || m.creating[s.Tag] {
-		m.mu.Unlock()
-		return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
-	}
-	if m.creating == nil {
-		m.creating = make(map[string]bool)
-	}
-	m.creating[s.Tag] = true
-	m.mu.Unlock()
 	// The supervisor is started without the lock: that takes a fork and
 	// exec of rgmd, then of the command, and the other tags' requests
 	// (Monitor_start of a hundred resources at once) go on meanwhile.
-	// Nobody else sees t before it is in the table; the name is reserved.
+	// Nobody else sees t before it is in the table; the name is reserved
+	// meanwhile, and a second Start of it waits to see how the first ends.
+	var created chan struct{}
+	for created == nil {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+		}
+		if _, ok := m.tags[s.Tag]; ok {
+			m.mu.Unlock()
+			return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
+		}
+		if first, ok := m.creating[s.Tag]; ok {
+			m.mu.Unlock()
+			<-first
+			continue
+		}
+		if m.creating == nil {
+			m.creating = make(map[string]chan struct{})
+		}
+		created = make(chan struct{})
+		m.creating[s.Tag] = created
+		m.mu.Unlock()
+	}
 	t := &tag{spec: s, id: randomHex(8), state: wire.PMFRunning, gone: make(chan struct{})}
 	watch, err := m.launch(t, launchCreate)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.creating, s.Tag)
+	close(created)
 	if err != nil {
 		return nil, err
 	}

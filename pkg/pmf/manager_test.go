@@ -317,8 +317,9 @@ func TestTreeProcs(t *testing.T) {
 }
 
 // TestStartSameTagAtOnce: Starts of one tag at once (supervisors are
-// started without the manager's lock) create it once; the others are
-// told it exists.
+// started without the manager's lock) create it once; the others wait for
+// the first and are told it exists. When the first fails, the next tries
+// in its turn, and is not told the tag exists.
 func TestStartSameTagAtOnce(t *testing.T) {
 	m := manager(t)
 	m.Dir = t.TempDir()
@@ -346,5 +347,17 @@ func TestStartSameTagAtOnce(t *testing.T) {
 	}
 	if recs, _ := filepath.Glob(filepath.Join(m.Dir, "*.json")); len(recs) != 1 {
 		t.Errorf("records %v, want one", recs)
+	}
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := m.Start(Spec{Tag: "bad", Argv: []string{"/nonexistent/command"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+				Dir: "/", Policy: Policy{Retries: -1}, Level: -1})
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; scha.CodeOf(err) != scha.ErrMethod {
+			t.Errorf("Start of a command that does not exist: %v, want SCHA_ERR_METHOD", err)
+		}
 	}
 }
