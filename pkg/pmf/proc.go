@@ -64,7 +64,10 @@ func allProcs() map[int]proc {
 }
 
 // treeProcs reads the parent and state of root and of the processes
-// below it. Where the kernel lists each task's children
+// below it, for pmfadm -l's list (TreePids). The supervisor's signals
+// and depth scans read every process instead: with this walk, a process
+// re-parented to the supervisor while its parent died of the signal was
+// missed at times (TestPMFStopAndKill, about one run in ten). Where the kernel lists each task's children
 // (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN, which Debian's
 // kernels have) it reads only the tree, a few files per process;
 // otherwise every process (allProcs). Read while the tree changes, it is
@@ -88,6 +91,17 @@ func treeProcs(root int) map[int]proc {
 		}
 		m[pid] = p
 		queue = append(queue, childrenOf(pid)...)
+		if len(queue) == 0 {
+			// A process whose parent exited during the walk (a signal to
+			// the tree) moved to root, a subreaper, perhaps after root's
+			// children were read, and was not on its parent's list when
+			// that was read: read root's again, until it names nothing new.
+			for _, k := range childrenOf(root) {
+				if _, seen := m[k]; !seen {
+					queue = append(queue, k)
+				}
+			}
+		}
 	}
 	return m
 }

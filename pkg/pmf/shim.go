@@ -375,7 +375,7 @@ func reapAll() {
 // before a scan saw its real parent is counted at depth 1 (it was forked
 // by someone in the tree), which errs on the side of monitoring it.
 func (s *shim) monitoredAlive(depth map[int]int, level int) bool {
-	procs := treeProcs(s.self)
+	procs := allProcs()
 	pids, below := descendants(s.self, procs)
 	for _, pid := range pids {
 		if _, known := depth[pid]; known {
@@ -408,7 +408,7 @@ func (s *shim) monitoredAlive(depth map[int]int, level int) bool {
 // below the supervisor, which reaches those that left the group (setsid).
 func (s *shim) signal(sig syscall.Signal) {
 	_ = syscall.Kill(-s.cmd, sig)
-	pids, _ := descendants(s.self, treeProcs(s.self))
+	pids, _ := descendants(s.self, allProcs())
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, sig)
 	}
