@@ -78,28 +78,28 @@ func treeProcs(root int) map[int]proc {
 		return allProcs()
 	}
 	m := make(map[int]proc)
+	seen := make(map[int]bool)
 	queue := []int{root}
 	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		if _, seen := m[pid]; seen {
-			continue
+		for len(queue) > 0 {
+			pid := queue[0]
+			queue = queue[1:]
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			if p, ok := readProc(pid); ok { // else gone
+				m[pid] = p
+				queue = append(queue, childrenOf(pid)...)
+			}
 		}
-		p, ok := readProc(pid)
-		if !ok {
-			continue // gone
-		}
-		m[pid] = p
-		queue = append(queue, childrenOf(pid)...)
-		if len(queue) == 0 {
-			// A process whose parent exited during the walk (a signal to
-			// the tree) moved to root, a subreaper, perhaps after root's
-			// children were read, and was not on its parent's list when
-			// that was read: read root's again, until it names nothing new.
-			for _, k := range childrenOf(root) {
-				if _, seen := m[k]; !seen {
-					queue = append(queue, k)
-				}
+		// A process whose parent exited during the walk moved to root,
+		// a subreaper, perhaps after root's children were read, and was
+		// not on its parent's list when that was read: read root's
+		// again, until they name nothing new.
+		for _, k := range childrenOf(root) {
+			if !seen[k] {
+				queue = append(queue, k)
 			}
 		}
 	}
