@@ -12,6 +12,11 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/pmf"
+	// rgmd runs itself as a tree's supervisor: that needs no other file
+	// installed, and /proc/self/exe stays runnable even while a package
+	// upgrade replaces the binary. The package's init runs the
+	// supervisor, before the packages that rgmd alone needs initialize.
+	_ "github.com/openrgm/openrgm/pkg/pmf/supervisor"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -22,12 +27,6 @@ import (
 // supervisors outlive rgmd; the next rgmd re-attaches to them.
 
 func init() {
-	// rgmd runs itself as a tree's supervisor: that needs no other file
-	// installed, and /proc/self/exe stays runnable even while a package
-	// upgrade replaces the binary.
-	if filepath.Base(os.Args[0]) == pmf.ShimArg0 {
-		os.Exit(pmf.ShimMain(os.Args[1:]))
-	}
 	moreHandlers = append(moreHandlers, pmfHandlers)
 }
 

@@ -73,12 +73,14 @@ type Manager struct {
 	Gone func(s Spec, why string, failed bool)
 	// MayStart, optional, is asked before a tree is started or restarted;
 	// its error refuses (a cluster node without a lease starts nothing).
-	// Called with the manager's lock held: it must not block.
+	// Called with the manager's lock held (and without, for a new tag):
+	// it must not block.
 	MayStart func() error
 
-	mu     sync.Mutex
-	tags   map[string]*tag
-	closed bool
+	mu       sync.Mutex
+	tags     map[string]*tag
+	creating map[string]chan struct{} // tags Start is creating; closed when it is done
+	closed   bool
 }
 
 // NewManager returns an empty table whose supervisors are exe.
@@ -114,26 +116,61 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 	if len(s.Argv) == 0 || s.Argv[0] == "" {
 		return nil, scha.Errorf(scha.ErrInval, "no command")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
-	}
-	if _, ok := m.tags[s.Tag]; ok {
-		return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
+	// The supervisor is started without the lock: that takes a fork and
+	// exec of rgmd, then of the command, and the other tags' requests
+	// (Monitor_start of a hundred resources at once) go on meanwhile.
+	// Nobody else sees t before it is in the table; the name is reserved
+	// meanwhile, and a second Start of it waits to see how the first ends.
+	var created chan struct{}
+	for created == nil {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, scha.Errorf(scha.ErrReconf, "rgmd is shutting down")
+		}
+		if _, ok := m.tags[s.Tag]; ok {
+			m.mu.Unlock()
+			return nil, scha.Errorf(scha.ErrState, "nametag %s already exists", s.Tag)
+		}
+		if first, ok := m.creating[s.Tag]; ok {
+			m.mu.Unlock()
+			<-first
+			continue
+		}
+		if m.creating == nil {
+			m.creating = make(map[string]chan struct{})
+		}
+		created = make(chan struct{})
+		m.creating[s.Tag] = created
+		m.mu.Unlock()
 	}
 	t := &tag{spec: s, id: randomHex(8), state: wire.PMFRunning, gone: make(chan struct{})}
-	if err := m.launch(t, launchCreate); err != nil {
+	watch, err := m.launch(t, launchCreate)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.creating, s.Tag)
+	close(created)
+	if err != nil {
 		return nil, err
 	}
 	m.tags[s.Tag] = t
+	if m.closed {
+		// Shutdown ran meanwhile: hang up, as it did on the other
+		// supervisors; the tree runs on for the next rgmd.
+		c := t.conn
+		t.conn = nil
+		c.Close()
+	}
+	go watch()
 	m.log().Info("pmf: started", "tag", s.Tag, "pid", t.cmdPid, "uid", s.UID, "command", strings.Join(s.Argv, " "))
 	return m.info(t), nil
 }
 
 // launch starts t's supervisor and waits for its word that the command
-// runs. how is launchCreate for a new tag, launchRestart otherwise.
-// Called with m.mu held.
+// runs. how is launchCreate for a new tag, launchRestart otherwise. It
+// returns what watches the tree, for the caller to run once t is in the
+// table. Called with m.mu held for a tag in the table; for a new tag, not
+// in the table yet, by Start without the lock.
 //
 // rgmd binds and listens on the supervisor's abstract socket itself and
 // records the tag (with the socket's name and launch set) before it
@@ -146,11 +183,11 @@ func (m *Manager) Start(s Spec) (*wire.PMFInfo, error) {
 // connection names it (the kernel records the listener at listen time).
 // The first connection is a socketpair: nothing to dial, and nothing to
 // race.
-func (m *Manager) launch(t *tag, how string) error {
+func (m *Manager) launch(t *tag, how string) (watch func(), err error) {
 	s := t.spec
 	if m.MayStart != nil {
 		if err := m.MayStart(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	name := socketName(m.Dir)
@@ -161,7 +198,7 @@ func (m *Manager) launch(t *tag, how string) error {
 		}
 	}
 	if err != nil {
-		return scha.Errorf(scha.ErrInternal, "process monitor socket: %v", err)
+		return nil, scha.Errorf(scha.ErrInternal, "process monitor socket: %v", err)
 	}
 	defer lf.Close()
 	t.launch, t.socket, t.shimPid, t.cmdPid = how, name, 0, 0
@@ -175,12 +212,12 @@ func (m *Manager) launch(t *tag, how string) error {
 	}
 	if err := m.record(t); err != nil {
 		undo()
-		return scha.Errorf(scha.ErrInternal, "cannot record nametag %s before starting it: %v", s.Tag, err)
+		return nil, scha.Errorf(scha.ErrInternal, "cannot record nametag %s before starting it: %v", s.Tag, err)
 	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		undo()
-		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
+		return nil, scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
 	}
 	theirs := os.NewFile(uintptr(pair[1]), "pmf-supervisor")
 	defer theirs.Close()
@@ -189,7 +226,7 @@ func (m *Manager) launch(t *tag, how string) error {
 	mine.Close()
 	if err != nil {
 		undo()
-		return scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
+		return nil, scha.Errorf(scha.ErrInternal, "socketpair: %v", err)
 	}
 	cmd := &exec.Cmd{
 		Path:        m.Exe,
@@ -202,7 +239,7 @@ func (m *Manager) launch(t *tag, how string) error {
 	if err := cmd.Start(); err != nil {
 		conn.Close()
 		undo()
-		return scha.Errorf(scha.ErrMethod, "cannot start %s as uid %d in %s: %v", s.Argv[0], s.UID, s.Dir, err)
+		return nil, scha.Errorf(scha.ErrMethod, "cannot start %s as uid %d in %s: %v", s.Argv[0], s.UID, s.Dir, err)
 	}
 	lf.Close()
 	theirs.Close() // so that the supervisor's death is EOF here
@@ -214,9 +251,9 @@ func (m *Manager) launch(t *tag, how string) error {
 		cmd.Wait()
 		undo()
 		if rest, isErr := strings.CutPrefix(strings.TrimSpace(line), shimError+" "); isErr {
-			return scha.Errorf(scha.ErrMethod, "cannot execute %s", rest)
+			return nil, scha.Errorf(scha.ErrMethod, "cannot execute %s", rest)
 		}
-		return scha.Errorf(scha.ErrInternal, "process monitor supervisor failed: %q", line)
+		return nil, scha.Errorf(scha.ErrInternal, "process monitor supervisor failed: %q", line)
 	}
 	t.launch = ""
 	t.shimPid, t.cmdPid, t.socket, t.conn = cmd.Process.Pid, pid, name, conn
@@ -225,8 +262,7 @@ func (m *Manager) launch(t *tag, how string) error {
 	if m.Adopt != nil && s.Label != "" {
 		m.Adopt(t.shimPid, s.Label)
 	}
-	go m.watch(t, conn, br, cmd)
-	return nil
+	return func() { m.watch(t, conn, br, cmd) }, nil
 }
 
 // What a record's launch says: a supervisor was being started, for a new
@@ -342,11 +378,13 @@ func (m *Manager) restart(t *tag) {
 		return
 	}
 	start := m.Now()
-	if err := m.launch(t, launchRestart); err != nil {
+	watch, err := m.launch(t, launchRestart)
+	if err != nil {
 		m.log().Error("pmf: restart failed", "tag", t.spec.Tag, "err", err)
 		m.treeEnded(t, m.Now().Sub(start))
 		return
 	}
+	go watch()
 	m.log().Info("pmf: restarted", "tag", t.spec.Tag, "pid", t.cmdPid, "failures", t.hist.Count(t.spec.Policy, m.Now()))
 }
 
@@ -406,11 +444,13 @@ func (m *Manager) runAction(t *tag) {
 			return
 		}
 		t.hist.Reset()
-		if err := m.launch(t, launchRestart); err != nil {
+		watch, err := m.launch(t, launchRestart)
+		if err != nil {
 			m.log().Error("pmf: restart after the action failed", "tag", s.Tag, "err", err)
 			m.treeEnded(t, 0)
 			return
 		}
+		go watch()
 		m.log().Info("pmf: restarted after the action", "tag", s.Tag, "pid", t.cmdPid)
 	}()
 }

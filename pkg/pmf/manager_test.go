@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/rgmtest"
+	"github.com/openrgm/openrgm/pkg/scha"
 )
 
 // manager returns a Manager whose supervisor is the built rgmd. Its trees
@@ -286,5 +288,76 @@ func TestScriptWithoutShebang(t *testing.T) {
 	}
 	if err := m.Stop(context.Background(), StopArgs{Tag: "plain", Kill: true, Wait: 10 * time.Second}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTreeProcs: the tree read through the children files is the tree a
+// scan of every process finds.
+func TestTreeProcs(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 300 & (sleep 300 & sleep 300; :) & wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var walked, scanned string
+	poll(t, "the shell's four descendants", func() bool {
+		all, _ := descendants(cmd.Process.Pid, allProcs())
+		tree, _ := descendants(cmd.Process.Pid, treeProcs(cmd.Process.Pid))
+		walked, scanned = fmtInts(tree), fmtInts(all)
+		return len(all) == 4 && walked == scanned
+	})
+	if !haveChildren() {
+		t.Log("this kernel lists no children: treeProcs scanned every process")
+	}
+}
+
+// TestStartSameTagAtOnce: Starts of one tag at once (supervisors are
+// started without the manager's lock) create it once; the others wait for
+// the first and are told it exists. When the first fails, the next tries
+// in its turn, and is not told the tag exists.
+func TestStartSameTagAtOnce(t *testing.T) {
+	m := manager(t)
+	m.Dir = t.TempDir()
+	const n = 6
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := m.Start(Spec{Tag: "svc", Argv: []string{"sleep", "300"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+				Dir: "/", Policy: Policy{Retries: -1}, Level: -1})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for i := 0; i < n; i++ {
+		err := <-errs
+		switch {
+		case err == nil:
+			ok++
+		case scha.CodeOf(err) != scha.ErrState:
+			t.Errorf("Start: %v, want SCHA_ERR_STATE", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d Starts succeeded, want 1", ok)
+	}
+	if recs, _ := filepath.Glob(filepath.Join(m.Dir, "*.json")); len(recs) != 1 {
+		t.Errorf("records %v, want one", recs)
+	}
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := m.Start(Spec{Tag: "bad", Argv: []string{"/nonexistent/command"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+				Dir: "/", Policy: Policy{Retries: -1}, Level: -1})
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; scha.CodeOf(err) != scha.ErrMethod {
+			t.Errorf("Start of a command that does not exist: %v, want SCHA_ERR_METHOD", err)
+		}
 	}
 }

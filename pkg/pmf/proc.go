@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // procDir is where process status is read; a variable for tests.
@@ -62,6 +63,77 @@ func allProcs() map[int]proc {
 	return m
 }
 
+// treeProcs reads the parent and state of root and of the processes
+// below it, for pmfadm -l's list (TreePids). The supervisor's signals
+// and depth scans read every process instead: with this walk, a process
+// re-parented to the supervisor while its parent died of the signal was
+// missed at times (TestPMFStopAndKill, about one run in ten). Where the kernel lists each task's children
+// (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN, which Debian's
+// kernels have) it reads only the tree, a few files per process;
+// otherwise every process (allProcs). Read while the tree changes, it is
+// a snapshot that may miss a process forked or re-parented meanwhile, as
+// a scan of every process may.
+func treeProcs(root int) map[int]proc {
+	if !haveChildren() {
+		return allProcs()
+	}
+	m := make(map[int]proc)
+	seen := make(map[int]bool)
+	queue := []int{root}
+	for len(queue) > 0 {
+		for len(queue) > 0 {
+			pid := queue[0]
+			queue = queue[1:]
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			if p, ok := readProc(pid); ok { // else gone
+				m[pid] = p
+				queue = append(queue, childrenOf(pid)...)
+			}
+		}
+		// A process whose parent exited during the walk moved to root,
+		// a subreaper, perhaps after root's children were read, and was
+		// not on its parent's list when that was read: read root's
+		// again, until they name nothing new.
+		for _, k := range childrenOf(root) {
+			if !seen[k] {
+				queue = append(queue, k)
+			}
+		}
+	}
+	return m
+}
+
+// haveChildren reports whether the kernel lists each task's children.
+var haveChildren = sync.OnceValue(func() bool {
+	_, err := os.Stat(procDir + "/thread-self/children")
+	return err == nil
+})
+
+// childrenOf lists the children of every thread of a process.
+func childrenOf(pid int) []int {
+	dir := procDir + "/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range bytes.Fields(b) {
+			if n, err := strconv.Atoi(string(f)); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
 // descendants returns root's descendants (not root itself) in breadth-first
 // order, parents before children, each with its depth below root (1 for
 // root's children). Zombies are included: a zombie is reaped by its parent
@@ -93,7 +165,7 @@ func descendants(root int, procs map[int]proc) (pids []int, depth map[int]int) {
 // TreePids lists the live (non-zombie) processes below a supervisor: the
 // monitored tree.
 func TreePids(shim int) []int {
-	procs := allProcs()
+	procs := treeProcs(shim)
 	all, _ := descendants(shim, procs)
 	var live []int
 	for _, pid := range all {

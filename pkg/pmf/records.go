@@ -52,14 +52,15 @@ type record struct {
 const recordAnswer = 30 * time.Second
 
 // save writes t's record. A failure is logged, not returned: the tag works
-// on, but would be lost by an rgmd restart. Called with m.mu held.
+// on, but would be lost by an rgmd restart. Called with m.mu held, or for
+// a tag not in the table yet by the one goroutine that has it (Start).
 func (m *Manager) save(t *tag) {
 	if err := m.record(t); err != nil {
 		m.log().Error("pmf: cannot record the nametag; an rgmd restart would lose it", "tag", t.spec.Tag, "err", err)
 	}
 }
 
-// record writes t's record. Called with m.mu held.
+// record writes t's record. Called as save is.
 func (m *Manager) record(t *tag) error {
 	if m.Dir == "" || t.dropped {
 		return nil
@@ -72,7 +73,7 @@ func (m *Manager) record(t *tag) error {
 	return writeRecord(m.Dir, t.id, r)
 }
 
-// forget removes t's record. Called with m.mu held.
+// forget removes t's record. Called as save is.
 func (m *Manager) forget(t *tag) {
 	if m.Dir == "" {
 		return

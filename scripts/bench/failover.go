@@ -72,22 +72,7 @@ Failover = TRUE; Start = Start; Stop = Stop; Monitor_check = Monitor_check;
 	rgmadm(n1, "rg", "online", "-M", "fo-rg", "-n", "n1", "--wait")
 
 	// where says on which node fo-rg is ONLINE, as n sees it.
-	where := func(c *client.Client) string {
-		var st wire.StatusReply
-		if err := c.Call(context.Background(), wire.OpStatus, nil, &st); err != nil {
-			return ""
-		}
-		for _, g := range st.Groups {
-			if g.Name == "fo-rg" {
-				for node, s := range g.Nodes {
-					if s == "ONLINE" {
-						return node
-					}
-				}
-			}
-		}
-		return ""
-	}
+	where := func(c *client.Client) string { return onlineOn(c, "fo-rg") }
 	incarnation := func(c *client.Client, name string) (int, string) {
 		var ns []wire.NodeInfo
 		if err := c.Call(context.Background(), wire.OpNodeList, nil, &ns); err != nil {

@@ -95,8 +95,9 @@ func main() {
 	if want("failover") {
 		failoverBench()
 	}
-	if want("vip") {
+	if want("vip") && vipReady() {
 		vipBench()
+		vipSwitchBench()
 	}
 }
 
@@ -111,7 +112,8 @@ type daemon struct {
 // os.Exit skips the deferred kills.
 var started struct {
 	sync.Mutex
-	list []*daemon
+	list  []*daemon
+	netns []string // network namespaces (addNetns)
 }
 
 func startDaemon(dir string) (*daemon, time.Duration) {
@@ -658,6 +660,9 @@ func fail(format string, args ...any) {
 			d.cmd.Process.Kill()
 			d.stopSupervisors()
 		}
+	}
+	for _, ns := range started.netns {
+		delNetns(ns)
 	}
 	started.Unlock()
 	os.Exit(1)
