@@ -24,7 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -88,6 +87,9 @@ type Config struct {
 	// SnapshotThreshold is how many new log entries make raft take a
 	// snapshot on its own; 0 means DefaultSnapshotThreshold.
 	SnapshotThreshold uint64
+
+	// commitTimeout replaces commitTimeout in tests; 0 means the default.
+	commitTimeout time.Duration
 }
 
 // DefaultSnapshotThreshold keeps replay after a restart short (a few
@@ -128,8 +130,12 @@ type Store struct {
 	fsm         *fsm
 	forwardTo   ForwardFunc
 	leaderIndex IndexFunc
-	nudging     atomic.Bool // a barrier is on its way to the followers (nudge)
-	lock        *os.File
+	nudges      struct {
+		sync.Mutex
+		running bool // a barrier is on its way to the followers
+		again   bool // a commit came since it left: another must follow
+	}
+	lock *os.File
 
 	closeOnce sync.Once
 	closeErr  error
@@ -210,7 +216,7 @@ func Open(cfg Config) (s *Store, err error) {
 		rc.HeartbeatTimeout = orDefault(cfg.HeartbeatTimeout, DefaultHeartbeatTimeout)
 		rc.ElectionTimeout = orDefault(cfg.ElectionTimeout, DefaultElectionTimeout)
 		rc.LeaderLeaseTimeout = min(orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout), rc.HeartbeatTimeout)
-		rc.CommitTimeout = commitTimeout
+		rc.CommitTimeout = orDefault(cfg.commitTimeout, commitTimeout)
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
 		})
