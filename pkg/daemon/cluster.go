@@ -745,6 +745,28 @@ func (d *Daemon) peerValidate(ctx context.Context, a validateArgs) error {
 	return d.validateHere(ctx, a)
 }
 
+// validates reports whether a asks for a Validate method to run, as c
+// has the types: when not, no other node is asked (they would only
+// answer that there is nothing to run). A type upgrade is assumed to.
+func validates(c *model.Config, a validateArgs) bool {
+	has := func(typ string) bool { rt := c.Types[typ]; return rt != nil && rt.Props[engine.Validate] != "" }
+	switch {
+	case a.RS != nil && a.Create:
+		rt, err := c.FindType(a.RS.Type)
+		return err == nil && rt.Props[engine.Validate] != ""
+	case a.RS != nil:
+		r, ok := c.Resources[a.RS.Name]
+		return ok && (upgrades(a.RS.Props) || has(r.Type))
+	case a.RG != nil:
+		for _, name := range c.ResourcesOf(a.RG.Name) {
+			if has(c.Resources[name].Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // catchUpTimeout bounds how long a node asked to validate waits to have
 // applied what the asking node had.
 const catchUpTimeout = 10 * time.Second
@@ -766,7 +788,7 @@ func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group s
 	var peers []model.Node
 	d.machine.Read(func(c *model.Config) {
 		g, ok := c.Groups[group]
-		if !ok {
+		if !ok || !validates(c, a) {
 			return
 		}
 		for _, name := range model.SplitArray(g.Props["Nodelist"]) {
