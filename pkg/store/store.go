@@ -96,15 +96,21 @@ type Config struct {
 // thousand pure Applies) without snapshotting on every burst of writes.
 const DefaultSnapshotThreshold = 4096
 
-// Raft timings. With one voter nobody else can win an election or miss a
-// heartbeat, so the timeouts only decide how long a restarted node waits
-// as a follower before electing itself: keep them short so rgmd is ready
-// within about 100 ms. With the TCP transport real peers may exist, so
+// Raft timings of a single voter. Nobody else can win an election or
+// miss a heartbeat, so the timeouts only decide how long a restarted node
+// waits as a follower before electing itself, and how often the leader
+// checks its lease: raft does that every LeaderLeaseTimeout, which wakes
+// an idle rgmd each time (20 times a second at 50 ms, most of what an
+// idle rgmd did). So the lease is checked twice a second, and a start
+// does not wait the heartbeat timeout out: Open shortens it at once
+// (ReloadConfig), which makes raft's follower loop look for a leader
+// immediately, find none, and elect this node, so rgmd is ready within a
+// few milliseconds. With the TCP transport real peers may exist, so
 // raft's LAN defaults apply.
 const (
-	singleHeartbeatTimeout   = 50 * time.Millisecond
-	singleElectionTimeout    = 50 * time.Millisecond
-	singleLeaderLeaseTimeout = 50 * time.Millisecond
+	singleHeartbeatTimeout   = time.Second
+	singleElectionTimeout    = time.Second
+	singleLeaderLeaseTimeout = 500 * time.Millisecond
 )
 
 var (
@@ -267,7 +273,23 @@ func Open(cfg Config) (s *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: start raft: %w", err)
 	}
+	if single {
+		if err := electNow(s.raft); err != nil {
+			s.raft.Shutdown()
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// electNow makes a single voter, just started with the single*
+// timings, look for a leader at once rather than after its heartbeat
+// timeout: raft's follower loop checks again when the timeout is
+// shortened, and finding none, this voter elects itself.
+func electNow(r *raft.Raft) error {
+	rl := r.ReloadableConfig()
+	rl.HeartbeatTimeout = singleLeaderLeaseTimeout
+	return r.ReloadConfig(rl)
 }
 
 // WaitReady returns once this node is the leader and the Machine has
