@@ -55,8 +55,13 @@ func newGossipTransport(udp *net.UDPConn, adv *net.UDPAddr, m *mux, client func(
 }
 
 func (t *gossipTransport) readPackets() {
+	// One buffer for the largest datagram, and each packet copied out at
+	// its size: a probe or an ack is a few hundred bytes, and a fresh
+	// 64 KiB buffer for each (memberlist's own transport does that) made
+	// an idle node allocate megabytes a second, which the garbage
+	// collector then ran for.
+	buf := make([]byte, 65536)
 	for {
-		buf := make([]byte, 65536)
 		n, from, err := t.udp.ReadFrom(buf)
 		ts := time.Now()
 		if err != nil {
@@ -72,7 +77,7 @@ func (t *gossipTransport) readPackets() {
 			continue
 		}
 		select {
-		case t.packets <- &memberlist.Packet{Buf: buf[:n], From: from, Timestamp: ts}:
+		case t.packets <- &memberlist.Packet{Buf: append([]byte(nil), buf[:n]...), From: from, Timestamp: ts}:
 		case <-t.done:
 			return
 		}
@@ -150,6 +155,10 @@ func newMemberlist(node string, key []byte, t *gossipTransport, timing GossipTim
 	mc.GossipInterval = 100 * time.Millisecond // a suspicion and a death spread within the detection budget
 	mc.PushPullInterval = 30 * time.Second
 	mc.TCPTimeout = 2 * time.Second
+	// Messages are a few hundred bytes on a LAN: LZW saves nothing there,
+	// and its tables cost an idle node an allocation of tens of KiB per
+	// message. Compressed messages from older nodes are still read.
+	mc.EnableCompression = false
 	mc.Events = live
 	mc.Logger = log.New(slogLineWriter{logger}, "", 0)
 	return memberlist.Create(mc)

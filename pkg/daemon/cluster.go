@@ -326,10 +326,7 @@ func (d *Daemon) peerRequest(ctx context.Context, peer, op string, body json.Raw
 		if err := json.Unmarshal(body, &a); err != nil {
 			return nil, scha.Errorf(scha.ErrInval, "bad validate request: %v", err)
 		}
-		if err := d.store.CatchUp(ctx); err != nil {
-			return nil, scha.Errorf(scha.ErrReconf, "%v", err)
-		}
-		return nil, d.validateHere(ctx, a)
+		return nil, d.peerValidate(ctx, a)
 	case opLease:
 		return d.peerLease(peer, body)
 	case opFenced:
@@ -699,9 +696,10 @@ func init() {
 // if any refuses: a file or device the service needs may exist on one
 // node and not another. This node runs it as before; in a cluster every
 // other node of the Nodelist that is UP runs it too, against its own copy
-// of the configuration (caught up first), at the same time. A DOWN node
-// is not asked: it checks nothing, as Solaris skips nodes out of the
-// membership.
+// of the configuration (once it has applied what this node had), at the
+// same time as this node does: a change waits for the slowest Validate,
+// not for this node's and then the slowest other's. A DOWN node is not
+// asked: it checks nothing, as Solaris skips nodes out of the membership.
 
 const opValidate = "validate"
 
@@ -709,6 +707,12 @@ type validateArgs struct {
 	RS     *wire.RSArgs `json:"rs,omitempty"`
 	RG     *wire.RGArgs `json:"rg,omitempty"`
 	Create bool         `json:"create,omitempty"`
+	// Index is the log index the asking node had applied when it asked:
+	// the node asked waits until it has applied as much, so it validates
+	// a configuration at least as new as the asking node's. 0 (a node of
+	// an older version) makes it catch up with the leader instead, which
+	// costs it a request to the leader.
+	Index uint64 `json:"index,omitempty"`
 }
 
 // validateHere runs what a validateArgs asks for on this node.
@@ -722,11 +726,57 @@ func (d *Daemon) validateHere(ctx context.Context, a validateArgs) error {
 	return scha.Errorf(scha.ErrInval, "validate: nothing to validate")
 }
 
+// peerValidate is a node's answer to another's opValidate.
+func (d *Daemon) peerValidate(ctx context.Context, a validateArgs) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, catchUpTimeout)
+		defer cancel()
+	}
+	var err error
+	if a.Index > 0 {
+		err = d.store.WaitApplied(ctx, a.Index)
+	} else {
+		err = d.store.CatchUp(ctx)
+	}
+	if err != nil {
+		return scha.Errorf(scha.ErrReconf, "%v", err)
+	}
+	return d.validateHere(ctx, a)
+}
+
+// validates reports whether a asks for a Validate method to run, as c
+// has the types: when not, no other node is asked (they would only
+// answer that there is nothing to run). A type upgrade is assumed to.
+func validates(c *model.Config, a validateArgs) bool {
+	has := func(typ string) bool { rt := c.Types[typ]; return rt != nil && rt.Props[engine.Validate] != "" }
+	switch {
+	case a.RS != nil && a.Create:
+		rt, err := c.FindType(a.RS.Type)
+		return err == nil && rt.Props[engine.Validate] != ""
+	case a.RS != nil:
+		r, ok := c.Resources[a.RS.Name]
+		return ok && (upgrades(a.RS.Props) || has(r.Type))
+	case a.RG != nil:
+		for _, name := range c.ResourcesOf(a.RG.Name) {
+			if has(c.Resources[name].Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// catchUpTimeout bounds how long a node asked to validate waits to have
+// applied what the asking node had.
+const catchUpTimeout = 10 * time.Second
+
 // validateEverywhere runs Validate here and on the other nodes of group's
-// Nodelist that are UP; the first refusal is the answer.
+// Nodelist that are UP, all at once; this node's refusal is the answer,
+// or else the first other node's.
 func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group string) error {
-	if err := d.validateHere(ctx, a); err != nil || !d.clustered() {
-		return err
+	if !d.clustered() {
+		return d.validateHere(ctx, a)
 	}
 	if a.RS != nil && !a.Create {
 		d.machine.Read(func(c *model.Config) {
@@ -738,7 +788,7 @@ func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group s
 	var peers []model.Node
 	d.machine.Read(func(c *model.Config) {
 		g, ok := c.Groups[group]
-		if !ok {
+		if !ok || !validates(c, a) {
 			return
 		}
 		for _, name := range model.SplitArray(g.Props["Nodelist"]) {
@@ -747,7 +797,13 @@ func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group s
 			}
 		}
 	})
-	errs := make(chan error, len(peers))
+	if len(peers) == 0 {
+		return d.validateHere(ctx, a)
+	}
+	// The others wait to have applied what this node has, no more: they
+	// then check the change against what this node checks it against.
+	a.Index = d.store.LastApplied()
+	errs := make(chan error, len(peers)) // buffered: a refusal here does not wait for them
 	for _, n := range peers {
 		go func(n model.Node) {
 			err := d.cs.cl.Call(ctx, n.Addr, opValidate, a, nil)
@@ -756,6 +812,9 @@ func (d *Daemon) validateEverywhere(ctx context.Context, a validateArgs, group s
 			}
 			errs <- err
 		}(n)
+	}
+	if err := d.validateHere(ctx, a); err != nil {
+		return err
 	}
 	var first error
 	for range peers {

@@ -17,11 +17,12 @@ import (
 
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
+	"github.com/openrgm/openrgm/pkg/store"
 )
 
 // Leases. In a cluster every node that hosts resources holds a lease from
-// a majority of the raft voters, renewed every DefaultLease/6. The lease's deadline goes
-// to the node's guard (pkg/fence), a process apart from rgmd: if the
+// the leader or a majority of the raft voters, renewed every
+// DefaultLease/6. The lease's deadline goes to the node's guard (pkg/fence), a process apart from rgmd: if the
 // deadline passes (rgmd killed or frozen, or cut off from the quorum so
 // that no leader answers it), the guard ends every process of the node's
 // resources and reports it to the cluster, which then starts the groups
@@ -198,12 +199,15 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 	}
 }
 
-// renewLease asks every raft voter at once and renews the lease when a
-// majority of them (this node counting for itself), or the leader, says
-// yes within timeout: a node on the minority side of a partition gets
-// neither, and one the cluster fenced is told so. A majority as well as
-// the leader, so that electing a new leader (about a second) costs
-// nobody their lease.
+// renewLease renews the lease when the leader, or a majority of the raft
+// voters (this node counting for itself), says yes within timeout: a
+// node on the minority side of a partition gets neither, and one the
+// cluster fenced is told so. The leader is asked alone first, and every
+// voter at once only when it does not say yes within half the timeout
+// (or no leader is known): a majority as well as the leader, so that
+// electing a new leader (about a second) costs nobody their lease.
+// Asking every voter every time cost each node a request per voter at
+// each renewal, and each voter one from every node.
 func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	l := d.lease
 	l.mu.Lock()
@@ -229,6 +233,27 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 		return d.leaseRenewed(sent, inc, guard)
 	}
 	_, leader := d.store.Leader()
+	args := leaseArgs{Node: d.opts.NodeName, Incarnation: inc}
+	if addr := addrs[leader]; addr != "" && isVoter(servers, leader) {
+		start := time.Now()
+		lctx, cancel := context.WithTimeout(ctx, timeout/2)
+		var rep leaseReply
+		err := d.cs.cl.Call(lctx, addr, opLease, args, &rep)
+		cancel()
+		switch {
+		case err == nil && rep.OK:
+			return d.leaseRenewed(sent, inc, guard)
+		case err == nil && rep.Incarnation > inc:
+			return fmt.Errorf("%w: incarnation %d, the log says %d", errFenced, inc, rep.Incarnation)
+		}
+		timeout -= time.Since(start)
+		if timeout <= 0 {
+			if err == nil {
+				err = errors.New("it refused")
+			}
+			return fmt.Errorf("the leader %s did not renew the lease: %w", leader, err)
+		}
+	}
 	voters, yes := 0, 0
 	type answer struct {
 		from string
@@ -239,7 +264,6 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 	asked := 0
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	args := leaseArgs{Node: d.opts.NodeName, Incarnation: inc}
 	for _, s := range servers {
 		if !s.Voter {
 			continue
@@ -286,6 +310,16 @@ func (d *Daemon) renewLease(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("%d of %d voters renewed the lease, not the leader: no majority", yes, voters)
 	}
 	return d.leaseRenewed(sent, inc, guard)
+}
+
+// isVoter says whether node is a voter of servers.
+func isVoter(servers []store.Server, node string) bool {
+	for _, s := range servers {
+		if s.ID == node {
+			return s.Voter
+		}
+	}
+	return false
 }
 
 // leaseRenewed extends the lease to sent + its length, the guard first.

@@ -237,15 +237,44 @@ const commitTimeout = time.Second
 // nudge makes the followers learn at once that what the leader just
 // applied is committed. They receive an entry before it is committed,
 // and apply it only when a later message carries the leader's commit
-// index; a barrier is such a message. At most one is in flight: under a
-// stream of changes the next change carries the index anyway.
+// index; a barrier is such a message. At most one is in flight, but a
+// commit made while one is does not go unannounced: the barrier may
+// have left before that commit, carrying an older index, so another
+// follows it. Under a stream of changes that is one barrier per burst,
+// not one per change.
 func (s *Store) nudge() {
-	if s.forwardTo == nil || !s.nudging.CompareAndSwap(false, true) {
+	if s.forwardTo == nil {
 		return
 	}
+	s.nudges.Lock()
+	s.nudges.again = true
+	if s.nudges.running {
+		s.nudges.Unlock()
+		return
+	}
+	s.nudges.running = true
+	s.nudges.Unlock()
 	go func() {
-		s.raft.Barrier(0).Error()
-		s.nudging.Store(false)
+		for {
+			s.nudges.Lock()
+			if !s.nudges.again {
+				s.nudges.running = false
+				s.nudges.Unlock()
+				return
+			}
+			s.nudges.again = false
+			s.nudges.Unlock()
+			// Appended after every commit asked for so far: its
+			// AppendEntries carry a commit index at least as high.
+			if err := s.raft.Barrier(0).Error(); err != nil {
+				// Not the leader any more, or shut down: the next
+				// leader's own entries tell the followers.
+				s.nudges.Lock()
+				s.nudges.again, s.nudges.running = false, false
+				s.nudges.Unlock()
+				return
+			}
+		}
 	}()
 }
 

@@ -47,6 +47,9 @@ func writeBoltDir(t *testing.T, dir string, n int, snap bool) {
 		t.Fatal(err)
 	}
 	defer r.Shutdown()
+	if err := electNow(r); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(guard)
 	for r.State() != raft.Leader {
 		if time.Now().After(deadline) {

@@ -24,7 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -88,21 +87,30 @@ type Config struct {
 	// SnapshotThreshold is how many new log entries make raft take a
 	// snapshot on its own; 0 means DefaultSnapshotThreshold.
 	SnapshotThreshold uint64
+
+	// commitTimeout replaces commitTimeout in tests; 0 means the default.
+	commitTimeout time.Duration
 }
 
 // DefaultSnapshotThreshold keeps replay after a restart short (a few
 // thousand pure Applies) without snapshotting on every burst of writes.
 const DefaultSnapshotThreshold = 4096
 
-// Raft timings. With one voter nobody else can win an election or miss a
-// heartbeat, so the timeouts only decide how long a restarted node waits
-// as a follower before electing itself: keep them short so rgmd is ready
-// within about 100 ms. With the TCP transport real peers may exist, so
+// Raft timings of a single voter. Nobody else can win an election or
+// miss a heartbeat, so the timeouts only decide how long a restarted node
+// waits as a follower before electing itself, and how often the leader
+// checks its lease: raft does that every LeaderLeaseTimeout, which wakes
+// an idle rgmd each time (20 times a second at 50 ms, most of what an
+// idle rgmd did). So the lease is checked twice a second, and a start
+// does not wait the heartbeat timeout out: Open shortens it at once
+// (ReloadConfig), which makes raft's follower loop look for a leader
+// immediately, find none, and elect this node, so rgmd is ready within a
+// few milliseconds. With the TCP transport real peers may exist, so
 // raft's LAN defaults apply.
 const (
-	singleHeartbeatTimeout   = 50 * time.Millisecond
-	singleElectionTimeout    = 50 * time.Millisecond
-	singleLeaderLeaseTimeout = 50 * time.Millisecond
+	singleHeartbeatTimeout   = time.Second
+	singleElectionTimeout    = time.Second
+	singleLeaderLeaseTimeout = 500 * time.Millisecond
 )
 
 var (
@@ -128,8 +136,12 @@ type Store struct {
 	fsm         *fsm
 	forwardTo   ForwardFunc
 	leaderIndex IndexFunc
-	nudging     atomic.Bool // a barrier is on its way to the followers (nudge)
-	lock        *os.File
+	nudges      struct {
+		sync.Mutex
+		running bool // a barrier is on its way to the followers
+		again   bool // a commit came since it left: another must follow
+	}
+	lock *os.File
 
 	closeOnce sync.Once
 	closeErr  error
@@ -210,7 +222,7 @@ func Open(cfg Config) (s *Store, err error) {
 		rc.HeartbeatTimeout = orDefault(cfg.HeartbeatTimeout, DefaultHeartbeatTimeout)
 		rc.ElectionTimeout = orDefault(cfg.ElectionTimeout, DefaultElectionTimeout)
 		rc.LeaderLeaseTimeout = min(orDefault(cfg.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout), rc.HeartbeatTimeout)
-		rc.CommitTimeout = commitTimeout
+		rc.CommitTimeout = orDefault(cfg.commitTimeout, commitTimeout)
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
 		})
@@ -261,7 +273,23 @@ func Open(cfg Config) (s *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: start raft: %w", err)
 	}
+	if single {
+		if err := electNow(s.raft); err != nil {
+			s.raft.Shutdown()
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// electNow makes a single voter, just started with the single*
+// timings, look for a leader at once rather than after its heartbeat
+// timeout: raft's follower loop checks again when the timeout is
+// shortened, and finding none, this voter elects itself.
+func electNow(r *raft.Raft) error {
+	rl := r.ReloadableConfig()
+	rl.HeartbeatTimeout = singleLeaderLeaseTimeout
+	return r.ReloadConfig(rl)
 }
 
 // WaitReady returns once this node is the leader and the Machine has
