@@ -70,6 +70,7 @@ func importBench(rtr string) {
 			for left.Add(-1) >= 0 {
 				cmd := exec.Command(validate, "-c", "-R", "rg0000-rs00", "-T", "ORGM.hello:1.0", "-G", "rg0000", "-x", "Port=8080", "-x", "Workdir=") // the default, as rgmd passes it
 				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				cmd.Env = append(os.Environ(), "RGM_SOCKET="+filepath.Join(dir, "rgmd.sock")) // as rgmd gives its methods
 				if out, err := cmd.CombinedOutput(); err != nil {
 					fail("hello_validate: %v\n%s", err, out)
 				}
