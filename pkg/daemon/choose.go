@@ -76,6 +76,7 @@ func (d *Daemon) applyPlacement(ctx context.Context, dec engine.Decision, verb s
 	if len(dec.Changes) == 0 {
 		return nil
 	}
+	engine.MarkRetry(dec.Changes)
 	if err := d.propose(ctx, store.CmdSetState, store.StateCmd{Origin: originPlacement, Changes: dec.Changes}); err != nil {
 		return err
 	}

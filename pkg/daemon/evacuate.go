@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/openrgm/openrgm/pkg/engine"
@@ -41,9 +42,6 @@ func (d *Daemon) rgRemaster(ctx context.Context, _ Peer, raw json.RawMessage) (a
 	if err != nil {
 		return nil, err
 	}
-	if err := d.applyPlacement(ctx, dec, "rg remaster"); err != nil {
-		return nil, err
-	}
 	var why []string
 	for _, n := range names {
 		if w := dec.Blocked[n]; w != "" {
@@ -52,6 +50,9 @@ func (d *Daemon) rgRemaster(ctx context.Context, _ Peer, raw json.RawMessage) (a
 	}
 	if len(why) > 0 {
 		return nil, scha.Errorf(scha.ErrNode, "rg remaster: %s", strings.Join(why, "; "))
+	}
+	if err := d.applyPlacement(ctx, dec, "rg remaster"); err != nil {
+		return nil, err
 	}
 	// The groups it concerns (those wanted online), each with a node it
 	// is wanted on, for rgmadm's --wait.
@@ -110,5 +111,33 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 	if err := d.applyPlacement(ctx, dec, "node evacuate"); err != nil {
 		return nil, err
 	}
-	return wire.LifecycleReply{Groups: nonNilStrings(groups), Notes: moveNotes(dec)}, nil
+	// A group that stays (its Stop failed there, its automatic recovery
+	// is suspended, it may still run on a lost node) is said so, and
+	// --wait does not wait for it.
+	notes := moveNotes(dec)
+	leaving := groups[:0:0]
+	wanted := map[string]bool{}
+	d.machine.Read(func(c *model.Config) {
+		for _, g := range groups {
+			if cg, ok := c.Groups[g]; ok && cg.Nodes[a.Name] != nil {
+				wanted[g] = cg.Nodes[a.Name].Desired == model.RGStateOnline
+			}
+		}
+	})
+	for _, g := range groups {
+		moves := slices.ContainsFunc(dec.Moves, func(m engine.Move) bool { return m.Group == g && m.From == a.Name })
+		if moves || !wanted[g] {
+			leaving = append(leaving, g)
+			continue
+		}
+		why := dec.Blocked[g]
+		if why == "" {
+			why = "placement leaves it there (is its automatic recovery suspended? rgmadm rg resume " + g + ")"
+		}
+		if notes == nil {
+			notes = map[string]string{}
+		}
+		notes[g] = "stays on " + a.Name + ": " + why
+	}
+	return wire.LifecycleReply{Groups: nonNilStrings(leaving), Notes: notes}, nil
 }

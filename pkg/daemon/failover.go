@@ -192,6 +192,7 @@ func (d *Daemon) failoverTurn(ctx context.Context) {
 		return
 	}
 	var err error
+	engine.MarkRetry(dec.Changes) // the leader's placement: START_FAILED resources are retried there
 	if len(dec.Preempted) > 0 {
 		// The victims go with their marks, in one entry.
 		err = d.propose(pctx, store.CmdPreempt, store.PreemptCmd{Origin: originPlacement, Changes: dec.Changes, Marks: dec.Preempted})

@@ -190,10 +190,12 @@ type Group struct {
 	// node, as the log says. Unmanage needs the group offline everywhere, and a node
 	// outside the Nodelist manages and unmanages it by these.
 	allUnmanaged, offlineElsewhere bool
-	// wanted: the log has just made the group wanted ONLINE here, by
-	// another node's request or the leader's placement: its START_FAILED
-	// resources start again, as after rg online on this node.
+	// wanted: the log has just asked for the group ONLINE here, by an
+	// operator's request on another node or the leader's placement
+	// (RGNode.Asked went up): its START_FAILED resources start again, as
+	// after rg online on this node. asked is the count last seen.
 	wanted bool
+	asked  uint64
 }
 
 // Settled reports whether nothing is in progress for the group on this
@@ -312,15 +314,16 @@ func (s *State) syncGroup(c *model.Config, name string) {
 		g = &Group{Name: name}
 		s.Groups[name] = g
 	}
-	prev, prevDesired := g.State, g.Desired
+	prev := g.State
 	g.Nodelist = model.SplitArray(cg.Props["Nodelist"])
 	g.Local = slices.Contains(g.Nodelist, s.Node)
 	g.State, g.Desired = "", ""
 	if st, ok := cg.Nodes[s.Node]; ok {
 		g.State, g.Desired = st.State, st.Desired
-	}
-	if old != nil && s.begun && prevDesired != model.RGStateOnline && g.Desired == model.RGStateOnline {
-		g.wanted = true
+		if st.Asked > g.asked && old != nil && s.begun && g.Desired == model.RGStateOnline {
+			g.wanted = true
+		}
+		g.asked = st.Asked
 	}
 	g.OnlineElsewhere, g.ActiveElsewhere = false, false
 	g.Restarts = nil

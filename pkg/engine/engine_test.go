@@ -678,10 +678,10 @@ func TestManagedByAnotherNode(t *testing.T) {
 }
 
 // TestWantedAgainRetriesStartFailed: a resource left START_FAILED here
-// after its group failed over starts again when the log makes the group
-// wanted here once more by another node's decision (a switch asked
-// elsewhere, a failback, the leader's placement), as after rg online
-// here: not ONLINE_FAULTED without a try.
+// after its group failed over starts again when the log asks for the
+// group here once more by an operator's request made elsewhere or the
+// leader's placement (StateChange.Retry), as after rg online here: not
+// ONLINE_FAULTED without a try. A failover's hand-back does not retry.
 func TestWantedAgainRetriesStartFailed(t *testing.T) {
 	h := newHarness(t, []string{"n1", "n2"}, map[string]string{Start: "s", Stop: "s"})
 	h.group("rg", map[string]string{"Nodelist": "n1,n2", "Pingpong_interval": "0"})
@@ -693,17 +693,28 @@ func TestWantedAgainRetriesStartFailed(t *testing.T) {
 	if d := h.c.Groups["rg"].Nodes["n2"].Desired; d != model.RGStateOnline {
 		t.Fatalf("desired on n2 = %s, want ONLINE", d)
 	}
-	// Another node switches it back here.
-	if err := h.c.ApplyStates([]model.StateChange{
-		{Group: "rg", Node: "n2", Desired: model.RGStateOffline},
-		{Group: "rg", Node: "n1", Desired: model.RGStateOnline},
-	}); err != nil {
-		t.Fatal(err)
+	// n2's Start failed too, and its failover hands the group back here
+	// (Pingpong_interval 0): no retry, or a group whose Start fails
+	// everywhere would go back and forth for ever.
+	back := func(retry bool) {
+		t.Helper()
+		if err := h.c.ApplyStates([]model.StateChange{
+			{Group: "rg", Node: "n2", Desired: model.RGStateOffline},
+			{Group: "rg", Node: "n1", Desired: model.RGStateOnline, Retry: retry},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		h.log = nil
+		h.s.Sync(h.c, []string{"rg"})
+		h.handle(Tick{})
+		h.drain(nil)
 	}
-	h.log = nil
-	h.s.Sync(h.c, []string{"rg"})
-	h.handle(Tick{})
-	h.drain(nil)
+	back(false)
+	if slices.Contains(h.log, "Start a") {
+		t.Fatalf("a failover's hand-back retried the failed Start (ran %v)", h.log)
+	}
+	// Another node's operator switches it here: a retry.
+	back(true)
 	if !slices.Contains(h.log, "Start a") {
 		t.Fatalf("ran %v, want a Start of a", h.log)
 	}

@@ -145,6 +145,17 @@ func (s *State) setDesired(out *Output, g *Group, node, desired string) {
 	}
 }
 
+// MarkRetry sets Retry on the changes that want a group ONLINE: an
+// operator's request or a placement decision, after which the node
+// retries the group's START_FAILED resources (model.StateChange.Retry).
+func MarkRetry(changes []model.StateChange) {
+	for i := range changes {
+		if changes[i].Group != "" && changes[i].Desired == model.RGStateOnline {
+			changes[i].Retry = true
+		}
+	}
+}
+
 func (s *State) note(out *Output, r *Resource, warn bool, format string, args ...any) {
 	n := Note{Warn: warn, Msg: fmt.Sprintf(format, args...)}
 	if r != nil {
@@ -422,6 +433,11 @@ func (s *State) request(e Request, out *Output) error {
 					d = model.RGStateOnline
 				}
 				s.setDesired(out, g, n, d)
+			}
+			if target != s.Node {
+				// That node retries its START_FAILED resources (this
+				// node retries its own below).
+				MarkRetry(out.Changes)
 			}
 			if target == s.Node && e.Op == OpSwitch && !isGroupOnline(g.State) {
 				g.check = true

@@ -36,9 +36,13 @@ func (s *State) planGroup(name string, out *Output) {
 		return
 	}
 	if g.wanted {
+		// A resource whose cleanup Stop still runs is retried once it
+		// ends (the group is planned again then).
 		g.wanted = false
 		for _, rn := range g.Resources {
-			if r := s.Resources[rn]; r != nil {
+			if r := s.Resources[rn]; r != nil && r.State == model.RStateStartFailed && r.running != "" {
+				g.wanted = true
+			} else if r != nil {
 				s.retry(out, r)
 			}
 		}

@@ -63,6 +63,12 @@ type StateChange struct {
 	// GiveoverAt and StartFailedAt set the group's pingpong times on Node.
 	GiveoverAt    int64 `json:"giveover_at,omitempty"`
 	StartFailedAt int64 `json:"start_failed_at,omitempty"`
+	// Retry, with Desired ONLINE, says an operator's request or the
+	// leader's placement wants the group there (RGNode.Asked goes up):
+	// that node starts its START_FAILED resources again. A failover after
+	// a failed Start does not set it, so that a group whose Start fails
+	// everywhere does not go back and forth for ever.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // MaxRestarts bounds the restart history kept per object and node: the
@@ -129,6 +135,9 @@ func (c *Config) ApplyStates(changes []StateChange) error {
 			}
 			if ch.Desired == RGStateOnline {
 				g.Preempt = nil // wanted online again: no longer waits (preempt.go)
+				if ch.Retry {
+					st.Asked++
+				}
 			}
 			if ch.RestartAt != 0 {
 				st.Restarts = appendRestart(st.Restarts, ch.RestartAt)

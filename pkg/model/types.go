@@ -136,6 +136,11 @@ type RGNode struct {
 	// either, this node is not a giveover target.
 	GiveoverAt    int64 `json:"giveover_at,omitempty"`
 	StartFailedAt int64 `json:"start_failed_at,omitempty"`
+	// Asked counts the requests that wanted the group online here by an
+	// operator or the leader's placement (StateChange.Retry): when it
+	// goes up, this node's engine retries the group's START_FAILED
+	// resources.
+	Asked uint64 `json:"asked,omitempty"`
 }
 
 // Resource is a resource.
