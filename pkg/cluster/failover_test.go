@@ -474,8 +474,9 @@ func TestFlappingLink(t *testing.T) {
 // Operator moves are placement decisions: a switch that a strong
 // negative affinity forbids is refused; node evacuate and GIVEOVER go
 // where placement puts the group (here past the node the affinity
-// bars, which Nodelist order alone would pick), and rg remaster brings
-// it back to its most preferred node.
+// bars, which Nodelist order alone would pick), rg remaster brings it
+// back to its most preferred node, a +++ follower moves with it, and rg
+// online -n holds hard limits.
 func TestOperatorMovesFollowPlacement(t *testing.T) {
 	c, k := failoverCluster(t, true)
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
@@ -498,6 +499,14 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 		t.Fatalf("GIVEOVER: exit %d %s", r.Code, r.Stderr)
 	}
 	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
+	// A group with a +++ affinity for db-rg goes where it is, and
+	// follows it when the operator switches it.
+	waitOK(t, n1, "rgmadm", "rg", "create", "follow-rg", "-p", "Nodelist=n1,n2,n3", "-p", "RG_affinities=+++db-rg", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "follow-rs", "-g", "follow-rg", "-t", "chk")
+	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "follow-rg", "--wait")
+	onlineOn(t, n1, "follow-rg", "n3", 30*time.Second)
+	waitOK(t, n2, "rgmadm", "rg", "switch", "db-rg", "-n", "n1", "--wait")
+	onlineOn(t, n2, "follow-rg", "n1", 30*time.Second)
 	// rg online -n holds hard load limits too.
 	waitOK(t, n1, "rgmadm", "node", "set", "n2", "-p", "loadlimit=slots@1")
 	waitOK(t, n1, "rgmadm", "rg", "create", "big-rg", "-p", "Nodelist=n2", "-p", "Load_factors=slots@2")

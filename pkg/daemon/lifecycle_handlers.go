@@ -78,14 +78,17 @@ func (d *Daemon) groupRequest(op string) Handler {
 		if err != nil {
 			return nil, err
 		}
+		var follow []model.StateChange
 		if (op == engine.OpSwitch || op == engine.OpOnline && a.Node != "") && d.clustered() {
-			// What placement refuses (choose.go), then for a switch
+			// What placement refuses (choose.go), then for a move
 			// Monitor_check on the target (monitorcheck.go); a switch
 			// onto this node runs it through the engine.
-			if err := d.switchAllowed(op, names, a.Node); err != nil {
+			moves, f, err := d.switchAllowed(op, names, a.Node)
+			if err != nil {
 				return nil, err
 			}
-			if op == engine.OpSwitch && a.Name != "+" && a.Node != d.opts.NodeName {
+			follow = f
+			if moves && a.Name != "+" && a.Node != d.opts.NodeName {
 				if err := d.switchCheck(ctx, a.Name, a.Node); err != nil {
 					return nil, err
 				}
@@ -115,6 +118,12 @@ func (d *Daemon) groupRequest(op string) Handler {
 		}
 		if len(reqs) > 0 {
 			if err := l.requests(ctx, reqs); err != nil {
+				return nil, err
+			}
+		}
+		if len(follow) > 0 {
+			// The groups tied to these by strong affinities go with them.
+			if err := d.applyPlacement(ctx, engine.Decision{Changes: follow}, "rg "+op); err != nil {
 				return nil, err
 			}
 		}
