@@ -141,11 +141,21 @@ func (d *Daemon) switchCheck(ctx context.Context, group, target string) error {
 // giveoverTarget chooses where scha_control GIVEOVER moves group from
 // this node: engine.Giveover's choice (Nodelist order, affinities, load
 // limits, Pingpong_interval), on a node whose Monitor_check of every
-// resource of the group succeeds.
+// resource of the group succeeds (CHECK_GIVEOVER runs no Monitor_check).
 func (d *Daemon) giveoverTarget(ctx context.Context, group, tag string) (string, error) {
-	dec, err := d.decideChecked(ctx, func(in engine.PlaceInput) (engine.Decision, error) {
+	giveover := func(in engine.PlaceInput) (engine.Decision, error) {
 		return engine.Giveover(in, group, d.opts.NodeName)
-	})
+	}
+	var dec engine.Decision
+	var err error
+	if tag == scha.ControlCheckGiveover {
+		// The checks without acting: no Monitor_check (scha_control(1)).
+		d.machine.Read(func(c *model.Config) {
+			dec, err = giveover(engine.PlaceInput{Config: c, Nodes: d.placeNodes(c), Now: time.Now().Unix()})
+		})
+	} else {
+		dec, err = d.decideChecked(ctx, giveover)
+	}
 	if err != nil {
 		return "", scha.Errorf(scha.CodeOf(err), "scha_control %s: %s", tag, scha.DetailOf(err))
 	}
