@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
@@ -91,45 +92,15 @@ type call struct {
 }
 
 func parseArgs(kindName, method string, args []string) (*call, error) {
-	c := &call{kind: kinds[kindName], kindName: kindName, method: method, args: args,
-		rArgs: map[string]string{}, xArgs: map[string]string{}}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch a {
-		case "-c":
-			c.creating = true
-			continue
-		case "-u":
-			continue
-		case "-R", "-T", "-G", "-Z", "-r", "-x", "-g", "-X":
-		default:
-			return nil, fmt.Errorf("unexpected argument %q", a)
-		}
-		if i+1 >= len(args) {
-			return nil, fmt.Errorf("%s needs a value", a)
-		}
-		v := args[i+1]
-		i++
-		switch a {
-		case "-R":
-			c.resource = v
-		case "-T":
-			c.typ = v
-		case "-G":
-			c.group = v
-		case "-x", "-r":
-			k, val, _ := strings.Cut(v, "=")
-			if a == "-x" {
-				c.xArgs[strings.ToLower(k)] = val
-			} else {
-				c.rArgs[strings.ToLower(k)] = val
-			}
-		}
+	a, err := methods.ParseArgs(args)
+	if err != nil {
+		return nil, err
 	}
-	if c.resource == "" || c.group == "" || c.typ == "" {
+	if a.Resource == "" || a.Group == "" || a.Type == "" {
 		return nil, errors.New("-R resource, -T type and -G group are required")
 	}
-	return c, nil
+	return &call{kind: kinds[kindName], kindName: kindName, method: method, args: args,
+		resource: a.Resource, typ: a.Type, group: a.Group, creating: a.Creating, rArgs: a.R, xArgs: a.X}, nil
 }
 
 func (c *call) run(ctx context.Context) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/paths"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -23,7 +24,7 @@ import (
 // linkPrefix is the prefix of the links that name a method.
 const linkPrefix = "systemd_unit_"
 
-var methods = []string{"start", "stop", "validate", "monitor_start", "monitor_stop", "monitor_check", "probe", "monitor-loop"}
+var methodNames = []string{"start", "stop", "validate", "monitor_start", "monitor_stop", "monitor_check", "probe", "monitor-loop"}
 
 // methodOf finds the method in argv: from the program's name, or from its
 // first argument when called by its own name.
@@ -36,17 +37,17 @@ func methodOf(argv []string) (string, []string, error) {
 	m := strings.TrimPrefix(name, linkPrefix)
 	if m == name { // called as orgm_systemd_unit (or a copy): argument selects
 		if len(args) == 0 {
-			return "", nil, fmt.Errorf("usage: %s %s -R resource -T type -G group", name, strings.Join(methods, "|"))
+			return "", nil, fmt.Errorf("usage: %s %s -R resource -T type -G group", name, strings.Join(methodNames, "|"))
 		}
 		m, args = args[0], args[1:]
 	}
 	m = strings.ToLower(m)
-	for _, known := range methods {
+	for _, known := range methodNames {
 		if m == known {
 			return m, args, nil
 		}
 	}
-	return "", nil, fmt.Errorf("orgm_systemd_unit: unknown method %q (want one of %s)", m, strings.Join(methods, ", "))
+	return "", nil, fmt.Errorf("orgm_systemd_unit: unknown method %q (want one of %s)", m, strings.Join(methodNames, ", "))
 }
 
 // call is one method call's arguments: METHOD -R r -T t -G g, and for
@@ -57,32 +58,10 @@ type call struct {
 }
 
 func parseArgs(method string, args []string) (call, error) {
-	c := call{method: method, ext: map[string]string{}}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch a {
-		case "-c", "-u":
-			continue
-		case "-R", "-T", "-G", "-Z", "-r", "-x", "-g", "-X":
-		default:
-			return c, fmt.Errorf("unexpected argument %q", a)
-		}
-		if i+1 >= len(args) {
-			return c, fmt.Errorf("%s needs a value", a)
-		}
-		v := args[i+1]
-		i++
-		switch a {
-		case "-R":
-			c.resource = v
-		case "-T":
-			c.typ = v
-		case "-G":
-			c.group = v
-		case "-x":
-			k, val, _ := strings.Cut(v, "=")
-			c.ext[strings.ToLower(k)] = val
-		}
+	a, err := methods.ParseArgs(args)
+	c := call{method: method, resource: a.Resource, typ: a.Type, group: a.Group, ext: a.X}
+	if err != nil {
+		return c, err
 	}
 	if c.resource == "" || c.group == "" {
 		return c, errors.New("-R resource and -G group are required")

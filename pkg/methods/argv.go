@@ -1,6 +1,10 @@
 package methods
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // Argv returns the arguments (after the method path) of every method but
 // Validate: -R resource -T type -G group.
@@ -33,6 +37,56 @@ func ValidateArgv(resource, typ, group string, create bool, r, x, g map[string]s
 		}
 	}
 	return args
+}
+
+// Args is a method's command line as a callback program reads it: the
+// inverse of Argv and ValidateArgv. Property names in R and X are lower
+// case (they are case-insensitive); -g, -Z and -X are accepted and
+// skipped.
+type Args struct {
+	Resource, Type, Group string
+	Creating              bool              // Validate -c
+	R, X                  map[string]string // -r, -x: name=value
+}
+
+// ParseArgs reads a method's arguments, refusing an unknown option or one
+// without its value; the caller says which of -R/-T/-G it needs.
+func ParseArgs(args []string) (Args, error) {
+	a := Args{R: map[string]string{}, X: map[string]string{}}
+	for i := 0; i < len(args); i++ {
+		opt := args[i]
+		switch opt {
+		case "-c":
+			a.Creating = true
+			continue
+		case "-u":
+			continue
+		case "-R", "-T", "-G", "-Z", "-r", "-x", "-g", "-X":
+		default:
+			return a, fmt.Errorf("unexpected argument %q", opt)
+		}
+		if i+1 >= len(args) {
+			return a, fmt.Errorf("%s needs a value", opt)
+		}
+		i++
+		v := args[i]
+		switch opt {
+		case "-R":
+			a.Resource = v
+		case "-T":
+			a.Type = v
+		case "-G":
+			a.Group = v
+		case "-r", "-x":
+			k, val, _ := strings.Cut(v, "=")
+			m := a.R
+			if opt == "-x" {
+				m = a.X
+			}
+			m[strings.ToLower(k)] = val
+		}
+	}
+	return a, nil
 }
 
 // Env returns the environment a method runs with. Nothing of rgmd's own
