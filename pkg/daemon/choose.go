@@ -129,27 +129,25 @@ func wantedOnline(dec engine.Decision, group string) string {
 // switchAllowed refuses a switch of groups to node that placement
 // refuses (engine.Switch): the node down, fenced, a witness or not in
 // the Nodelist, a strong affinity, a hard load limit, a failed Stop, or
-// the group possibly still online on a lost node. For rg online -n (op
-// online) it is the same: a switch for a failover group wanted on
-// another node, engine.Admit (the node alone) otherwise. It returns
-// the changes placement makes to the other groups, those whose strong
-// affinities make them follow (+++, ++) or leave (--): the caller
-// commits them with the request.
+// the group possibly still online on a lost node; rg online -n (op
+// online) is engine.OnlineOn, a switch when it moves a group. It says
+// whether a group moves, and returns the changes placement makes to the
+// other groups, those whose strong affinities make them follow (+++,
+// ++) or leave (--): the caller commits them with the request.
 func (d *Daemon) switchAllowed(op string, names []string, node string) (moves bool, follow []model.StateChange, err error) {
 	d.machine.Read(func(c *model.Config) {
 		in := engine.PlaceInput{Config: c, Nodes: d.placeNodes(c), Now: time.Now().Unix()}
 		for _, n := range names {
-			if op == engine.OpOnline && !movesTo(c, n, node) {
-				if err = engine.Admit(in, n, node); err != nil {
-					return
-				}
-				continue
+			dec, m := engine.Decision{}, true
+			if op == engine.OpOnline {
+				dec, m, err = engine.OnlineOn(in, n, node)
+			} else {
+				dec, err = engine.Switch(in, n, []string{node})
 			}
-			moves = true
-			var dec engine.Decision
-			if dec, err = engine.Switch(in, n, []string{node}); err != nil {
+			if err != nil {
 				return
 			}
+			moves = moves || m
 			for _, ch := range dec.Changes {
 				if !slices.Contains(names, ch.Group) {
 					follow = append(follow, ch)
@@ -158,19 +156,4 @@ func (d *Daemon) switchAllowed(op string, names []string, node string) (moves bo
 		}
 	})
 	return moves, follow, err
-}
-
-// movesTo says whether bringing group online on node moves it: a
-// failover group wanted online on another node.
-func movesTo(c *model.Config, group, node string) bool {
-	g, ok := c.Groups[group]
-	if !ok || g.Props["RG_mode"] == "Scalable" {
-		return false
-	}
-	for n, st := range g.Nodes {
-		if n != node && st.Desired == model.RGStateOnline {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -80,13 +81,16 @@ func (d *Daemon) rgRemaster(ctx context.Context, _ Peer, raw json.RawMessage) (a
 // nodeEvacuate is `rgmadm node evacuate NODE`: every group wanted or
 // active on NODE leaves it, for the node placement chooses (as if NODE
 // were down, with Monitor_check on the target), or goes offline if no
-// node can take it; a scalable group stays on its other nodes.
+// node can take it; a scalable group stays on its other nodes. A group
+// placement leaves there (its Stop failed, it may still run on a lost
+// node) is said so, and --wait does not wait for it.
 func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) (any, error) {
 	a, err := args[wire.NameArgs](raw)
 	if err != nil {
 		return nil, err
 	}
 	var groups []string
+	wanted := map[string]bool{} // wanted ONLINE on the node before
 	dec, err := d.decideChecked(ctx, func(in engine.PlaceInput) (engine.Decision, error) {
 		c := in.Config
 		if !c.HasNode(a.Name) {
@@ -100,6 +104,7 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 			gs, ok := c.Groups[name].Nodes[a.Name]
 			if ok && gs.State != model.RGStateUnmanaged && (gs.Desired == model.RGStateOnline || c.GroupHeld(name, a.Name)) {
 				groups = append(groups, name)
+				wanted[name] = gs.Desired == model.RGStateOnline
 			}
 		}
 		in.Groups, in.Operator = groups, true
@@ -111,33 +116,17 @@ func (d *Daemon) nodeEvacuate(ctx context.Context, _ Peer, raw json.RawMessage) 
 	if err := d.applyPlacement(ctx, dec, "node evacuate"); err != nil {
 		return nil, err
 	}
-	// A group that stays (its Stop failed there, its automatic recovery
-	// is suspended, it may still run on a lost node) is said so, and
-	// --wait does not wait for it.
 	notes := moveNotes(dec)
 	leaving := groups[:0:0]
-	wanted := map[string]bool{}
-	d.machine.Read(func(c *model.Config) {
-		for _, g := range groups {
-			if cg, ok := c.Groups[g]; ok && cg.Nodes[a.Name] != nil {
-				wanted[g] = cg.Nodes[a.Name].Desired == model.RGStateOnline
-			}
-		}
-	})
 	for _, g := range groups {
-		moves := slices.ContainsFunc(dec.Moves, func(m engine.Move) bool { return m.Group == g && m.From == a.Name })
-		if moves || !wanted[g] {
+		if !wanted[g] || slices.ContainsFunc(dec.Moves, func(m engine.Move) bool { return m.Group == g && m.From == a.Name }) {
 			leaving = append(leaving, g)
 			continue
-		}
-		why := dec.Blocked[g]
-		if why == "" {
-			why = "placement leaves it there (is its automatic recovery suspended? rgmadm rg resume " + g + ")"
 		}
 		if notes == nil {
 			notes = map[string]string{}
 		}
-		notes[g] = "stays on " + a.Name + ": " + why
+		notes[g] = "stays on " + a.Name + ": " + cmp.Or(dec.Blocked[g], "placement keeps it there")
 	}
 	return wire.LifecycleReply{Groups: nonNilStrings(leaving), Notes: notes}, nil
 }

@@ -104,8 +104,8 @@ type PlaceInput struct {
 	// (rgmadm rg remaster), as Failback does on a join.
 	Remaster bool
 	// Operator says an operator asked for this decision (rg remaster,
-	// node evacuate): Pingpong_interval, which bars automatic moves,
-	// does not apply, as for Switch.
+	// node evacuate): Pingpong_interval and Suspend_automatic_recovery,
+	// which bar automatic moves, do not apply, as for Switch.
 	Operator bool
 	// Refused names, by group, the nodes where its Monitor_check failed
 	// in this event (reference §2: the RGM then tries the next node): the
@@ -379,6 +379,23 @@ func Switch(in PlaceInput, group string, nodes []string) (Decision, error) {
 		p.decide(name, false)
 	}
 	return p.dec, nil
+}
+
+// OnlineOn is rgmadm rg online -n on a cluster: a failover group wanted
+// online on another node moves, so it is a Switch (moves is true, dec
+// its decision); otherwise Admit judges it, and the node's own engine
+// brings the group online.
+func OnlineOn(in PlaceInput, group, node string) (dec Decision, moves bool, err error) {
+	p := newPlacer(in)
+	if gi := p.x.groups[group]; gi != nil && !gi.scalable {
+		for _, n := range p.wanted(group) {
+			if n != node {
+				dec, err = Switch(in, group, []string{node})
+				return dec, true, err
+			}
+		}
+	}
+	return Decision{}, false, Admit(in, group, node)
 }
 
 // Admit says whether an operator may bring group online on node (rgmadm
@@ -803,7 +820,7 @@ func (p *placer) decide(name string, remaster bool) {
 		}
 		return k
 	}
-	if cg.Props["Suspend_automatic_recovery"] == "TRUE" {
+	if cg.Props["Suspend_automatic_recovery"] == "TRUE" && !p.in.Operator {
 		if live(cur) == 0 {
 			p.dec.Blocked[name] = "its automatic recovery is suspended (rgmadm rg resume " + name + "): nothing moves it"
 		}

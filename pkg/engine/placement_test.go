@@ -790,3 +790,39 @@ func TestSimulate(t *testing.T) {
 		})
 	}
 }
+
+// TestOperatorPlacement: an operator's evacuation moves a group whose
+// automatic recovery is suspended (the suspension bars automatic moves
+// only), and rg online -n of a failover group wanted elsewhere is a
+// switch, with its followers; of one wanted nowhere, only a check.
+func TestOperatorPlacement(t *testing.T) {
+	nl := map[string]string{"Nodelist": "n1,n2,n3"}
+	c := pcluster(t, 3, pgroup{name: "s", props: nl, on: []string{"n1"}})
+	if err := c.ApplyStates([]model.StateChange{{Group: "s", Suspend: "TRUE"}}); err != nil {
+		t.Fatal(err)
+	}
+	nodes := up(3, nil)
+	nodes["n1"] = NodeStatus{Up: true, Evacuating: true}
+	if got := where(t, c, Place(PlaceInput{Config: c, Nodes: nodes, Groups: []string{"s"}})); got != "s=n1" {
+		t.Errorf("automatic: %s, want s=n1 (suspended)", got)
+	}
+	if got := where(t, c, Place(PlaceInput{Config: c, Nodes: nodes, Groups: []string{"s"}, Operator: true})); got != "s=n2" {
+		t.Errorf("operator's evacuation: %s, want s=n2", got)
+	}
+
+	c = pcluster(t, 3, pgroup{name: "a", props: nl, on: []string{"n1"}},
+		pgroup{name: "f", props: map[string]string{"Nodelist": "n1,n2,n3", "RG_affinities": "+++a"}, on: []string{"n1"}},
+		pgroup{name: "off", props: nl})
+	in := PlaceInput{Config: c, Nodes: up(3, nil)}
+	dec, moves, err := OnlineOn(in, "a", "n2")
+	if err != nil || !moves || where(t, c, dec) != "a=n2 f=n2 off=" {
+		t.Errorf("online -n n2 of a group on n1: %s, moves %v, %v", where(t, c, dec), moves, err)
+	}
+	dec, moves, err = OnlineOn(in, "off", "n3")
+	if err != nil || moves || len(dec.Changes) != 0 {
+		t.Errorf("online -n n3 of an offline group: %+v, moves %v, %v", dec, moves, err)
+	}
+	if _, _, err := OnlineOn(PlaceInput{Config: c, Nodes: up(3, []string{"n3"})}, "off", "n3"); err == nil {
+		t.Error("online -n onto a node that is down: accepted")
+	}
+}
