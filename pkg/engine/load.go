@@ -139,6 +139,7 @@ func (p *placer) overSoft(gi *groupInfo, n string) bool {
 // they stopped. Scalable groups and groups already wanted somewhere are
 // left out of all three.
 func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[string]string, errs map[string]error, pre Decision) {
+	in.Operator = true // an operator's request: Pingpong_interval does not apply
 	p := newPlacer(in)
 	targets, errs = map[string]string{}, map[string]error{}
 	groups = slices.Clone(groups)
@@ -153,18 +154,7 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 		if gi == nil || cg == nil || gi.scalable || len(p.wanted(group)) > 0 {
 			continue
 		}
-		var ok, barred []string
-		for _, n := range gi.nodelist {
-			if why := p.bar(gi, n, false); why != "" {
-				barred = append(barred, why)
-				continue
-			}
-			if why := p.loadBar(gi, n); why != "" {
-				barred = append(barred, why)
-				continue
-			}
-			ok = append(ok, n)
-		}
+		ok, barred := p.candidates(gi, func(string) bool { return false }, -1)
 		if len(ok) == 0 {
 			if !managed(cg) {
 				// rg online -M manages it in the same request: it
@@ -180,7 +170,6 @@ func OnlineTargets(in PlaceInput, groups []string, local string) (targets map[st
 			errs[group] = scha.Errorf(scha.ErrChecks, "rg online %s refused: no node can host it: %s", group, strings.Join(barred, "; "))
 			continue
 		}
-		p.sortCandidates(gi, ok)
 		if !p.x.concentrate && slices.Contains(ok, local) && !p.overSoft(gi, local) {
 			ok[0] = local
 		}
