@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -316,6 +317,37 @@ func (p *Program) Shell(args []string) (*Program, string, []string, error) {
 		return nil, "", nil, err
 	}
 	return sh, sh.fdPath(), append([]string{"/bin/sh", p.Path}, args...), nil
+}
+
+// Start starts the command mk makes for p with args, and, when the kernel
+// refuses the file (ENOEXEC: neither a script nor a binary), the one for
+// the shell that runs it (Shell), as execvp does. With above > 0 the
+// programs' descriptors are first moved above it (Above). The returned
+// command may be non-nil with an error: it did not start.
+func (p *Program) Start(args []string, above int, mk func(path string, argv []string) *exec.Cmd) (*exec.Cmd, error) {
+	if above > 0 {
+		if err := p.Above(above); err != nil {
+			return nil, err
+		}
+	}
+	path, argv := p.Argv(args)
+	cmd := mk(path, argv)
+	err := cmd.Start()
+	if !errors.Is(err, syscall.ENOEXEC) {
+		return cmd, err
+	}
+	sh, path, argv, err := p.Shell(args)
+	if err != nil {
+		return nil, err
+	}
+	defer sh.Close()
+	if above > 0 {
+		if err := sh.Above(above); err != nil {
+			return nil, err
+		}
+	}
+	cmd = mk(path, argv)
+	return cmd, cmd.Start()
 }
 
 // Above moves the program's descriptor, and its interpreter's, to fd or

@@ -255,17 +255,7 @@ func (a Agent) run(ctx context.Context, args []string, input string) (exit int, 
 			SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 		}
 	}
-	path, argv := prog.Argv(args)
-	cmd := mk(path, argv)
-	err = cmd.Start()
-	if errors.Is(err, syscall.ENOEXEC) {
-		var sh *execfile.Program
-		if sh, path, argv, err = prog.Shell(args); err == nil {
-			cmd = mk(path, argv)
-			err = cmd.Start()
-			sh.Close()
-		}
-	}
+	cmd, err := prog.Start(args, 0, mk)
 	if err != nil {
 		return -1, "", "", fmt.Errorf("fence agent %s: cannot run it: %w", a.Name, err)
 	}

@@ -240,22 +240,9 @@ func startMethod(s Spec, c *capture) (*exec.Cmd, error) {
 	prog, err := execfile.Open(s.Path, "", execfile.Strict())
 	var cmd *exec.Cmd
 	if err == nil {
-		err = prog.Above(execfile.AboveFiles(stdin, outW, errW))
-	}
-	if err == nil {
-		path, argv := prog.Argv(s.Args)
-		cmd = command(s, stdin, outW, errW, path, argv)
-		err = cmd.Start()
-		if errors.Is(err, syscall.ENOEXEC) {
-			var sh *execfile.Program
-			if sh, path, argv, err = prog.Shell(s.Args); err == nil {
-				if err = sh.Above(execfile.AboveFiles(stdin, outW, errW)); err == nil {
-					cmd = command(s, stdin, outW, errW, path, argv)
-					err = cmd.Start()
-				}
-				sh.Close()
-			}
-		}
+		cmd, err = prog.Start(s.Args, execfile.AboveFiles(stdin, outW, errW), func(path string, argv []string) *exec.Cmd {
+			return command(s, stdin, outW, errW, path, argv)
+		})
 	}
 	prog.Close() // nil-safe
 	// The child has its own copies; ours must go so that EOF comes when the

@@ -177,22 +177,10 @@ func startProgram(argv []string, stdin io.Reader, stdout, stderr io.Writer) (*ex
 		return nil, err
 	}
 	defer prog.Close()
-	run := func(path string, av []string) (*exec.Cmd, error) {
-		cmd := &exec.Cmd{Path: path, Args: av, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+	return prog.Start(argv[1:], 0, func(path string, av []string) *exec.Cmd {
+		return &exec.Cmd{Path: path, Args: av, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 			SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
-		return cmd, cmd.Start()
-	}
-	path, av := prog.Argv(argv[1:])
-	cmd, err := run(path, av)
-	if errors.Is(err, syscall.ENOEXEC) {
-		sh, path, av, serr := prog.Shell(argv[1:])
-		if serr != nil {
-			return nil, serr
-		}
-		defer sh.Close()
-		cmd, err = run(path, av)
-	}
-	return cmd, err
+	})
 }
 
 // exitStatus is the program's status as a shell reports it.
