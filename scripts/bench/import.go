@@ -58,28 +58,39 @@ func importBench(rtr string) {
 
 	total := groups * per
 	par := min(4*runtime.NumCPU(), 32) // daemon.validateImport's
-	validate := filepath.Join(filepath.Dir(rtr), "hello_validate")
-	var left atomic.Int64
-	left.Store(int64(total))
-	t0 := time.Now()
-	var wg sync.WaitGroup
-	for range par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for left.Add(-1) >= 0 {
-				cmd := exec.Command(validate, "-c", "-R", "rg0000-rs00", "-T", "ORGM.hello:1.0", "-G", "rg0000", "-x", "Port=8080", "-x", "Workdir=") // the default, as rgmd passes it
-				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-				cmd.Env = append(os.Environ(), "RGM_SOCKET="+filepath.Join(dir, "rgmd.sock")) // as rgmd gives its methods
-				if out, err := cmd.CombinedOutput(); err != nil {
-					fail("hello_validate: %v\n%s", err, out)
+	// spawn runs argv total times, par at a time, as rgmd runs Validate
+	// (own process group, output read through a pipe).
+	spawn := func(env []string, argv ...string) time.Duration {
+		var left atomic.Int64
+		left.Store(int64(total))
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for range par {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for left.Add(-1) >= 0 {
+					cmd := exec.Command(argv[0], argv[1:]...)
+					cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+					cmd.Env = env
+					if out, err := cmd.CombinedOutput(); err != nil {
+						fail("%s: %v\n%s", argv[0], err, out)
+					}
 				}
-			}
-		}()
+			}()
+		}
+		wg.Wait()
+		return time.Since(t0)
 	}
-	wg.Wait()
-	base := time.Since(t0)
+	validate := filepath.Join(filepath.Dir(rtr), "hello_validate")
+	base := spawn(append(os.Environ(), "RGM_SOCKET="+filepath.Join(dir, "rgmd.sock")), // as rgmd gives its methods
+		validate, "-c", "-R", "rg0000-rs00", "-T", "ORGM.hello:1.0", "-G", "rg0000", "-x", "Port=8080", "-x", "Workdir=") // the default, as rgmd passes it
+	// The floor for any type whose Validate is a program: starting that
+	// many processes that do nothing.
+	floor := spawn(os.Environ(), "/bin/true")
 	fmt.Printf("import  rgmadm import of %d groups x %d resources (ORGM.hello, Validate each): %v (goal <= 5s); %d x hello_validate, %d at a time: %v; ratio %.2fx; "+
 		"the same without Validate (BENCH.trivial2): %v\n",
 		groups, per, hello.Round(time.Millisecond), total, par, base.Round(time.Millisecond), float64(hello)/float64(base), plain.Round(time.Millisecond))
+	fmt.Printf("import  the floor of any Validate program on this machine: %d x /bin/true, %d at a time: %v (%.2f ms of the %d CPUs' time for each process started)\n",
+		total, par, floor.Round(time.Millisecond), floor.Seconds()*1000*float64(runtime.NumCPU())/float64(total), runtime.NumCPU())
 }
