@@ -537,6 +537,28 @@ func TestHelloCOnline(t *testing.T) {
 	}
 }
 
+// TestHelloCDefaultWorkdir: with Workdir left empty (the RTR's default),
+// the C example keeps its files in hello_c beside the socket of the rgmd
+// that runs it, not in a directory of /tmp that another user may own.
+func TestHelloCDefaultWorkdir(t *testing.T) {
+	d, _, _, _ := helloC(t)
+	d.MustRun("rgmadm", "rg", "create", "rg2")
+	d.MustRun("rgmadm", "rs", "create", "hd", "-g", "rg2", "-t", "ORGM.hello_c", "-x", "Port=9091",
+		"-p", "Thorough_probe_interval=1")
+	if got := d.MustRun("scha_resource_get", "-O", "EXTENSION", "-R", "hd", "-G", "rg2", "Workdir"); got != "STRING\n\n" {
+		t.Errorf("default Workdir = %q, want empty", got)
+	}
+	d.MustRun("rgmadm", "rg", "online", "-M", "rg2", "--wait")
+	dir := filepath.Join(filepath.Dir(d.Socket), "hello_c", "hd")
+	if b, err := os.ReadFile(filepath.Join(dir, "greeting")); err != nil || string(b) != "Hello from OpenRGM in C (port 9091)\n" {
+		t.Errorf("greeting beside the socket = %q, %v", b, err)
+	}
+	d.MustRun("rgmadm", "rg", "offline", "rg2", "--wait")
+	if b, err := os.ReadFile(filepath.Join(dir, "pid")); err == nil && strings.TrimSpace(string(b)) != "" {
+		t.Errorf("pid file still names %q after offline", b)
+	}
+}
+
 // TestCache drives capi/test/cache.c through a crash and a restart of
 // rgmd between its gets: the library's kept answers must never outlive the
 // rgmd that gave them.

@@ -61,6 +61,41 @@ ext_str(scha_resource_t h, const char *name, char *buf, size_t len)
 	return (e);
 }
 
+/*
+ * default_workdir: the directory of the resources' files when Workdir is
+ * empty: "hello_c" beside the socket of the rgmd that runs the method
+ * (RGM_SOCKET, which rgmd gives its methods; else the scha_* commands'
+ * default socket), a directory of rgmd's own user that no other user may
+ * write, so that neither two users nor two nodes on one machine share it.
+ */
+static void
+default_workdir(char *buf, size_t len)
+{
+	const char *sock = getenv("RGM_SOCKET");
+	const char *rt = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], *slash;
+	int n;
+
+	if (sock != NULL && *sock != '\0') {
+		n = snprintf(dir, sizeof (dir), "%s", sock);
+		slash = strrchr(dir, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		else
+			n = snprintf(dir, sizeof (dir), ".");
+	} else if (geteuid() == 0) {
+		n = snprintf(dir, sizeof (dir), "/run/openrgm");
+	} else if (rt != NULL && *rt != '\0') {
+		n = snprintf(dir, sizeof (dir), "%s/openrgm", rt);
+	} else {
+		n = snprintf(dir, sizeof (dir), "%s/openrgm-%u",
+		    tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (unsigned)geteuid());
+	}
+	if (n < 0 || (size_t)n >= sizeof (dir) ||
+	    snprintf(buf, len, "%s/hello_c", dir) >= (int)len)
+		buf[0] = '\0';	/* too long: hello_load refuses it */
+}
+
 scha_err_t
 hello_load(struct hello *hp)
 {
@@ -96,6 +131,13 @@ hello_load(struct hello *hp)
 	if (e != SCHA_ERR_NOERR) {
 		hello_log(hp, LOG_ERR, "reading properties of %s: %s", hp->resource, scha_strerror(e));
 		return (e);
+	}
+	if (dir[0] == '\0') {
+		default_workdir(dir, sizeof (dir));
+		if (dir[0] == '\0') {
+			hello_log(hp, LOG_ERR, "Workdir is empty and the path beside rgmd's socket is too long");
+			return (SCHA_ERR_INVAL);
+		}
 	}
 	snprintf(hp->workdir, sizeof (hp->workdir), "%s/%s", dir, hp->resource);
 	return (SCHA_ERR_NOERR);

@@ -1,7 +1,7 @@
 /*
  * Validate (and Monitor_check) method of ORGM.hello_c: rejects a Port
- * outside 1..65535 among the -x settings, and a Workdir that is not an
- * absolute path. rgmd checks the RTR bounds too; a data service checks
+ * outside 1..65535 among the -x settings, and a Workdir that is neither
+ * empty (the default: hello_c beside rgmd's socket) nor an absolute path. rgmd checks the RTR bounds too; a data service checks
  * what only it knows, and this shows how the arguments arrive.
  */
 #include <stdio.h>
@@ -27,7 +27,8 @@ main(int argc, char **argv)
 				fprintf(stderr, "Port %s is not in 1..65535\n", optarg + 5);
 				bad = 1;
 			}
-		} else if (strncasecmp(optarg, "Workdir=", 8) == 0 && optarg[8] != '/') {
+		} else if (strncasecmp(optarg, "Workdir=", 8) == 0 &&
+		    optarg[8] != '/' && optarg[8] != '\0') {
 			fprintf(stderr, "Workdir %s is not an absolute path\n", optarg + 8);
 			bad = 1;
 		}
