@@ -132,7 +132,8 @@ func lifecycleVerb(kind, name, op, summary string, expectOnline bool) *verb {
 }
 
 // manageFirst is rg online -M: it manages those of the groups that are
-// unmanaged on this node and waits until their Init methods are done.
+// unmanaged (on this node, or on the nodes of their Nodelist when this
+// node is not in it) and waits until their Init methods are done here.
 func (inv *invocation) manageFirst(names []string, timeout time.Duration) error {
 	var st wire.StatusReply
 	if err := inv.call(wire.OpStatus, nil, &st); err != nil {
@@ -145,7 +146,7 @@ func (inv *invocation) manageFirst(names []string, timeout time.Duration) error 
 	}
 	var unmanaged []string
 	for _, g := range st.Groups {
-		if (all || want[g.Name]) && g.State == "UNMANAGED" {
+		if (all || want[g.Name]) && (g.State == "UNMANAGED" || slices.Contains(slices.Collect(maps.Values(g.Nodes)), "UNMANAGED")) {
 			unmanaged = append(unmanaged, g.Name)
 		}
 	}
@@ -160,11 +161,89 @@ func (inv *invocation) manageFirst(names []string, timeout time.Duration) error 
 
 // waitGroups polls rg.wait until the groups settle. On a terminal it
 // prints each state change as it happens; otherwise it is quiet.
+//
+// Waiting for groups to come online, it follows a failover group that
+// Failover_mode SOFT or HARD moved on after a failed Start: it prints
+// where the group went and waits for it there, so that the result is
+// where the group ended, not the first node's failure.
 func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expectOnline bool, node string) error {
-	if len(groups) == 0 {
-		return nil
-	}
 	deadline := time.Now().Add(timeout)
+	gs, err := inv.settle(groups, deadline, timeout, node)
+	if err != nil {
+		return err
+	}
+	if !expectOnline {
+		return verdict(gs, false)
+	}
+	// Each node is tried once: the engine moves a group on only to a
+	// node where its Start has not failed lately, so this ends.
+	on := map[string]string{}             // group → the node it was waited for on
+	tried := map[string]map[string]bool{} // group → nodes it settled on
+	var ended []wire.GroupStatus
+	for _, g := range gs {
+		on[g.Name], tried[g.Name] = node, map[string]bool{}
+	}
+	for len(gs) > 0 {
+		var next []wire.GroupStatus
+		for _, g := range gs {
+			from := on[g.Name]
+			tried[g.Name][from] = true
+			to, err := inv.movedTo(g, tried[g.Name])
+			if err != nil {
+				return err
+			}
+			if to == "" {
+				ended = append(ended, g)
+				continue
+			}
+			what := "its Start failed"
+			if parts := failedResources(g); len(parts) > 0 {
+				what = strings.Join(parts, ", ")
+			}
+			if from != "" {
+				what += " on " + from
+			}
+			fmt.Fprintf(inv.env.Stdout, "%s: %s; Failover_mode moves it to %s\n", g.Name, what, to)
+			moved, err := inv.settle([]string{g.Name}, deadline, timeout, to)
+			if err != nil {
+				return err
+			}
+			on[g.Name] = to
+			next = append(next, moved...)
+		}
+		gs = next
+	}
+	return verdict(ended, true)
+}
+
+// movedTo is the node other than those tried where g, which settled
+// without coming online, is now wanted online: where the engine moved it
+// after a failed Start. "" when it stays.
+func (inv *invocation) movedTo(g wire.GroupStatus, tried map[string]bool) (string, error) {
+	if g.State == "ONLINE" || g.Desired == "ONLINE" {
+		return "", nil
+	}
+	for _, n := range slices.Sorted(maps.Keys(g.Nodes)) {
+		if tried[n] {
+			continue
+		}
+		var rep wire.WaitReply
+		if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: []string{g.Name}, TimeoutMs: 1, Node: n}, &rep); err != nil {
+			return "", err
+		}
+		if len(rep.Groups) == 1 && rep.Groups[0].Desired == "ONLINE" {
+			return n, nil
+		}
+	}
+	return "", nil
+}
+
+// settle polls rg.wait on node until the groups settle or the deadline
+// passes (SCHA_ERR_TIMEOUT), and returns their status.
+func (inv *invocation) settle(groups []string, deadline time.Time, timeout time.Duration, node string) ([]wire.GroupStatus, error) {
+	if len(groups) == 0 {
+		return nil, nil
+	}
 	chunk := 10 * time.Second
 	if inv.env.IsTTY {
 		chunk = 300 * time.Millisecond
@@ -173,17 +252,17 @@ func (inv *invocation) waitGroups(groups []string, timeout time.Duration, expect
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return scha.Errorf(scha.ErrTimeout, "still in progress after %s: %s", timeout, summary(nil, groups))
+			return nil, scha.Errorf(scha.ErrTimeout, "still in progress after %s: %s", timeout, summary(nil, groups))
 		}
 		var rep wire.WaitReply
 		if err := inv.call(wire.OpRGWait, &wire.WaitArgs{Groups: groups, TimeoutMs: int(min(left, chunk) / time.Millisecond), Node: node}, &rep); err != nil {
-			return err
+			return nil, err
 		}
 		if inv.env.IsTTY {
 			inv.progress(rep.Groups, seen)
 		}
 		if rep.Settled {
-			return verdict(rep.Groups, expectOnline)
+			return rep.Groups, nil
 		}
 	}
 }
@@ -228,6 +307,16 @@ func verdict(gs []wire.GroupStatus, expectOnline bool) error {
 }
 
 func describe(g wire.GroupStatus) string {
+	s := fmt.Sprintf("resource group %s is %s", g.Name, g.State)
+	if parts := failedResources(g); len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+// failedResources names g's resources in a failed state, each with its
+// state and status message: "db-rs START_FAILED (Start failed: exit 1)".
+func failedResources(g wire.GroupStatus) []string {
 	var parts []string
 	for _, r := range g.Resources {
 		switch r.State {
@@ -239,11 +328,7 @@ func describe(g wire.GroupStatus) string {
 			parts = append(parts, p)
 		}
 	}
-	s := fmt.Sprintf("resource group %s is %s", g.Name, g.State)
-	if len(parts) > 0 {
-		s += ": " + strings.Join(parts, ", ")
-	}
-	return s
+	return parts
 }
 
 func summary(_ []wire.GroupStatus, groups []string) string {

@@ -40,6 +40,8 @@ func newChecker(t testing.TB) *checker {
 	// Arguments: -R res -T type -G group.
 	head := "#!/bin/sh\nR=$2\nD=" + dir + "\nnode=$(scha_cluster_get -O NODENAME_LOCAL) || exit 1\n"
 	start := head + `echo "$(date +%s.%N) Start $R $node" >>"$D/events"
+# Start fails, starting nothing, while nostart.NODE exists.
+[ ! -e "$D/nostart.$node" ] || exit 1
 rm -f "$D/$R.$node.held"
 setsid sh -c 'exec 9>>"$0/$1.lock"
 if ! flock -n 9; then echo "$(date +%s.%N) DOUBLE ONLINE $1 on $2: the lock is held elsewhere" >>"$0/violations"; flock 9; fi
@@ -513,6 +515,35 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 	waitOK(t, n1, "rgmadm", "rg", "manage", "big-rg")
 	if r := n1.Run("rgmadm", "rg", "online", "big-rg", "-n", "n2"); r.Code != 16 || !strings.Contains(r.Stderr, "slots") {
 		t.Fatalf("rg online -n past a hard limit: exit %d %s", r.Code, r.Stderr)
+	}
+	k.check()
+}
+
+// rg online --wait follows a failover group that Failover_mode SOFT moves
+// on after its Start failed: it says so, and succeeds once the group is
+// online on the next node, rather than report the first node's failure.
+func TestOnlineWaitFollowsFailover(t *testing.T) {
+	c := rgmtest.StartCluster(t, 3, "--lease", "1500ms")
+	k := newChecker(t)
+	n1 := c.Nodes[0]
+	waitOK(t, n1, "rgmadm", "rt", "register", k.rtr())
+	waitOK(t, n1, "rgmadm", "rg", "create", "soft-rg", "-p", "Nodelist=n2,n3", "-p", "Pingpong_interval=0")
+	waitOK(t, n1, "rgmadm", "rs", "create", "soft-rs", "-g", "soft-rg", "-t", "chk", "-p", "Failover_mode=SOFT")
+	if err := os.WriteFile(filepath.Join(k.dir, "nostart.n2"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := n1.Run("rgmadm", "rg", "online", "-M", "soft-rg", "--wait", "--timeout", "60s")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "soft-rg: soft-rs START_FAILED") || !strings.Contains(r.Stdout, "on n2; Failover_mode moves it to n3") {
+		t.Fatalf("rg online --wait of a group whose Start fails on n2: exit %d\nstdout: %s\nstderr: %s\nstatus: %s\nlog n2: %s", r.Code, r.Stdout, r.Stderr, n1.Run("rgmadm", "status").Stdout, tail(c.Nodes[1].Log(), 30))
+	}
+	onlineOn(t, n1, "soft-rg", "n3", time.Second)
+	// With nowhere left to go, --wait reports the failure.
+	waitOK(t, n1, "rgmadm", "rg", "offline", "soft-rg", "--wait")
+	if err := os.WriteFile(filepath.Join(k.dir, "nostart.n3"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := n1.Run("rgmadm", "rg", "online", "soft-rg", "--wait"); r.Code == 0 || !strings.Contains(r.Stderr, "START_FAILED") {
+		t.Fatalf("rg online --wait of a group whose Start fails everywhere: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
 	k.check()
 }
