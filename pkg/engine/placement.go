@@ -759,6 +759,10 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 	// Soft limits reorder the candidates too: those that stay under
 	// them come first.
 	soft := (p.x.soft || p.x.concentrate) && gi.factors != nil
+	// An operator's move is not barred by Pingpong_interval, but goes
+	// to a node where the group failed lately only when no other is
+	// left: those come last.
+	var lately []string
 	for _, n := range gi.nodelist {
 		if !weak && !soft && enough >= 0 && len(ok) >= enough {
 			break
@@ -782,12 +786,17 @@ func (p *placer) candidates(gi *groupInfo, skip func(string) bool, enough int) (
 			barred = append(barred, why)
 			continue
 		}
+		if p.in.Operator && p.pingpong(gi, n) != "" {
+			lately = append(lately, n)
+			continue
+		}
 		ok = append(ok, n)
 	}
 	if weak || soft {
 		p.sortCandidates(gi, ok)
+		p.sortCandidates(gi, lately)
 	}
-	return ok, barred
+	return append(ok, lately...), barred
 }
 
 // decide re-decides one group; remaster moves it to its most preferred

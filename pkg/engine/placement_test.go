@@ -809,6 +809,19 @@ func TestOperatorPlacement(t *testing.T) {
 	if got := where(t, c, Place(PlaceInput{Config: c, Nodes: nodes, Groups: []string{"s"}, Operator: true})); got != "s=n2" {
 		t.Errorf("operator's evacuation: %s, want s=n2", got)
 	}
+	// An operator's move goes to a node where the group failed to start
+	// within Pingpong_interval only when no other node is left.
+	c = pcluster(t, 3, pgroup{name: "s", props: nl, on: []string{"n1"}})
+	if err := c.ApplyStates([]model.StateChange{{Group: "s", Node: "n2", StartFailedAt: now - 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := where(t, c, Place(PlaceInput{Config: c, Nodes: nodes, Groups: []string{"s"}, Operator: true, Now: now})); got != "s=n3" {
+		t.Errorf("operator's evacuation past a node where it failed lately: %s, want s=n3", got)
+	}
+	nodes["n3"] = NodeStatus{}
+	if got := where(t, c, Place(PlaceInput{Config: c, Nodes: nodes, Groups: []string{"s"}, Operator: true, Now: now})); got != "s=n2" {
+		t.Errorf("operator's evacuation with only that node left: %s, want s=n2", got)
+	}
 
 	c = pcluster(t, 3, pgroup{name: "a", props: nl, on: []string{"n1"}},
 		pgroup{name: "f", props: map[string]string{"Nodelist": "n1,n2,n3", "RG_affinities": "+++a"}, on: []string{"n1"}},
