@@ -477,8 +477,9 @@ func TestFlappingLink(t *testing.T) {
 // negative affinity forbids is refused; node evacuate and GIVEOVER go
 // where placement puts the group (here past the node the affinity
 // bars, which Nodelist order alone would pick), rg remaster brings it
-// back to its most preferred node, a +++ follower moves with it, and rg
-// online -n holds hard limits.
+// back to its most preferred node, a +++ follower moves with it (and
+// takes it along on its own GIVEOVER), and rg online -n holds hard
+// limits.
 func TestOperatorMovesFollowPlacement(t *testing.T) {
 	c, k := failoverCluster(t, true)
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
@@ -507,6 +508,15 @@ func TestOperatorMovesFollowPlacement(t *testing.T) {
 	waitOK(t, n1, "rgmadm", "rs", "create", "follow-rs", "-g", "follow-rg", "-t", "chk")
 	waitOK(t, n1, "rgmadm", "rg", "online", "-M", "follow-rg", "--wait")
 	onlineOn(t, n1, "follow-rg", "n3", 30*time.Second)
+	waitOK(t, n2, "rgmadm", "rg", "switch", "db-rg", "-n", "n1", "--wait")
+	onlineOn(t, n2, "follow-rg", "n1", 30*time.Second)
+	// GIVEOVER of the follower takes its +++ target with it: both go
+	// to n3 (the -- affinity for web-rg keeps db-rg off n2), and back.
+	if r := n1.Run("scha_control", "-O", "GIVEOVER", "-R", "follow-rs", "-G", "follow-rg"); r.Code != 0 {
+		t.Fatalf("GIVEOVER of a +++ follower: exit %d %s", r.Code, r.Stderr)
+	}
+	onlineOn(t, n2, "db-rg", "n3", 30*time.Second)
+	onlineOn(t, n2, "follow-rg", "n3", 30*time.Second)
 	waitOK(t, n2, "rgmadm", "rg", "switch", "db-rg", "-n", "n1", "--wait")
 	onlineOn(t, n2, "follow-rg", "n1", 30*time.Second)
 	// rg online -n holds hard load limits too.

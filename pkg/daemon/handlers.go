@@ -445,15 +445,23 @@ func (d *Daemon) control(ctx context.Context, p Peer, raw json.RawMessage) (any,
 		return nil, err
 	}
 	ev := engine.Control{Tag: tag, Resource: a.Resource, Group: a.Group}
+	var follow []model.StateChange
 	if (tag == scha.ControlGiveover || tag == scha.ControlCheckGiveover) && d.clustered() {
 		// On a cluster the target is a node that is up and passes
 		// Monitor_check (monitorcheck.go).
-		if ev.Node, err = d.giveoverTarget(ctx, a.Group, tag); err != nil {
+		if ev.Node, follow, err = d.giveoverTarget(ctx, a.Group, tag); err != nil {
 			return nil, err
 		}
 	}
 	if err := l.request(ctx, ev); err != nil {
 		return nil, err
+	}
+	if tag == scha.ControlGiveover && len(follow) > 0 {
+		// The groups tied to this one by strong affinities go with it,
+		// as with rg switch.
+		if err := d.applyPlacement(ctx, engine.Decision{Changes: follow}, "scha_control GIVEOVER"); err != nil {
+			return nil, err
+		}
 	}
 	if !engine.ControlWaits(tag) {
 		return nil, nil

@@ -142,7 +142,10 @@ func (d *Daemon) switchCheck(ctx context.Context, group, target string) error {
 // this node: engine.Giveover's choice (Nodelist order, affinities, load
 // limits, Pingpong_interval), on a node whose Monitor_check of every
 // resource of the group succeeds (CHECK_GIVEOVER runs no Monitor_check).
-func (d *Daemon) giveoverTarget(ctx context.Context, group, tag string) (string, error) {
+// It also returns the changes the move makes to the groups tied to group
+// by strong affinities (a +++ or ++ target or follower goes with it, a
+// -- group leaves), which the caller commits once the giveover is.
+func (d *Daemon) giveoverTarget(ctx context.Context, group, tag string) (string, []model.StateChange, error) {
 	giveover := func(in engine.PlaceInput) (engine.Decision, error) {
 		return engine.Giveover(in, group, d.opts.NodeName)
 	}
@@ -157,11 +160,17 @@ func (d *Daemon) giveoverTarget(ctx context.Context, group, tag string) (string,
 		dec, err = d.decideChecked(ctx, giveover)
 	}
 	if err != nil {
-		return "", scha.Errorf(scha.CodeOf(err), "scha_control %s: %s", tag, scha.DetailOf(err))
+		return "", nil, scha.Errorf(scha.CodeOf(err), "scha_control %s: %s", tag, scha.DetailOf(err))
 	}
 	target := wantedOnline(dec, group)
 	if target == "" {
-		return "", scha.Errorf(scha.ErrChecks, "scha_control %s: no other node can take %s", tag, group)
+		return "", nil, scha.Errorf(scha.ErrChecks, "scha_control %s: no other node can take %s", tag, group)
 	}
-	return target, nil
+	var follow []model.StateChange
+	for _, ch := range dec.Changes {
+		if ch.Group != group {
+			follow = append(follow, ch)
+		}
+	}
+	return target, follow, nil
 }
