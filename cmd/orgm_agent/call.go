@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
@@ -34,7 +33,7 @@ type kind interface {
 	// method runs a callback method; it returns errUnknownMethod for a
 	// method the type does not have.
 	method(ctx context.Context, c *call) error
-	// probe checks the resource once: nil when healthy, a *probeFailure
+	// probe checks the resource once: nil when healthy, a *faultmon.Failure
 	// otherwise.
 	probe(ctx context.Context, c *call) error
 }
@@ -317,20 +316,4 @@ func (c *call) get(ctx context.Context, tag string, operands ...string) (string,
 		return "", nil
 	}
 	return rep.Values[len(rep.Values)-1], nil
-}
-
-// setGroup runs cmd in a process group of its own, ended as a whole
-// (SIGTERM, then SIGKILL 2 s later) when its context is done.
-func setGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		pid := cmd.Process.Pid
-		syscall.Kill(-pid, syscall.SIGTERM)
-		go func() {
-			time.Sleep(2 * time.Second)
-			syscall.Kill(-pid, syscall.SIGKILL)
-		}()
-		return nil
-	}
-	cmd.WaitDelay = 3 * time.Second
 }
