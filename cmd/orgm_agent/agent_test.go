@@ -49,40 +49,9 @@ func TestFstab(t *testing.T) {
 	}
 }
 
-// agentTypes lays out the shipped types as make install does, their
-// methods links to the orgm_agent the harness built, and makes rgmadm
-// find them by name (RGM_TYPES_PATH).
-func agentTypes(t *testing.T, d *rgmtest.Daemon) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "orgm-types")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	prog := filepath.Join(d.Bin, "orgm_agent")
-	root := filepath.Join(rgmtest.RepoRoot(), "callbacks")
-	for _, sub := range []string{"gds", "logicalhostname", "hastorageplus", "ocf"} {
-		os.Mkdir(filepath.Join(dir, sub), 0o755)
-		ents, err := os.ReadDir(filepath.Join(root, sub))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			dst := filepath.Join(dir, sub, e.Name())
-			if strings.HasSuffix(e.Name(), ".rtr") {
-				b, _ := os.ReadFile(filepath.Join(root, sub, e.Name()))
-				if err := os.WriteFile(dst, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := os.Symlink(prog, dst); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Setenv("RGM_TYPES_PATH", dir)
-	return dir
-}
+// agentTypes lays out the shipped types as make install does
+// (rgmtest.InstallTypes).
+func agentTypes(t *testing.T, d *rgmtest.Daemon) string { return rgmtest.InstallTypes(t, d) }
 
 // waitState polls rgmadm until the resource is in state on node1.
 func waitState(t *testing.T, d *rgmtest.Daemon, rs, state string, within time.Duration) {
