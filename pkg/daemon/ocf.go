@@ -25,7 +25,7 @@ import (
 // newOCFRunner makes the lifecycle's OCF runner; its fault monitors end
 // with ctx (rgmd stopping, or fenced).
 func (l *lifecycle) newOCFRunner(ctx context.Context, exe string) *ocf.Runner {
-	return &ocf.Runner{Methods: &l.runner, Env: l.env, RscTmp: ocf.RscTmp(l.d.opts.Socket), Programs: ocf.Programs(exe),
+	return &ocf.Runner{Methods: &l.runner, Env: l.env, Socket: l.d.opts.Socket, Programs: ocf.Programs(exe),
 		Node: ocfNode{l.d}, Log: l.log, Context: ctx}
 }
 

@@ -162,7 +162,7 @@ func (h *host) probe(ctx context.Context) error {
 	timeout := time.Duration(t) * time.Second
 	interval := time.Duration(h.prop("Thorough_probe_interval", 10)) * time.Second
 	in := Instance{Resource: h.c.Resource, Type: h.c.Type, Ext: ext}
-	code, msg, _ := Run(ctx, h.r.Methods, Action{Agent: a, Name: "monitor", Env: a.Env(h.r.Env, in, h.r.RscTmp, timeout, interval),
+	code, msg, _ := Run(ctx, h.r.Methods, Action{Agent: a, Name: "monitor", Env: h.r.env(a, in, timeout, interval),
 		Timeout: timeout, Label: h.c.Resource, KillOnCancel: true,
 		OnLine: func(stream, line string) { h.log.Info(line, "stream", stream) }})
 	return Check(a.Name, "monitor", code, msg)

@@ -60,8 +60,9 @@ type Runner struct {
 	// Env is the method environment (methods.Env): its PATH, RGM_SOCKET
 	// and RGM_FENCE_TAG reach the agent.
 	Env []string
-	// RscTmp is HA_RSCTMP ("" for the agents' own default), from RscTmp.
-	RscTmp string
+	// Socket is rgmd's socket: HA_RSCTMP is beside it when rgmd is not
+	// root (RscTmp, made at the first action).
+	Socket string
 	// Programs are the orgm_agent programs whose ocf_* links Handles
 	// recognizes (Programs).
 	Programs []string
@@ -74,6 +75,15 @@ type Runner struct {
 
 	mu       sync.Mutex
 	monitors map[string]*monitor // resource → its fault monitor
+
+	rscTmpOnce sync.Once
+	rscTmp     string
+}
+
+// env is the agent's environment for one action (Agent.Env).
+func (r *Runner) env(a Agent, in Instance, timeout, interval time.Duration) []string {
+	r.rscTmpOnce.Do(func() { r.rscTmp = RscTmp(r.Socket) })
+	return a.Env(r.Env, in, r.rscTmp, timeout, interval)
 }
 
 // Handles reports whether rgmd runs method of a type itself: the type's
@@ -184,7 +194,7 @@ func (r *Runner) run(ctx context.Context, c Call) (methods.Result, error) {
 	default:
 		return none, fmt.Errorf("%s has no method %s", c.Type.Name, c.Method)
 	}
-	code, msg, res := Run(ctx, r.Methods, Action{Agent: a, Name: action, Env: a.Env(r.Env, in, r.RscTmp, c.Timeout, 0),
+	code, msg, res := Run(ctx, r.Methods, Action{Agent: a, Name: action, Env: r.env(a, in, c.Timeout, 0),
 		Timeout: c.Timeout, Label: c.Resource, OnLine: c.OnLine})
 	return res, Check(a.Name, action, code, msg)
 }
