@@ -43,7 +43,11 @@ func (ocfKind) method(ctx context.Context, c *call) error {
 				return err
 			}
 		}
-		code, msg := ocfRun(ctx, c, a, "validate-all", c.timeout("Validate"), 0)
+		timeout := c.timeout("Validate")
+		if c.method == "monitor_check" {
+			timeout = c.timeout("Monitor_check")
+		}
+		code, msg := ocfRun(ctx, c, a, "validate-all", timeout, 0)
 		return ocf.Check(a.Name, "validate-all", code, msg)
 	case "start":
 		action = "start"
