@@ -63,19 +63,12 @@ func waitState(t *testing.T, d *rgmtest.Daemon, rs, state string, within time.Du
 			return
 		}
 		if time.Now().After(end) {
-			t.Fatalf("%s is %s, not %s, after %s\n%s", rs, got, state, within, tail(d.Log(), 40))
+			t.Fatalf("%s is %s, not %s, after %s\n%s", rs, got, state, within, d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
 
 // mustFail runs a command that must be refused with code, and returns its
 // stderr.
@@ -136,7 +129,7 @@ func TestGDS(t *testing.T) {
 	end := time.Now().Add(15 * time.Second)
 	for strings.TrimSpace(d.MustRun("scha_resource_get", "-O", "NUM_RESOURCE_RESTARTS", "-R", "app")) == "0" {
 		if time.Now().After(end) {
-			t.Fatalf("no restart after the probe failed\n%s", tail(d.Log(), 40))
+			t.Fatalf("no restart after the probe failed\n%s", d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -161,7 +154,7 @@ func TestGDS(t *testing.T) {
 	d.Run("rgmadm", "rg", "online", "-M", "quick-rg", "--wait")
 	waitState(t, d, "quick", "START_FAILED", 10*time.Second)
 	if !strings.Contains(d.Log(), "it must keep running") && !strings.Contains(d.Log(), "was not restarted") {
-		t.Errorf("no clear message for a Start_command that exits at once:\n%s", tail(d.Log(), 30))
+		t.Errorf("no clear message for a Start_command that exits at once:\n%s", d.LogTail(30))
 	}
 	if out := d.MustRun("pmfadm", "-L"); strings.Contains(out, "quick") {
 		t.Errorf("a tag is left: %s", out)
@@ -244,7 +237,7 @@ func TestOCFDummy(t *testing.T) {
 	end := time.Now().Add(15 * time.Second)
 	for strings.TrimSpace(d.MustRun("scha_resource_get", "-O", "NUM_RESOURCE_RESTARTS", "-R", "d1")) == "0" {
 		if time.Now().After(end) {
-			t.Fatalf("no restart after monitor found d1 stopped\n%s", tail(d.Log(), 40))
+			t.Fatalf("no restart after monitor found d1 stopped\n%s", d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -389,7 +382,7 @@ func TestLogicalHostname(t *testing.T) {
 		}
 	}
 	if r := d.Run("rgmadm", "rg", "offline", "web-rg", "--wait"); r.Code != 0 {
-		t.Fatalf("offline: %s\n%s", r.Stderr, tail(d.Log(), 20))
+		t.Fatalf("offline: %s\n%s", r.Stderr, d.LogTail(20))
 	}
 	waitState(t, d, "vip", "OFFLINE", 10*time.Second)
 	if out, _ := exec.Command("ip", "-n", nsA, "addr", "show", "dev", "va").CombinedOutput(); strings.Contains(string(out), vip+"/") || strings.Contains(string(out), vip6+"/") {

@@ -130,19 +130,12 @@ func eventually(t *testing.T, d *rgmtest.Daemon, within time.Duration, what stri
 	end := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(end) {
-			t.Fatalf("%s: not so after %s\n%s", what, within, tail(d.Log(), 40))
+			t.Fatalf("%s: not so after %s\n%s", what, within, d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
 
 func get(d *rgmtest.Daemon, tag string) string {
 	return strings.TrimSpace(d.MustRun("scha_resource_get", "-O", tag, "-R", "r", "-G", "g"))
@@ -176,7 +169,7 @@ func TestRgmdRunsAgent(t *testing.T) {
 	d, dir := tinyResource(t, "Start_timeout=7")
 	d.MustRun("rgmadm", "rg", "online", "-M", "g", "--wait")
 	if got := get(d, "RESOURCE_STATE"); got != "ONLINE" {
-		t.Fatalf("r is %s\n%s", got, tail(d.Log(), 30))
+		t.Fatalf("r is %s\n%s", got, d.LogTail(30))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "running")); err != nil {
 		t.Fatalf("start did not run: %v", err)
@@ -235,7 +228,7 @@ func TestRgmdMonitorRestartsThenGivesOver(t *testing.T) {
 	eventually(t, d, 30*time.Second, "a restart", func() bool { return get(d, "NUM_RESOURCE_RESTARTS") == "1" })
 	eventually(t, d, 30*time.Second, "started again", func() bool { return len(actions(dir, "start")) == 2 })
 	if !strings.Contains(d.Log(), "tiny monitor: exit 7 (OCF_NOT_RUNNING): not running: tiny is not running; requesting RESOURCE_RESTART") {
-		t.Errorf("the monitor did not say why it restarted\n%s", tail(d.Log(), 30))
+		t.Errorf("the monitor did not say why it restarted\n%s", d.LogTail(30))
 	}
 	// Now failing for good: after Retry_count restarts, GIVEOVER.
 	os.WriteFile(filepath.Join(dir, "broken"), nil, 0o644)
@@ -319,7 +312,7 @@ func TestRgmdStartTimeout(t *testing.T) {
 		eventually(t, d, 20*time.Second, "start process "+strconv.Itoa(pid)+" killed", func() bool { return gone(pid) })
 	}
 	if !strings.Contains(d.Log(), "timed out after 1s") {
-		t.Errorf("no timeout in the log\n%s", tail(d.Log(), 20))
+		t.Errorf("no timeout in the log\n%s", d.LogTail(20))
 	}
 }
 
@@ -350,7 +343,7 @@ func TestCopiedProgramRunsAsMethod(t *testing.T) {
 	d.MustRun("rgmadm", "rs", "create", "r", "-g", "g", "-t", "OCF.test_tiny", "-x", "dir="+rdir)
 	d.MustRun("rgmadm", "rg", "online", "-M", "g", "--wait")
 	if got := get(d, "RESOURCE_STATE"); got != "ONLINE" {
-		t.Fatalf("r is %s\n%s", got, tail(d.Log(), 30))
+		t.Fatalf("r is %s\n%s", got, d.LogTail(30))
 	}
 	if s := actions(rdir, "start"); len(s) != 1 || strings.HasPrefix(s[0], "start rgmd ") {
 		t.Errorf("start: %q, want one not run by rgmd", s)
