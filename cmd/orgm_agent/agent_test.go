@@ -69,7 +69,6 @@ func waitState(t *testing.T, d *rgmtest.Daemon, rs, state string, within time.Du
 	}
 }
 
-
 // mustFail runs a command that must be refused with code, and returns its
 // stderr.
 func mustFail(t *testing.T, d *rgmtest.Daemon, code int, args ...string) string {

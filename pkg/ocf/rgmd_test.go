@@ -136,7 +136,6 @@ func eventually(t *testing.T, d *rgmtest.Daemon, within time.Duration, what stri
 	}
 }
 
-
 func get(d *rgmtest.Daemon, tag string) string {
 	return strings.TrimSpace(d.MustRun("scha_resource_get", "-O", tag, "-R", "r", "-G", "g"))
 }
