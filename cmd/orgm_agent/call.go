@@ -15,6 +15,7 @@ import (
 	"github.com/openrgm/openrgm/pkg/client"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/ocf"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -172,26 +173,10 @@ func (c *call) load(ctx context.Context) error {
 		return rerr
 	}
 	c.rt = &rt
-	c.props, c.ext = map[string]string{}, map[string]string{}
-	for _, d := range rt.EffectiveParams() {
-		if d.Default == nil {
-			continue
-		}
-		if d.Extension {
-			c.ext[strings.ToLower(d.Name)] = *d.Default
-		} else {
-			c.props[strings.ToLower(d.Name)] = *d.Default
-		}
-	}
 	if !creating {
 		c.res = &r
-		for k, v := range r.Props {
-			c.props[strings.ToLower(k)] = v
-		}
-		for k, v := range r.Ext {
-			c.ext[strings.ToLower(k)] = v
-		}
 	}
+	c.props, c.ext = ocf.Props(&rt, c.res)
 	for k, v := range c.rArgs {
 		c.props[k] = v
 	}
