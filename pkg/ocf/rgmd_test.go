@@ -42,7 +42,8 @@ const tinyMetaData = `<?xml version="1.0"?>
 
 // tiny records each action in DIR/log as "ACTION PARENT TIMEOUT_MS" (the
 // parent's command name: rgmd when rgmd runs it itself). DIR/running is
-// its service; DIR/broken makes monitor fail whatever; DIR/start_hang and
+// its service; DIR/broken makes monitor fail whatever, DIR/broken_PID
+// when run by the rgmd of that pid; DIR/start_hang and
 // DIR/monitor_hang make start or monitor hang, their pids ("shell sleep")
 // in DIR/start_pid or DIR/monitor_pid.
 const tinyAgent = `#!/bin/sh
@@ -57,9 +58,9 @@ EOF
 start) log start; [ -e "$d/start_hang" ] && hang start; touch "$d/running"; exit 0;;
 stop) log stop; rm -f "$d/running"; exit 0;;
 monitor) log monitor; [ -e "$d/monitor_hang" ] && hang monitor
-	[ -e "$d/running" ] && [ ! -e "$d/broken" ] && exit 0
+	[ -e "$d/running" ] && [ ! -e "$d/broken" ] && [ ! -e "$d/broken_$PPID" ] && exit 0
 	echo "tiny is not running"; exit 7;;
-validate-all) [ -d "$d" ] || { echo "no directory $d"; exit 6; }; exit 0;;
+validate-all) [ -d "$d" ] && log validate-all; [ -d "$d" ] || { echo "no directory $d"; exit 6; }; exit 0;;
 *) exit 3;;
 esac
 `
@@ -354,4 +355,45 @@ func TestCopiedProgramRunsAsMethod(t *testing.T) {
 	if out := d.MustRun("pmfadm", "-L"); strings.Contains(out, "g,r,0.mon") {
 		t.Errorf("pmfadm -L after offline: %q", out)
 	}
+}
+
+// TestRgmdMonitorGivesOver: on two nodes, a monitor that fails with
+// Retry_count 0 asks for GIVEOVER at once, and the group moves (through
+// the other node's Monitor_check, which rgmd runs itself too); there the
+// monitor finds the agent healthy.
+func TestRgmdMonitorGivesOver(t *testing.T) {
+	c := rgmtest.StartCluster(t, 2)
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	rgmtest.InstallTypes(t, n1)
+	n1.MustRun("rgmadm", "rt", "import-ocf", "--ocf-root", tinyRoot(t), "test:tiny")
+	dir := t.TempDir()
+	n1.MustRun("rgmadm", "rg", "create", "g", "-p", "Nodelist=n1,n2", "-p", "Pingpong_interval=0")
+	n1.MustRun("rgmadm", "rs", "create", "r", "-g", "g", "-t", "OCF.test_tiny", "-x", "dir="+dir,
+		"-p", "Thorough_probe_interval=1", "-p", "Retry_count=0")
+	n1.MustRun("rgmadm", "rg", "online", "-M", "g", "-n", "n1", "--wait")
+	rgState := func(d *rgmtest.Daemon, node string) string {
+		return strings.TrimSpace(d.MustRun("scha_resourcegroup_get", "-O", "RG_STATE_NODE", "-G", "g", node))
+	}
+	if st := rgState(n1, "n1"); st != "ONLINE" {
+		t.Fatalf("g is %s on n1\n%s", st, n1.LogTail(40))
+	}
+	os.WriteFile(filepath.Join(dir, "broken_"+strconv.Itoa(n1.PID())), nil, 0o644)
+	eventually(t, n1, 60*time.Second, "g online on n2", func() bool { return rgState(n1, "n2") == "ONLINE" })
+	if st := rgState(n1, "n1"); st != "OFFLINE" {
+		t.Errorf("g is %s on n1 after the GIVEOVER", st)
+	}
+	if !strings.Contains(n1.Log(), "requesting GIVEOVER") {
+		t.Errorf("n1's monitor did not ask for GIVEOVER\n%s", n1.LogTail(40))
+	}
+	if got := actions(dir, "start"); len(got) != 2 || !strings.HasPrefix(got[1], "start rgmd ") {
+		t.Errorf("starts %q", got)
+	}
+	// n2's Monitor_check ran validate-all between the two starts.
+	all := actions(dir, "start", "validate-all")
+	if len(all) < 3 || !strings.HasPrefix(all[len(all)-2], "validate-all rgmd ") {
+		t.Errorf("no Monitor_check before the start on n2: %q", all)
+	}
+	eventually(t, n2, 30*time.Second, "status OK on n2", func() bool {
+		return strings.HasPrefix(strings.TrimSpace(n2.MustRun("scha_resource_get", "-O", "STATUS_NODE", "-R", "r", "-G", "g", "n2")), "OK")
+	})
 }
