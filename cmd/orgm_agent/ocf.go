@@ -19,9 +19,8 @@ import (
 // ocfKind runs an OCF resource agent: the types `rgmadm rt import-ocf`
 // registers (pkg/ocf has the logic). rgmd runs the shipped ocf_* methods
 // of such types itself (ocf.Runner.Handles); this program runs them when
-// a type's method is another file (a copy of the program, a link of
-// another name, or one beside another rgmd), and the Validate that
-// rgmadm import runs before it registers the types.
+// a type's method is another file (a copy of the program, or the
+// programs of another installation), as any type's methods run.
 type ocfKind struct{}
 
 func (ocfKind) method(ctx context.Context, c *call) error {

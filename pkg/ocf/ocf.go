@@ -9,7 +9,6 @@ package ocf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -317,9 +316,6 @@ func Run(ctx context.Context, r *methods.Runner, a Action) (int, string, methods
 	}
 	return code, msg, res
 }
-
-// ErrNoMethod is the error of a method an OCF type does not have.
-var ErrNoMethod = errors.New("unknown method")
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
