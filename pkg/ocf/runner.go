@@ -89,9 +89,10 @@ func (r *Runner) env(a Agent, in Instance, timeout, interval time.Duration) []st
 // Handles reports whether rgmd runs method of a type itself: the type's
 // Vendor_id is OCF, and the method's file (path, resolved from
 // RT_basedir) is the shipped program for it, a link named ocf_METHOD to
-// one of r.Programs (the same file, followed through links). A copy of
-// the program, or a link of another name, runs as a method of any other
-// type does, and orgm_agent then does what rgmd would.
+// one of r.Programs (the same file, followed through links). Any other
+// file (a copy of the program, the programs of another installation)
+// runs as a method of any other type does, and orgm_agent then does what
+// rgmd would.
 func (r *Runner) Handles(typeName, method, path string) bool {
 	want, ok := shipped[method]
 	if !ok || !strings.HasPrefix(typeName, "OCF.") || filepath.Base(path) != want {
