@@ -286,11 +286,12 @@ func TestCancelKillsGroup(t *testing.T) {
 
 // TestKillOnCancel: with KillOnCancel a canceled method's group gets
 // SIGKILL, not SIGTERM first: a leader that ignores SIGTERM dies of
-// SIGKILL (with SIGTERM it would outlive its child and exit 0).
+// SIGKILL (with SIGTERM its child, which does not ignore it, would die
+// and the leader exit 0).
 func TestKillOnCancel(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "child.pid")
-	p := script(t, dir, "probe", "#!/bin/sh\ntrap '' TERM\nsleep 30 &\necho $! > "+pidFile+".tmp\nmv "+pidFile+".tmp "+pidFile+"\nwait\nwait\n")
+	p := script(t, dir, "probe", "#!/bin/sh\nsleep 30 &\ntrap '' TERM\necho $! > "+pidFile+".tmp\nmv "+pidFile+".tmp "+pidFile+"\nwait\nwait\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan Result)
 	go func() {
