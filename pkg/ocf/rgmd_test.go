@@ -397,3 +397,35 @@ func TestRgmdMonitorGivesOver(t *testing.T) {
 		return strings.HasPrefix(strings.TrimSpace(n2.MustRun("scha_resource_get", "-O", "STATUS_NODE", "-R", "r", "-G", "g", "n2")), "OK")
 	})
 }
+
+// TestRgmdChecksAgentFile: an rgmd running as root runs no agent that
+// others may change (pkg/execfile): Start fails and says why.
+func TestRgmdChecksAgentFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the ownership rules apply to an rgmd running as root")
+	}
+	d, dir := tinyResource(t)
+	var agent string
+	d.MustRun("rgmadm", "rs", "disable", "r") // Validate must not run the agent below
+	for _, l := range strings.Split(d.MustRun("rgmadm", "rt", "show", "OCF.test_tiny"), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "RT_basedir" {
+			agent = filepath.Join(f[1], "tiny")
+		}
+	}
+	if agent == "" {
+		t.Fatal("no RT_basedir in rgmadm rt show")
+	}
+	if err := os.Chmod(agent, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	d.MustRun("rgmadm", "rs", "enable", "r")
+	d.Run("rgmadm", "rg", "online", "-M", "g", "--wait")
+	// Start fails, and so does the Stop that follows (STOP_FAILED).
+	eventually(t, d, 30*time.Second, "STOP_FAILED", func() bool { return get(d, "RESOURCE_STATE") == "STOP_FAILED" })
+	if len(actions(dir)) != 1 { // Validate at creation
+		t.Errorf("the agent ran: %q", actions(dir))
+	}
+	if !strings.Contains(d.Log(), "Start of r failed: tiny start: cannot execute: "+agent+" is writable by group or others") {
+		t.Errorf("the log does not say why\n%s", d.LogTail(20))
+	}
+}

@@ -197,5 +197,8 @@ func (r *Runner) run(ctx context.Context, c Call) (methods.Result, error) {
 	}
 	code, msg, res := Run(ctx, r.Methods, Action{Agent: a, Name: action, Env: r.env(a, in, c.Timeout, 0),
 		Timeout: c.Timeout, Label: c.Resource, OnLine: c.OnLine})
+	if res.Err != nil {
+		return res, fmt.Errorf("%s %s: %s", a.Name, action, res.Reason) // not run
+	}
 	return res, Check(a.Name, action, code, msg)
 }
