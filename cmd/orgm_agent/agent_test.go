@@ -49,40 +49,9 @@ func TestFstab(t *testing.T) {
 	}
 }
 
-// agentTypes lays out the shipped types as make install does, their
-// methods links to the orgm_agent the harness built, and makes rgmadm
-// find them by name (RGM_TYPES_PATH).
-func agentTypes(t *testing.T, d *rgmtest.Daemon) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "orgm-types")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	prog := filepath.Join(d.Bin, "orgm_agent")
-	root := filepath.Join(rgmtest.RepoRoot(), "callbacks")
-	for _, sub := range []string{"gds", "logicalhostname", "hastorageplus", "ocf"} {
-		os.Mkdir(filepath.Join(dir, sub), 0o755)
-		ents, err := os.ReadDir(filepath.Join(root, sub))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			dst := filepath.Join(dir, sub, e.Name())
-			if strings.HasSuffix(e.Name(), ".rtr") {
-				b, _ := os.ReadFile(filepath.Join(root, sub, e.Name()))
-				if err := os.WriteFile(dst, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := os.Symlink(prog, dst); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Setenv("RGM_TYPES_PATH", dir)
-	return dir
-}
+// agentTypes lays out the shipped types as make install does
+// (rgmtest.InstallTypes).
+func agentTypes(t *testing.T, d *rgmtest.Daemon) string { return rgmtest.InstallTypes(t, d) }
 
 // waitState polls rgmadm until the resource is in state on node1.
 func waitState(t *testing.T, d *rgmtest.Daemon, rs, state string, within time.Duration) {
@@ -94,18 +63,10 @@ func waitState(t *testing.T, d *rgmtest.Daemon, rs, state string, within time.Du
 			return
 		}
 		if time.Now().After(end) {
-			t.Fatalf("%s is %s, not %s, after %s\n%s", rs, got, state, within, tail(d.Log(), 40))
+			t.Fatalf("%s is %s, not %s, after %s\n%s", rs, got, state, within, d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
 }
 
 // mustFail runs a command that must be refused with code, and returns its
@@ -167,7 +128,7 @@ func TestGDS(t *testing.T) {
 	end := time.Now().Add(15 * time.Second)
 	for strings.TrimSpace(d.MustRun("scha_resource_get", "-O", "NUM_RESOURCE_RESTARTS", "-R", "app")) == "0" {
 		if time.Now().After(end) {
-			t.Fatalf("no restart after the probe failed\n%s", tail(d.Log(), 40))
+			t.Fatalf("no restart after the probe failed\n%s", d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -192,7 +153,7 @@ func TestGDS(t *testing.T) {
 	d.Run("rgmadm", "rg", "online", "-M", "quick-rg", "--wait")
 	waitState(t, d, "quick", "START_FAILED", 10*time.Second)
 	if !strings.Contains(d.Log(), "it must keep running") && !strings.Contains(d.Log(), "was not restarted") {
-		t.Errorf("no clear message for a Start_command that exits at once:\n%s", tail(d.Log(), 30))
+		t.Errorf("no clear message for a Start_command that exits at once:\n%s", d.LogTail(30))
 	}
 	if out := d.MustRun("pmfadm", "-L"); strings.Contains(out, "quick") {
 		t.Errorf("a tag is left: %s", out)
@@ -275,7 +236,7 @@ func TestOCFDummy(t *testing.T) {
 	end := time.Now().Add(15 * time.Second)
 	for strings.TrimSpace(d.MustRun("scha_resource_get", "-O", "NUM_RESOURCE_RESTARTS", "-R", "d1")) == "0" {
 		if time.Now().After(end) {
-			t.Fatalf("no restart after monitor found d1 stopped\n%s", tail(d.Log(), 40))
+			t.Fatalf("no restart after monitor found d1 stopped\n%s", d.LogTail(40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -420,7 +381,7 @@ func TestLogicalHostname(t *testing.T) {
 		}
 	}
 	if r := d.Run("rgmadm", "rg", "offline", "web-rg", "--wait"); r.Code != 0 {
-		t.Fatalf("offline: %s\n%s", r.Stderr, tail(d.Log(), 20))
+		t.Fatalf("offline: %s\n%s", r.Stderr, d.LogTail(20))
 	}
 	waitState(t, d, "vip", "OFFLINE", 10*time.Second)
 	if out, _ := exec.Command("ip", "-n", nsA, "addr", "show", "dev", "va").CombinedOutput(); strings.Contains(string(out), vip+"/") || strings.Contains(string(out), vip6+"/") {

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/ocf"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -34,7 +34,7 @@ type kind interface {
 	// method runs a callback method; it returns errUnknownMethod for a
 	// method the type does not have.
 	method(ctx context.Context, c *call) error
-	// probe checks the resource once: nil when healthy, a *probeFailure
+	// probe checks the resource once: nil when healthy, a *faultmon.Failure
 	// otherwise.
 	probe(ctx context.Context, c *call) error
 }
@@ -173,26 +173,10 @@ func (c *call) load(ctx context.Context) error {
 		return rerr
 	}
 	c.rt = &rt
-	c.props, c.ext = map[string]string{}, map[string]string{}
-	for _, d := range rt.EffectiveParams() {
-		if d.Default == nil {
-			continue
-		}
-		if d.Extension {
-			c.ext[strings.ToLower(d.Name)] = *d.Default
-		} else {
-			c.props[strings.ToLower(d.Name)] = *d.Default
-		}
-	}
 	if !creating {
 		c.res = &r
-		for k, v := range r.Props {
-			c.props[strings.ToLower(k)] = v
-		}
-		for k, v := range r.Ext {
-			c.ext[strings.ToLower(k)] = v
-		}
 	}
+	c.props, c.ext = ocf.Props(&rt, c.res)
 	for k, v := range c.rArgs {
 		c.props[k] = v
 	}
@@ -317,20 +301,4 @@ func (c *call) get(ctx context.Context, tag string, operands ...string) (string,
 		return "", nil
 	}
 	return rep.Values[len(rep.Values)-1], nil
-}
-
-// setGroup runs cmd in a process group of its own, ended as a whole
-// (SIGTERM, then SIGKILL 2 s later) when its context is done.
-func setGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		pid := cmd.Process.Pid
-		syscall.Kill(-pid, syscall.SIGTERM)
-		go func() {
-			time.Sleep(2 * time.Second)
-			syscall.Kill(-pid, syscall.SIGKILL)
-		}()
-		return nil
-	}
-	cmd.WaitDelay = 3 * time.Second
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/faultmon"
 )
 
 // gdsKind is ORGM.gds, the generic data service (callbacks/gds/gds.rtr):
@@ -248,7 +250,7 @@ func gdsProbeCommand(ctx context.Context, c *call) error {
 	case 99:
 		return failed("Probe_command timed out after %d s", t)
 	case 201:
-		return &probeFailure{msg: "Probe_command exited 201 (immediate failover)", giveover: true}
+		return &faultmon.Failure{Msg: "Probe_command exited 201 (immediate failover)", Giveover: true}
 	default:
 		return failed("Probe_command failed: %v", err)
 	}

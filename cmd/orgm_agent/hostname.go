@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/faultmon"
 	"github.com/openrgm/openrgm/pkg/paths"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
@@ -133,7 +134,7 @@ func (hostnameKind) probe(ctx context.Context, c *call) error {
 		if vips, err = hostnameVIPs(ctx, c); err != nil {
 			// A name service that does not answer does not take the
 			// addresses down.
-			return &probeFailure{msg: err.Error(), degraded: true}
+			return &faultmon.Failure{Msg: err.Error(), Degraded: true}
 		}
 	}
 	for _, v := range vips {

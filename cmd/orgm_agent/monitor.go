@@ -2,27 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/faultmon"
 )
 
-// probeFailure is a failed probe. Giveover asks for the group to move at
-// once (a gds Probe_command exiting 201), without restarting here first.
-type probeFailure struct {
-	msg      string
-	giveover bool
-	degraded bool // the service runs but is not healthy: status only, no action
-}
-
-func (f *probeFailure) Error() string { return f.msg }
-
-func failed(format string, args ...any) error {
-	return &probeFailure{msg: fmt.Sprintf(format, args...)}
-}
+// failed is a probe failure (faultmon.Failure).
+func failed(format string, args ...any) error { return faultmon.Failed(format, args...) }
 
 // monitorStart runs the fault monitor (this program's probe-loop) under
 // the process monitor (pmfadm(8)) with the tag GROUP,RESOURCE,0.mon,
@@ -42,89 +32,53 @@ func (c *call) monitorStop(ctx context.Context) error {
 }
 
 // probeLoop is the fault monitor: every Thorough_probe_interval it runs
-// the type's probe and acts on the result (action).
+// the type's probe and acts on the result (faultmon.Loop).
 func (c *call) probeLoop(ctx context.Context) error {
-	// Properties are read after each sleep: they may change (rs set), and
-	// a monitor that starts reads nothing until its first probe.
-	last := ""
-	interval := time.Duration(0)
-	for {
-		if interval == 0 {
-			if v, err := c.get(ctx, "THOROUGH_PROBE_INTERVAL"); err == nil {
-				n, _ := strconv.Atoi(v)
-				interval = time.Duration(n) * time.Second
-			}
-		} else {
-			interval = time.Duration(c.pInt("Thorough_probe_interval", 60)) * time.Second
-		}
-		if interval <= 0 {
-			interval = 60 * time.Second
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(interval):
-		}
-		if err := c.load(ctx); err != nil {
-			fmt.Fprintf(os.Stderr, "probe %s: %v\n", c.resource, err)
-			continue
-		}
-		err := c.kind.probe(ctx, c)
-		if ctx.Err() != nil {
-			return nil
-		}
-		last = c.action(ctx, err, last)
-	}
+	faultmon.Loop(ctx, monHost{c}, func(ctx context.Context) error { return c.kind.probe(ctx, c) })
+	return nil
 }
 
-// action is what the fault monitor does with a probe's result, as the
-// DSDL's scds_fm_action: healthy sets the status OK; a failure sets it
-// FAULTED and asks rgmd to restart the resource here, or, once
-// NUM_RESOURCE_RESTARTS has reached Retry_count within Retry_interval (or
-// at once for a probe that asks for it), to move the group (GIVEOVER). A
-// refused request is logged and the next probe tries again. It returns
-// the status it set, so that an unchanged OK is not sent again.
-func (c *call) action(ctx context.Context, err error, last string) string {
-	if err == nil {
-		if last != "OK" {
-			c.setStatus(ctx, "OK", "")
+// monHost is the fault monitor's faultmon.Host: rgmd, over its socket.
+type monHost struct{ c *call }
+
+// Interval is read from rgmd before the first probe (a monitor that
+// starts reads nothing else until then), from the loaded properties
+// after.
+func (h monHost) Interval(ctx context.Context) time.Duration {
+	if h.c.props == nil {
+		v, err := h.c.get(ctx, "THOROUGH_PROBE_INTERVAL")
+		if err != nil {
+			return 0
 		}
-		return "OK"
+		n, _ := strconv.Atoi(v)
+		return time.Duration(n) * time.Second
 	}
-	var pf *probeFailure
-	if !errors.As(err, &pf) {
-		pf = &probeFailure{msg: err.Error()}
-	}
-	if pf.degraded {
-		c.setStatus(ctx, "DEGRADED", pf.msg)
-		return "DEGRADED"
-	}
-	c.setStatus(ctx, "FAULTED", pf.msg)
-	tag := "RESOURCE_RESTART"
-	retries := c.pInt("Retry_count", 2)
-	if pf.giveover {
-		tag = "GIVEOVER"
-	} else if retries >= 0 {
-		n, gerr := c.get(ctx, "NUM_RESOURCE_RESTARTS")
-		if done, _ := strconv.Atoi(n); gerr == nil && done >= retries {
-			tag = "GIVEOVER"
-		}
-	}
-	if tag == "GIVEOVER" && !c.giveoverAllowed() {
-		tag = "RESOURCE_RESTART"
-	}
-	fmt.Fprintf(os.Stderr, "probe %s: %s; requesting %s\n", c.resource, pf.msg, tag)
-	if cerr := c.control(ctx, tag); cerr != nil {
-		fmt.Fprintf(os.Stderr, "probe %s: %s refused: %v\n", c.resource, tag, cerr)
-	}
-	return "FAULTED"
+	return time.Duration(h.c.pInt("Thorough_probe_interval", 60)) * time.Second
 }
 
-// giveoverAllowed is false for a gds resource with Failover_enabled=FALSE:
+func (h monHost) Load(ctx context.Context) error { return h.c.load(ctx) }
+func (h monHost) RetryCount() int                { return h.c.pInt("Retry_count", 2) }
+
+// GiveoverAllowed is false for a gds resource with Failover_enabled=FALSE:
 // it is only ever restarted where it is.
-func (c *call) giveoverAllowed() bool {
-	if c.kindName == "gds" {
-		return c.xBool("Failover_enabled")
+func (h monHost) GiveoverAllowed() bool {
+	if h.c.kindName == "gds" {
+		return h.c.xBool("Failover_enabled")
 	}
 	return true
+}
+
+func (h monHost) Restarts(ctx context.Context) (int, error) {
+	n, err := h.c.get(ctx, "NUM_RESOURCE_RESTARTS")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(n)
+}
+
+func (h monHost) SetStatus(ctx context.Context, status, msg string) { h.c.setStatus(ctx, status, msg) }
+func (h monHost) Control(ctx context.Context, tag string) error     { return h.c.control(ctx, tag) }
+
+func (h monHost) Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "probe %s: %s\n", h.c.resource, fmt.Sprintf(format, args...))
 }

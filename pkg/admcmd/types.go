@@ -354,8 +354,8 @@ func ocfRTR(provider, agent, agentDir, methodDir string, m *ocfMeta) (string, er
 		interval = 10
 	}
 	fmt.Fprintf(&b, "#\n# OCF.%s_%s: the OCF resource agent %s:%s, made by rgmadm rt import-ocf\n", provider, agent, provider, agent)
-	fmt.Fprintf(&b, "# from the agent's meta-data (version %s). Its methods call the agent\n", strings.TrimSpace(m.Version))
-	b.WriteString("# through OpenRGM's orgm_agent (ORGM.ocf(5)).\n#\n")
+	fmt.Fprintf(&b, "# from the agent's meta-data (version %s). Its methods are OpenRGM's\n", strings.TrimSpace(m.Version))
+	b.WriteString("# ocf_* programs, which rgmd runs by calling the agent itself (ORGM.ocf(5)).\n#\n")
 	fmt.Fprintf(&b, "Resource_type = %s;\n", rtrString(provider+"_"+agent))
 	b.WriteString("Vendor_id = OCF;\n")
 	desc := strings.TrimSpace(m.ShortDesc)

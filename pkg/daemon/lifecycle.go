@@ -17,6 +17,7 @@ import (
 	"github.com/openrgm/openrgm/pkg/engine"
 	"github.com/openrgm/openrgm/pkg/methods"
 	"github.com/openrgm/openrgm/pkg/model"
+	"github.com/openrgm/openrgm/pkg/ocf"
 	"github.com/openrgm/openrgm/pkg/scha"
 	"github.com/openrgm/openrgm/pkg/store"
 )
@@ -32,6 +33,7 @@ type lifecycle struct {
 	eng    *engine.State
 	log    *slog.Logger
 	runner methods.Runner
+	ocf    *ocf.Runner // the methods of OCF types, run in rgmd (ocf.go)
 	env    []string
 	sem    chan struct{} // bounds the methods running at once
 
@@ -81,9 +83,9 @@ func (d *Daemon) startLifecycle(ctx context.Context) error {
 	if par <= 0 {
 		par = DefaultMaxParallel()
 	}
-	binDir := ""
-	if exe, err := os.Executable(); err == nil {
-		binDir = filepath.Dir(exe)
+	binDir, exe := "", ""
+	if p, err := os.Executable(); err == nil {
+		binDir, exe = filepath.Dir(p), p
 	}
 	l := &lifecycle{
 		d:       d,
@@ -97,6 +99,7 @@ func (d *Daemon) startLifecycle(ctx context.Context) error {
 		dirtyRG: map[string]bool{},
 		dirtyRS: map[string]bool{},
 	}
+	l.ocf = l.newOCFRunner(ctx, exe)
 	switch d.opts.StopFailedAction {
 	case "":
 		if d.lease != nil {
@@ -475,6 +478,13 @@ func (l *lifecycle) launch(run engine.Run) {
 // leave the service half started, while one left to finish is simply
 // adopted (or stopped) by the next rgmd.
 func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) methods.Result {
+	return l.execIn(ctx, nil, run, args)
+}
+
+// execIn is exec with the configuration an OCF method reads (Validate's,
+// as the change would make it; nil for rgmd's): the methods of an OCF
+// type that are the shipped programs rgmd runs itself (ocf.Runner.Handles).
+func (l *lifecycle) execIn(ctx context.Context, c *model.Config, run engine.Run, args []string) methods.Result {
 	log := l.log.With("resource", run.Resource, "group", run.Group, "type", run.Type, "method", run.Method, "node", l.d.opts.NodeName)
 	path, err := methods.Resolve(run.BaseDir, run.Path)
 	if err == nil {
@@ -497,10 +507,13 @@ func (l *lifecycle) exec(ctx context.Context, run engine.Run, args []string) met
 		n.Add(1)
 		defer n.Add(-1)
 	}
-	res := l.runner.Run(ctx, methods.Spec{
-		Path: path, Args: args, Env: l.env, Timeout: run.Timeout, Label: run.Resource,
-		OnLine: func(stream, line string) { log.Info(line, "stream", stream) },
-	})
+	onLine := func(stream, line string) { log.Info(line, "stream", stream) }
+	var res methods.Result
+	if l.ocf.Handles(run.Type, run.Method, path) {
+		res = l.ocf.Run(ctx, l.ocfCall(c, run, onLine))
+	} else {
+		res = l.runner.Run(ctx, methods.Spec{Path: path, Args: args, Env: l.env, Timeout: run.Timeout, Label: run.Resource, OnLine: onLine})
+	}
 	l.d.metrics.methodRun(run.Method, res) // metrics.go
 	if res.OK() {
 		log.Debug("method succeeded", "duration", res.Duration)
@@ -552,7 +565,7 @@ func (l *lifecycle) validate(ctx context.Context, c *model.Config, res *model.Re
 	for _, a := range xNode {
 		argv = append(argv, "-X", a) // per-node extension values: Prop{nodeid}=value
 	}
-	r := l.exec(ctx, run, argv)
+	r := l.execIn(ctx, c, run, argv)
 	if r.OK() {
 		return nil
 	}

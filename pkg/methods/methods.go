@@ -55,6 +55,11 @@ type Spec struct {
 	// Grace is the wait between SIGTERM and SIGKILL; zero means
 	// DefaultGrace.
 	Grace time.Duration
+	// KillOnCancel, when ctx ends first, kills the process group with
+	// SIGKILL at once instead of SIGTERM then SIGKILL after Grace: a fault
+	// monitor's probe stopped halfway, as the DSDL's Monitor_stop kills
+	// its monitor. The timeout still gives SIGTERM first.
+	KillOnCancel bool
 	// Label identifies the method in Tracker.Owner, e.g. the resource name.
 	Label string
 	// OnLine, if set, receives each line of output; stream is "stdout" or
@@ -159,7 +164,11 @@ func (r *Runner) Run(ctx context.Context, s Spec) Result {
 			if grace <= 0 {
 				grace = DefaultGrace
 			}
-			killGroup(pgid, grace)
+			if res.Canceled && s.KillOnCancel && pgid > 1 {
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			} else {
+				killGroup(pgid, grace)
+			}
 		}
 	}
 	<-exited

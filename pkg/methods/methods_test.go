@@ -284,6 +284,31 @@ func TestCancelKillsGroup(t *testing.T) {
 	}
 }
 
+// TestKillOnCancel: with KillOnCancel a canceled method's group gets
+// SIGKILL, not SIGTERM first: a leader that ignores SIGTERM dies of
+// SIGKILL (with SIGTERM its child, which does not ignore it, would die
+// and the leader exit 0).
+func TestKillOnCancel(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	p := script(t, dir, "probe", "#!/bin/sh\nsleep 30 &\ntrap '' TERM\necho $! > "+pidFile+".tmp\nmv "+pidFile+".tmp "+pidFile+"\nwait\nwait\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Result)
+	go func() {
+		done <- (&Runner{}).Run(ctx, Spec{Path: p, Timeout: guard, Grace: guard, KillOnCancel: true})
+	}()
+	child := readPID(t, pidFile)
+	killInCleanup(t, child)
+	cancel()
+	res := <-done
+	if !res.Canceled || res.Signal != syscall.SIGKILL {
+		t.Errorf("got %+v, want canceled by SIGKILL", res)
+	}
+	if !poll(500, func() bool { return !rgmtest.Alive(child) }) {
+		t.Errorf("child %d survived", child)
+	}
+}
+
 // TestNormalExitLeavesServices: a Start method that leaves processes
 // behind, with or without their own session, with or without redirecting
 // their output, returns and leaves them running.

@@ -315,6 +315,16 @@ func (d *Daemon) Log() string {
 	return d.log.String()
 }
 
+// LogTail returns the last n lines rgmd has written, for a failure's
+// message.
+func (d *Daemon) LogTail(n int) string {
+	lines := strings.Split(d.Log(), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Result is a finished command.
 type Result struct {
 	Stdout, Stderr string

@@ -24,8 +24,9 @@ const dummyAgent = "/usr/lib/ocf/resource.d/heartbeat/Dummy"
 
 // ocfBench: 100 resources of the Dummy OCF agent brought online by
 // `rgmadm rg online --wait` (Validate at creation not counted; Start and
-// Monitor_start of each, through orgm_agent), against running the agent's
-// start for 100 instances directly, with the parallelism rgmd uses.
+// Monitor_start of each, which rgmd runs itself: ORGM.ocf(5)), against
+// running the agent's start for 100 instances directly, with the
+// parallelism rgmd uses.
 func ocfBench() {
 	if _, err := os.Stat(dummyAgent); err != nil {
 		fmt.Println("ocf     skipped: no Dummy OCF agent (Debian's resource-agents)")
