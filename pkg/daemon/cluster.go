@@ -230,7 +230,7 @@ func (d *Daemon) finishCluster(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("the node's fence tag: %w", err)
 		}
-		d.lease = &leaseState{length: d.opts.Lease, tag: tag}
+		d.lease = &leaseState{length: d.opts.Lease, tag: tag, wake: d.leaseWake}
 		g, err := startGuard(d)
 		if err != nil {
 			return fmt.Errorf("starting the node's guard: %w", err)

@@ -31,6 +31,7 @@ type metrics struct {
 	nodeChanges    *prometheus.CounterVec // node, state
 	stateChanges   *prometheus.CounterVec // object, state
 	failovers      prometheus.Counter
+	leaseRenewals  prometheus.Counter
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -62,8 +63,11 @@ func newMetrics(d *Daemon) *metrics {
 		failovers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openrgm_group_failovers_total", Help: "Resource groups that came ONLINE on a node other than the one they were last ONLINE on.",
 		}),
+		leaseRenewals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openrgm_lease_renewals_total", Help: "Times this node renewed its lease (none while it holds no group and starts nothing).",
+		}),
 	}
-	m.reg.MustRegister(m.methodRuns, m.methodDuration, m.control, m.commit, m.leaderChanges, m.nodeChanges, m.stateChanges, m.failovers,
+	m.reg.MustRegister(m.methodRuns, m.methodDuration, m.control, m.commit, m.leaderChanges, m.nodeChanges, m.stateChanges, m.failovers, m.leaseRenewals,
 		&stateCollector{d: d},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -76,6 +80,13 @@ func (m *metrics) methodRun(method string, res methods.Result) {
 	}
 	m.methodRuns.WithLabelValues(method, strconv.Itoa(res.ExitCode)).Inc()
 	m.methodDuration.WithLabelValues(method).Observe(res.Duration.Seconds())
+}
+
+// leaseRenewed counts one renewal of the node's lease.
+func (m *metrics) leaseRenewed() {
+	if m != nil {
+		m.leaseRenewals.Inc()
+	}
 }
 
 // committed observes one proposal's commit latency.
