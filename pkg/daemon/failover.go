@@ -86,8 +86,13 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 	t := time.NewTicker(failoverEvery)
 	defer t.Stop()
 	ticking := true
+	was := d.store.IsLeader()
 	for {
 		lead := d.store.IsLeader()
+		if lead != was {
+			d.metrics.leaderChanged()
+			was = lead
+		}
 		switch {
 		case lead && !ticking:
 			t.Reset(failoverEvery)

@@ -89,6 +89,13 @@ func (m *metrics) leaseRenewed() {
 	}
 }
 
+// leaderChanged counts one gain or loss of the leadership.
+func (m *metrics) leaderChanged() {
+	if m != nil {
+		m.leaderChanges.Inc()
+	}
+}
+
 // committed observes one proposal's commit latency.
 func (m *metrics) committed(took time.Duration) {
 	if m != nil {
@@ -97,28 +104,9 @@ func (m *metrics) committed(took time.Duration) {
 }
 
 // watch counts from the event stream (node and state changes, failovers)
-// and from raft (leadership) until ctx ends.
+// until ctx ends; leadership changes are counted by the failover loop,
+// which reads raft's news of them (leaderChanged).
 func (m *metrics) watch(ctx context.Context, d *Daemon) {
-	if d.clustered() {
-		// Polled: raft's LeaderCh has room for one reader, the
-		// daemon's own.
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			was := d.store.IsLeader()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if is := d.store.IsLeader(); is != was {
-						was = is
-						m.leaderChanges.Inc()
-					}
-				}
-			}
-		}()
-	}
 	lastOnline := map[string]string{} // group → node it was last ONLINE on
 	d.events.Follow(ctx, wire.EventsArgs{Kinds: []string{wire.EventNode, wire.EventState}}, false, func(e wire.Event) error {
 		switch e.Kind {
