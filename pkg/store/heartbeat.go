@@ -18,7 +18,7 @@ import (
 // nonVoterHeartbeat after the previous one, and a non-voter runs with
 // nonVoterHeartbeatTimeout (Store.followSuffrage), long enough for
 // several of them. At 16 nodes, 11 of them non-voters, that takes
-// about 150 of the leader's 200 requests a second away.
+// about 180 of the leader's 250 heartbeats a second away.
 //
 // A voter's heartbeats are held back too, a little: to at least
 // HeartbeatTimeout/5 apart, the longest of raft's own random gaps (a
@@ -31,7 +31,9 @@ import (
 // tells every non-voter so with its first entries. A held-back
 // heartbeat is sent late, never answered in the follower's place (raft
 // counts heartbeat answers, also from non-voters, when it checks it
-// still leads).
+// still leads); one held back while its leader steps down still goes
+// out, with the old term, as a late packet would, and a follower that
+// knows a newer term refuses it.
 const (
 	nonVoterHeartbeat        = time.Second
 	nonVoterHeartbeatTimeout = 3 * time.Second
