@@ -81,7 +81,8 @@ func (d *Daemon) pokeFailover() {
 // failoverLoop is the leader's: a turn every failoverEvery, and when
 // poked. A follower has nothing to look at: it sleeps until poked or
 // until raft says it leads (the store's LeaderCh, which nothing else
-// reads), rather than waking every failoverEvery to ask.
+// reads), rather than waking every failoverEvery to ask; it counts the
+// leadership's changes and wakes the reconcile loop on a new leader.
 func (d *Daemon) failoverLoop(ctx context.Context) {
 	t := time.NewTicker(failoverEvery)
 	defer t.Stop()
@@ -91,6 +92,9 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 		lead := d.store.IsLeader()
 		if lead != was {
 			d.metrics.leaderChanged()
+			if lead {
+				d.pokeReconcile() // it sleeps on a follower
+			}
 			was = lead
 		}
 		switch {
