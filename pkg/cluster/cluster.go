@@ -91,7 +91,7 @@ func Listen(cfg Config) (*Cluster, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cluster{cfg: cfg, udp: udp, adv: adv, ctx: ctx, cancel: cancel,
-		live: &liveness{up: map[string]bool{}, notify: cfg.Notify}}
+		live: &liveness{up: map[string]bool{}, notify: cfg.Notify, down: make(chan struct{}, 1)}}
 	if cfg.Identity != nil {
 		c.id.Store(cfg.Identity)
 	}
@@ -177,10 +177,13 @@ func (c *Cluster) StartGossip(key []byte, peers func() map[string]string) error 
 }
 
 // rejoin asks every configured node that memberlist does not see alive to
-// join, at once and then every second.
+// join, at once and then every second while there is one; once every
+// node is up it sleeps until memberlist sees one go down. A node added
+// to the configuration later joins this one itself.
 func (c *Cluster) rejoin(ml *memberlist.Memberlist, peers func() map[string]string) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	ticking := true
 	for {
 		var addrs []string
 		for name, addr := range peers() {
@@ -194,10 +197,18 @@ func (c *Cluster) rejoin(ml *memberlist.Memberlist, peers func() map[string]stri
 				c.cfg.Logger.Debug("gossip: nodes not reached yet", "peers", addrs, "err", err)
 			}
 		}
+		switch {
+		case len(addrs) > 0 && !ticking:
+			t.Reset(time.Second)
+		case len(addrs) == 0 && ticking:
+			t.Stop()
+		}
+		ticking = len(addrs) > 0
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
+		case <-c.live.down:
 		}
 	}
 }

@@ -116,6 +116,7 @@ type liveness struct {
 	mu     sync.Mutex
 	up     map[string]bool
 	notify func(node string, up bool)
+	down   chan struct{} // a node went down: Cluster.rejoin looks again
 }
 
 func (l *liveness) set(node string, up bool) {
@@ -123,6 +124,12 @@ func (l *liveness) set(node string, up bool) {
 	old, known := l.up[node]
 	l.up[node] = up
 	l.mu.Unlock()
+	if !up {
+		select {
+		case l.down <- struct{}{}:
+		default:
+		}
+	}
 	if (!known || old != up) && l.notify != nil {
 		l.notify(node, up)
 	}

@@ -12,6 +12,10 @@ import (
 // events. It runs on raft's apply path, so it only decodes and publishes.
 func (d *Daemon) applied(typ byte, body []byte) {
 	d.pokeFailover()
+	select {
+	case d.leaseWake <- struct{}{}: // the node may hold a group now (leaseNeeded)
+	default:
+	}
 	if typ == store.CmdSetState || typ == store.CmdPreempt {
 		// The lifecycle's own commits, on its critical path: decoded once
 		// (a preemption's victims' changes too: PreemptCmd has the same

@@ -230,7 +230,7 @@ func (d *Daemon) finishCluster(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("the node's fence tag: %w", err)
 		}
-		d.lease = &leaseState{length: d.opts.Lease, tag: tag}
+		d.lease = &leaseState{length: d.opts.Lease, tag: tag, wake: d.leaseWake}
 		g, err := startGuard(d)
 		if err != nil {
 			return fmt.Errorf("starting the node's guard: %w", err)
@@ -434,12 +434,23 @@ func (d *Daemon) nodeUp(node string) bool {
 
 // reconcileLoop is the leader's: raft's voters follow the configuration's
 // nodes (a joined node becomes a voter, up to maxVoters, a removed one
-// leaves), as Nomad's leader reconciles serf members into raft.
+// leaves), as Nomad's leader reconciles serf members into raft. It looks
+// every second while this node leads; a follower sleeps until poked (the
+// nodes changed, or the failover loop saw this node become the leader).
 func (d *Daemon) reconcileLoop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	ticking := true
 	for {
-		if d.store.IsLeader() {
+		lead := d.store.IsLeader()
+		switch {
+		case lead && !ticking:
+			t.Reset(time.Second)
+		case !lead && ticking:
+			t.Stop()
+		}
+		ticking = lead
+		if lead {
 			if err := d.reconcile(ctx); err != nil && ctx.Err() == nil {
 				d.opts.Logger.Warn("reconciling raft's voters with the cluster's nodes", "err", err)
 			}

@@ -117,6 +117,7 @@ type Daemon struct {
 	lc        atomic.Pointer[lifecycle]      // the engine's loop (lifecycle.go); set once at start
 	cs        *clusterSide                   // nil without --cluster-addr (cluster.go)
 	lease     *leaseState                    // nil unless a cluster node hosting resources (lease.go)
+	leaseWake chan struct{}                  // the lease's wake, made before the log runs (lease.go)
 	fo        *failover                      // the leader's side of failover (failover.go); nil on a single node
 	stop      context.CancelCauseFunc        // ends Run with a cause (a removed node)
 	reads     readBarrier                    // held while started methods' changes are unapplied
@@ -158,7 +159,7 @@ func Run(ctx context.Context, opts Options, ln net.Listener) error {
 	log := opts.Logger
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	d := &Daemon{stop: stop, opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}}
+	d := &Daemon{stop: stop, opts: opts, machine: store.NewConfigMachine(), tracker: &methods.Tracker{}, events: &Events{}, leaseWake: make(chan struct{}, 1)}
 	d.metrics = newMetrics(d) // metrics.go
 	d.machine.Applied = d.applied
 	d.machine.Changed = func() {

@@ -78,11 +78,33 @@ func (d *Daemon) pokeFailover() {
 	}
 }
 
+// failoverLoop is the leader's: a turn every failoverEvery, and when
+// poked. A follower has nothing to look at: it sleeps until poked or
+// until raft says it leads (the store's LeaderCh, which nothing else
+// reads), rather than waking every failoverEvery to ask; it counts the
+// leadership's changes and wakes the reconcile loop on a new leader.
 func (d *Daemon) failoverLoop(ctx context.Context) {
-	t := time.NewTicker(250 * time.Millisecond)
+	t := time.NewTicker(failoverEvery)
 	defer t.Stop()
+	ticking := true
+	was := d.store.IsLeader()
 	for {
-		if d.store.IsLeader() {
+		lead := d.store.IsLeader()
+		if lead != was {
+			d.metrics.leaderChanged()
+			if lead {
+				d.pokeReconcile() // it sleeps on a follower
+			}
+			was = lead
+		}
+		switch {
+		case lead && !ticking:
+			t.Reset(failoverEvery)
+		case !lead && ticking:
+			t.Stop()
+		}
+		ticking = lead
+		if lead {
 			d.failoverTurn(ctx)
 		}
 		select {
@@ -90,9 +112,14 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-d.fo.poke:
+		case <-d.store.LeaderCh():
 		}
 	}
 }
+
+// failoverEvery is how often the leader looks for lost nodes' groups
+// besides when a node goes down or a command is committed.
+const failoverEvery = 250 * time.Millisecond
 
 // lostNode is a node the leader sees down, as the log has it.
 type lostNode struct {

@@ -22,7 +22,9 @@ import (
 
 // Leases. In a cluster every node that hosts resources holds a lease from
 // the leader or a majority of the raft voters, renewed every
-// DefaultLease/6. The lease's deadline goes to the node's guard (pkg/fence), a process apart from rgmd: if the
+// DefaultLease/6 while it holds a group or its guard is armed; a node
+// that holds nothing renews only when it is about to start something
+// (mayStart) or the log shows it holding a group or fenced. The lease's deadline goes to the node's guard (pkg/fence), a process apart from rgmd: if the
 // deadline passes (rgmd killed or frozen, or cut off from the quorum so
 // that no leader answers it), the guard ends every process of the node's
 // resources and reports it to the cluster, which then starts the groups
@@ -95,6 +97,18 @@ type leaseState struct {
 	// starts (mayStart).
 	armed bool
 	ok    chan struct{} // closed and replaced at each renewal
+	// wake makes leaseLoop look again at whether the lease is needed:
+	// a start waits for one, the guard was armed, or a command was
+	// committed (the node may hold a group now).
+	wake chan struct{}
+}
+
+// poke wakes leaseLoop.
+func (l *leaseState) poke() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // monoNow is CLOCK_MONOTONIC in nanoseconds.
@@ -171,32 +185,77 @@ func (d *Daemon) startLease(ctx context.Context, g leaseGuard) {
 	d.waitLease(first)
 }
 
+// leaseLoop renews the lease every length/6 while leaseNeeded, and
+// otherwise sleeps until poked: an idle node (one that holds nothing,
+// its guard disarmed) sends nobody anything, and a start waits for one
+// renewal.
 func (d *Daemon) leaseLoop(ctx context.Context) {
 	l := d.lease
 	every := l.length / 6
 	t := time.NewTicker(every)
 	defer t.Stop()
+	ticking, renew := true, true
 	for {
-		err := d.renewLease(ctx, every)
-		switch {
-		case errors.Is(err, errFenced), errors.Is(err, errGuardFenced):
-			d.opts.Logger.Error("this node was fenced while rgmd ran (frozen, or cut off from the others): its resources' processes were ended; rgmd stops so that its supervisor starts it afresh", "err", err)
-			if g := l.getGuard(); g != nil {
-				if ferr := g.Fence(); ferr != nil {
-					d.opts.Logger.Error("asking the guard to fence", "err", ferr)
+		if renew {
+			err := d.renewLease(ctx, every)
+			switch {
+			case errors.Is(err, errFenced), errors.Is(err, errGuardFenced):
+				d.opts.Logger.Error("this node was fenced while rgmd ran (frozen, or cut off from the others): its resources' processes were ended; rgmd stops so that its supervisor starts it afresh", "err", err)
+				if g := l.getGuard(); g != nil {
+					if ferr := g.Fence(); ferr != nil {
+						d.opts.Logger.Error("asking the guard to fence", "err", ferr)
+					}
 				}
+				d.stop(errFenced)
+				return
+			case err != nil && ctx.Err() == nil:
+				d.opts.Logger.Debug("lease not renewed", "err", err)
 			}
-			d.stop(errFenced)
-			return
-		case err != nil && ctx.Err() == nil:
-			d.opts.Logger.Debug("lease not renewed", "err", err)
+		}
+		need := d.leaseNeeded()
+		switch {
+		case need && !ticking:
+			t.Reset(every)
+			ticking = true
+		case !need && ticking:
+			t.Stop()
+			ticking = false
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			renew = true
+		case <-l.wake:
+			// A start waiting for a lease, or a node that holds a
+			// group since the last look, renews now; a renewal every
+			// length/6 is enough for the rest.
+			valid, _ := l.valid()
+			renew = !valid || !ticking && d.leaseNeeded()
 		}
 	}
+}
+
+// leaseNeeded says whether the lease is renewed every length/6: while
+// the guard is armed (it holds the deadline), or the log shows this
+// node holding a group (the next renewal arms the guard) or fenced
+// since this rgmd took its incarnation (the next renewal says so, and
+// rgmd starts afresh). A node that holds nothing needs no lease until
+// it starts something, and mayStart asks for one then.
+func (d *Daemon) leaseNeeded() bool {
+	l := d.lease
+	l.mu.Lock()
+	armed, inc := l.armed, l.inc
+	l.mu.Unlock()
+	if armed {
+		return true
+	}
+	var need bool
+	d.machine.Read(func(c *model.Config) {
+		n, _ := c.Node(d.opts.NodeName)
+		need = n.Incarnation != inc || c.Holds(d.opts.NodeName)
+	})
+	return need
 }
 
 // renewLease renews the lease when the leader, or a majority of the raft
@@ -355,6 +414,7 @@ func (d *Daemon) leaseRenewed(sent int64, inc int, guard leaseGuard) error {
 	}
 	l.ok = make(chan struct{})
 	l.mu.Unlock()
+	d.metrics.leaseRenewed()
 	return nil
 }
 
@@ -392,13 +452,15 @@ func (l *leaseState) valid() (bool, chan struct{}) {
 	return l.until != 0 && monoNow()+int64(startMargin) < l.until, l.ok
 }
 
-// waitLease waits for a valid lease until ctx ends.
+// waitLease waits for a valid lease until ctx ends, asking leaseLoop
+// for a renewal (an idle node renews none of its own).
 func (d *Daemon) waitLease(ctx context.Context) bool {
 	for {
 		ok, renewed := d.lease.valid()
 		if ok {
 			return true
 		}
+		d.lease.poke()
 		select {
 		case <-ctx.Done():
 			return false
@@ -474,6 +536,7 @@ func (d *Daemon) arm() error {
 		return scha.Errorf(scha.ErrCluster, "node %s: its guard refuses the lease: %v", d.opts.NodeName, err)
 	}
 	l.armed = true
+	l.poke() // renewed every length/6 from now on
 	return nil
 }
 

@@ -31,6 +31,7 @@ type metrics struct {
 	nodeChanges    *prometheus.CounterVec // node, state
 	stateChanges   *prometheus.CounterVec // object, state
 	failovers      prometheus.Counter
+	leaseRenewals  prometheus.Counter
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -62,8 +63,11 @@ func newMetrics(d *Daemon) *metrics {
 		failovers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openrgm_group_failovers_total", Help: "Resource groups that came ONLINE on a node other than the one they were last ONLINE on.",
 		}),
+		leaseRenewals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openrgm_lease_renewals_total", Help: "Times this node renewed its lease (none while it holds no group and starts nothing).",
+		}),
 	}
-	m.reg.MustRegister(m.methodRuns, m.methodDuration, m.control, m.commit, m.leaderChanges, m.nodeChanges, m.stateChanges, m.failovers,
+	m.reg.MustRegister(m.methodRuns, m.methodDuration, m.control, m.commit, m.leaderChanges, m.nodeChanges, m.stateChanges, m.failovers, m.leaseRenewals,
 		&stateCollector{d: d},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -78,6 +82,20 @@ func (m *metrics) methodRun(method string, res methods.Result) {
 	m.methodDuration.WithLabelValues(method).Observe(res.Duration.Seconds())
 }
 
+// leaseRenewed counts one renewal of the node's lease.
+func (m *metrics) leaseRenewed() {
+	if m != nil {
+		m.leaseRenewals.Inc()
+	}
+}
+
+// leaderChanged counts one gain or loss of the leadership.
+func (m *metrics) leaderChanged() {
+	if m != nil {
+		m.leaderChanges.Inc()
+	}
+}
+
 // committed observes one proposal's commit latency.
 func (m *metrics) committed(took time.Duration) {
 	if m != nil {
@@ -86,28 +104,9 @@ func (m *metrics) committed(took time.Duration) {
 }
 
 // watch counts from the event stream (node and state changes, failovers)
-// and from raft (leadership) until ctx ends.
+// until ctx ends; leadership changes are counted by the failover loop,
+// which reads raft's news of them (leaderChanged).
 func (m *metrics) watch(ctx context.Context, d *Daemon) {
-	if d.clustered() {
-		// Polled: raft's LeaderCh has room for one reader, the
-		// daemon's own.
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			was := d.store.IsLeader()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if is := d.store.IsLeader(); is != was {
-						was = is
-						m.leaderChanges.Inc()
-					}
-				}
-			}
-		}()
-	}
 	lastOnline := map[string]string{} // group → node it was last ONLINE on
 	d.events.Follow(ctx, wire.EventsArgs{Kinds: []string{wire.EventNode, wire.EventState}}, false, func(e wire.Event) error {
 		switch e.Kind {

@@ -155,8 +155,8 @@ func (s *Store) Leader() (addr, id string) {
 }
 
 // LeaderCh delivers true when this node gains leadership and false when
-// it loses it. raft keeps only one such channel: a single user (the
-// daemon's leader loop) must drain it.
+// it loses it. raft keeps only one such channel, holding the latest
+// news: a single user (the daemon's failover loop) reads it.
 func (s *Store) LeaderCh() <-chan bool { return s.raft.LeaderCh() }
 
 // Servers returns the current raft configuration.

@@ -25,6 +25,13 @@ func (t tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Con
 // hour, so a commit the nudges miss is never applied by a follower.
 func testCluster(t *testing.T, n int) ([]*Store, []*kv) {
 	t.Helper()
+	return testClusterOf(t, n, n, 0)
+}
+
+// testClusterOf is testCluster with only the first voters nodes voters,
+// the others non-voters, and nonVoterGrace for Config.nonVoterGrace.
+func testClusterOf(t *testing.T, n, voters int, nonVoterGrace time.Duration) ([]*Store, []*kv) {
+	t.Helper()
 	stores := make([]*Store, n)
 	kvs := make([]*kv, n)
 	byAddr := map[raft.ServerAddress]*Store{}
@@ -47,7 +54,7 @@ func testCluster(t *testing.T, n int) ([]*Store, []*kv) {
 		s, err := Open(Config{
 			Dir: t.TempDir(), NodeID: fmt.Sprintf("node%d", i+1), Stream: tcpStream{ln},
 			Advertise: ln.Addr().String(), Join: i > 0, Forward: forward,
-			Machine: kvs[i], Logger: quietLogger(), commitTimeout: time.Hour,
+			Machine: kvs[i], Logger: quietLogger(), commitTimeout: time.Hour, nonVoterGrace: nonVoterGrace,
 		})
 		if err != nil {
 			t.Fatalf("Open node%d: %v", i+1, err)
@@ -62,7 +69,7 @@ func testCluster(t *testing.T, n int) ([]*Store, []*kv) {
 		t.Fatalf("WaitReady: %v", err)
 	}
 	for i, s := range stores[1:] {
-		if err := stores[0].AddServer(ctxFor(t), fmt.Sprintf("node%d", i+2), string(s.transport.LocalAddr()), true); err != nil {
+		if err := stores[0].AddServer(ctxFor(t), fmt.Sprintf("node%d", i+2), string(s.transport.LocalAddr()), i+2 <= voters); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -31,6 +32,18 @@ type fsm struct {
 	// snaps is where a restored snapshot came from: after a Restore the
 	// newest one's index is what the Machine has applied.
 	snaps raft.SnapshotStore
+	// configChanged, when set, is told that raft's configuration may
+	// have changed: a configuration entry was committed here, or a
+	// snapshot restored.
+	configChanged func()
+}
+
+// StoreConfiguration makes fsm a raft.ConfigurationStore: raft calls it
+// for each configuration entry as it commits, in order with Apply.
+func (f *fsm) StoreConfiguration(uint64, raft.Configuration) {
+	if f.configChanged != nil {
+		f.configChanged()
+	}
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
@@ -66,6 +79,10 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	if err := f.m.Restore(body); err != nil {
 		return fmt.Errorf("store: machine restore: %w", err)
+	}
+	if f.configChanged != nil {
+		// raft takes the snapshot's configuration once Restore returned.
+		time.AfterFunc(time.Second, f.configChanged)
 	}
 	if f.snaps != nil {
 		if metas, err := f.snaps.List(); err == nil && len(metas) > 0 {

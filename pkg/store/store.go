@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -90,6 +91,8 @@ type Config struct {
 
 	// commitTimeout replaces commitTimeout in tests; 0 means the default.
 	commitTimeout time.Duration
+	// nonVoterGrace replaces nonVoterGrace in tests; 0 means the default.
+	nonVoterGrace time.Duration
 }
 
 // DefaultSnapshotThreshold keeps replay after a restart short (a few
@@ -133,6 +136,9 @@ type Store struct {
 	latch       *latchLog
 	early       *early // nil unless a single voter
 	transport   raft.Transport
+	hb          *heartbeatTransport // nil unless Config.Stream
+	id          string              // this node's raft server ID
+	logger      *slog.Logger
 	fsm         *fsm
 	forwardTo   ForwardFunc
 	leaderIndex IndexFunc
@@ -140,6 +146,12 @@ type Store struct {
 		sync.Mutex
 		running bool // a barrier is on its way to the followers
 		again   bool // a commit came since it left: another must follow
+	}
+	// timeouts are the configured raft timeouts, a voter's
+	// (followSuffrage).
+	timeouts struct {
+		sync.Mutex
+		heartbeat, election time.Duration
 	}
 	lock *os.File
 
@@ -177,6 +189,7 @@ func Open(cfg Config) (s *Store, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	s.id, s.logger = cfg.NodeID, logger
 	single := cfg.Bind == "" && cfg.Stream == nil
 	hl := newHclog(logger, single)
 
@@ -226,7 +239,9 @@ func Open(cfg Config) (s *Store, err error) {
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
 		})
-		s.transport = t
+		s.hb = newHeartbeatTransport(t, nonVoterHeartbeat, orDefault(cfg.nonVoterGrace, nonVoterGrace), rc.HeartbeatTimeout/5)
+		s.transport = s.hb
+		s.timeouts.heartbeat, s.timeouts.election = rc.HeartbeatTimeout, rc.ElectionTimeout
 		addr = raft.ServerAddress(cfg.Advertise)
 		if addr == "" {
 			addr = t.LocalAddr()
@@ -269,9 +284,23 @@ func Open(cfg Config) (s *Store, err error) {
 	// NewRaft restores the newest snapshot; the log tail is replayed once
 	// this node leads and commits, which WaitReady waits for.
 	s.fsm = &fsm{m: cfg.Machine, snaps: snaps}
+	var ready atomic.Bool // s.raft is set: the FSM may look at raft's configuration
+	if s.hb != nil {
+		s.fsm.configChanged = func() {
+			if ready.Load() {
+				s.hb.configChanged()
+				s.followSuffrage()
+			}
+		}
+	}
 	s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.logs, snaps, s.transport)
 	if err != nil {
 		return nil, fmt.Errorf("store: start raft: %w", err)
+	}
+	if s.hb != nil {
+		s.hb.r.Store(s.raft)
+		ready.Store(true)
+		s.followSuffrage()
 	}
 	if single {
 		if err := electNow(s.raft); err != nil {
@@ -403,6 +432,9 @@ func (s *Store) Stats() map[string]string {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.hb != nil {
+			s.hb.stop() // raft's Shutdown waits for the heartbeats it holds back
+		}
 		if err := s.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
 		}
