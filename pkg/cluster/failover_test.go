@@ -214,7 +214,8 @@ func setAgent(t *testing.T, c *rgmtest.Cluster, node string) {
 // fences it with its fence agent and the group comes up on the next node
 // of its Nodelist, never twice.
 // n1 opened the cluster and leads it: this is also the loss of the
-// leader, so a new one is elected before anything is fenced.
+// leader, so a new one is elected before anything is fenced, and a
+// change made meanwhile waits for it.
 func TestFailoverNodeKilled(t *testing.T) {
 	c, k := failoverCluster(t, true)
 	n1 := c.Nodes[0]
@@ -223,6 +224,11 @@ func TestFailoverNodeKilled(t *testing.T) {
 	c.PowerOff(n1)
 	if rgmtest.Alive(svc) {
 		t.Fatal("the service outlived its node")
+	}
+	// A change made at once on a node that still names the dead leader
+	// waits for the next one, rather than fail on its closed port.
+	if r := c.Nodes[2].Run("rgmadm", "rs", "set", "db-rs", "-p", "R_description=set while n1 was down"); r.Code != 0 {
+		t.Fatalf("a change made right after the leader died: exit %d %s", r.Code, r.Stderr)
 	}
 	took := onlineOn(t, c.Nodes[1], "db-rg", "n2", 60*time.Second)
 	t.Logf("db-rg ONLINE on n2 %v after n1 was killed", took)
