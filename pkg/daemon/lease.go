@@ -195,9 +195,16 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	ticking, renew := true, true
+	// asked: a start is waiting for a lease (woken with none valid);
+	// retry: a renewal it asked for failed (no leader yet, say), so the
+	// loop keeps renewing every length/6 until one succeeds rather than
+	// leave the start waiting for the next poke.
+	asked, retry := false, false
 	for {
 		if renew {
 			err := d.renewLease(ctx, every)
+			retry = err != nil && (asked || retry)
+			asked = false
 			switch {
 			case errors.Is(err, errFenced), errors.Is(err, errGuardFenced):
 				d.opts.Logger.Error("this node was fenced while rgmd ran (frozen, or cut off from the others): its resources' processes were ended; rgmd stops so that its supervisor starts it afresh", "err", err)
@@ -212,7 +219,7 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 				d.opts.Logger.Debug("lease not renewed", "err", err)
 			}
 		}
-		need := d.leaseNeeded()
+		need := retry || d.leaseNeeded()
 		switch {
 		case need && !ticking:
 			t.Reset(every)
@@ -231,6 +238,7 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 			// group since the last look, renews now; a renewal every
 			// length/6 is enough for the rest.
 			valid, _ := l.valid()
+			asked = asked || !valid
 			renew = !valid || !ticking && d.leaseNeeded()
 		}
 	}
