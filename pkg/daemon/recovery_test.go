@@ -164,7 +164,9 @@ func TestEchoMonitorRestartsThenFaults(t *testing.T) {
 		t.Errorf("status does not say why e is faulted:\n%s", st)
 	}
 
-	d.MustRun("rgmadm", "rs", "clear", "e", "--wait")
+	if r := d.Run("rgmadm", "rs", "clear", "e", "--wait"); r.Code != 0 {
+		t.Fatalf("rgmadm rs clear e --wait: exit %d\n%s\nrgmd's log:\n%s", r.Code, r.Stderr, d.LogTail(60))
+	}
 	if s := stateOf(t, d, "e"); s != "ONLINE" {
 		t.Errorf("after clear e is %s", s)
 	}
