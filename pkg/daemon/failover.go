@@ -88,6 +88,7 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 	defer t.Stop()
 	ticking := true
 	was := d.store.IsLeader()
+	caughtUp := false // this leadership's copy of the log is applied
 	for {
 		lead := d.store.IsLeader()
 		if lead != was {
@@ -104,7 +105,20 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 			t.Stop()
 		}
 		ticking = lead
-		if lead {
+		if !lead {
+			caughtUp = false
+		} else if !caughtUp {
+			// A new leader holds every entry the last one committed,
+			// but may not have applied them all yet: a decision from
+			// that copy could move a group the last leader had just
+			// moved, or put two groups in a node's one slot. A barrier
+			// (an entry of this term, applied after all the others)
+			// comes first.
+			bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			caughtUp = d.store.WaitReady(bctx) == nil && d.store.IsLeader()
+			cancel()
+		}
+		if lead && caughtUp {
 			d.failoverTurn(ctx)
 		}
 		select {
