@@ -83,21 +83,6 @@ func (r *Runner) stopMonitor(ctx context.Context, c Call) {
 	}
 }
 
-// Monitoring lists the resources whose fault monitor runs in rgmd.
-func (r *Runner) Monitoring() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for name, m := range r.monitors {
-		select {
-		case <-m.done:
-		default:
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // host is faultmon.Host for one resource, from rgmd's memory.
 type host struct {
 	r   *Runner
@@ -160,7 +145,7 @@ func (h *host) probe(ctx context.Context) error {
 		t = n
 	}
 	timeout := time.Duration(t) * time.Second
-	interval := time.Duration(h.prop("Thorough_probe_interval", 10)) * time.Second
+	interval := h.Interval(ctx)
 	in := Instance{Resource: h.c.Resource, Type: h.c.Type, Ext: ext}
 	code, msg, _ := Run(ctx, h.r.Methods, Action{Agent: a, Name: "monitor", Env: h.r.env(a, in, timeout, interval),
 		Timeout: timeout, Label: h.c.Resource, KillOnCancel: true,
