@@ -443,13 +443,7 @@ func (d *Daemon) reconcileLoop(ctx context.Context) {
 	ticking := true
 	for {
 		lead := d.store.IsLeader()
-		switch {
-		case lead && !ticking:
-			t.Reset(time.Second)
-		case !lead && ticking:
-			t.Stop()
-		}
-		ticking = lead
+		tickWhile(t, &ticking, lead, time.Second)
 		if lead {
 			if err := d.reconcile(ctx); err != nil && ctx.Err() == nil {
 				d.opts.Logger.Warn("reconciling raft's voters with the cluster's nodes", "err", err)

@@ -98,13 +98,7 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 			}
 			was = lead
 		}
-		switch {
-		case lead && !ticking:
-			t.Reset(failoverEvery)
-		case !lead && ticking:
-			t.Stop()
-		}
-		ticking = lead
+		tickWhile(t, &ticking, lead, failoverEvery)
 		if !lead {
 			caughtUp = false
 		} else if !caughtUp {
@@ -129,6 +123,19 @@ func (d *Daemon) failoverLoop(ctx context.Context) {
 		case <-d.store.LeaderCh():
 		}
 	}
+}
+
+// tickWhile keeps t ticking every `every` while on, stopped otherwise: a
+// loop that has nothing to do on this node (a follower's) sleeps until
+// poked. ticking says whether t runs, and is updated.
+func tickWhile(t *time.Ticker, ticking *bool, on bool, every time.Duration) {
+	switch {
+	case on && !*ticking:
+		t.Reset(every)
+	case !on && *ticking:
+		t.Stop()
+	}
+	*ticking = on
 }
 
 // failoverEvery is how often the leader looks for lost nodes' groups

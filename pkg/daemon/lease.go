@@ -219,15 +219,7 @@ func (d *Daemon) leaseLoop(ctx context.Context) {
 				d.opts.Logger.Debug("lease not renewed", "err", err)
 			}
 		}
-		need := retry || d.leaseNeeded()
-		switch {
-		case need && !ticking:
-			t.Reset(every)
-			ticking = true
-		case !need && ticking:
-			t.Stop()
-			ticking = false
-		}
+		tickWhile(t, &ticking, retry || d.leaseNeeded(), every)
 		select {
 		case <-ctx.Done():
 			return
