@@ -141,12 +141,26 @@ func (l *liveness) NotifyUpdate(n *memberlist.Node) {}
 
 // newMemberlist starts memberlist for node on transport t.
 func newMemberlist(node string, key []byte, t *gossipTransport, timing GossipTiming, live *liveness, logger *slog.Logger) (*memberlist.Memberlist, error) {
-	mc := memberlist.DefaultLANConfig()
-	mc.Name = node
+	mc, err := GossipConfig(node, timing)
+	if err != nil {
+		return nil, err
+	}
 	mc.Transport = t
 	mc.AdvertiseAddr = t.adv.IP.String()
 	mc.AdvertisePort = t.adv.Port
 	mc.SecretKey = key
+	mc.Events = live
+	mc.Logger = log.New(slogLineWriter{logger}, "", 0)
+	return memberlist.Create(mc)
+}
+
+// GossipConfig is memberlist's configuration for node with timing: every
+// setting that decides how often a node wakes and how fast a death is
+// known, without the transport, key and callbacks. The bench runs bare
+// memberlist with it, as the floor of an idle cluster's CPU.
+func GossipConfig(node string, timing GossipTiming) (*memberlist.Config, error) {
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = node
 	mc.GossipVerifyIncoming = true
 	mc.GossipVerifyOutgoing = true
 	mc.ProbeInterval = orDuration(timing.ProbeInterval, DefaultProbeInterval)
@@ -166,9 +180,7 @@ func newMemberlist(node string, key []byte, t *gossipTransport, timing GossipTim
 	// and its tables cost an idle node an allocation of tens of KiB per
 	// message. Compressed messages from older nodes are still read.
 	mc.EnableCompression = false
-	mc.Events = live
-	mc.Logger = log.New(slogLineWriter{logger}, "", 0)
-	return memberlist.Create(mc)
+	return mc, nil
 }
 
 func orDuration(d, def time.Duration) time.Duration {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/client"
+	"github.com/openrgm/openrgm/pkg/fence"
 	"github.com/openrgm/openrgm/pkg/wire"
 )
 
@@ -348,22 +349,53 @@ func clusterScale(rtr string) {
 		c.Call(context.Background(), wire.OpRGList, nil, &groups)
 		return len(groups) >= *clusterRes/10
 	})
+	leader := nodes[0].leader(c)
 	c.Close()
 	time.Sleep(2 * time.Second)
 	maxRSS, sum := 0, 0
-	ticks0 := int64(0)
 	for _, n := range nodes {
 		r := n.rss()
 		maxRSS, sum = max(maxRSS, r), sum+r
-		ticks0 += cpuTicks(n.cmd.Process.Pid)
 	}
-	const idle = 10 * time.Second
+	// Each node's CPU is its rgmd's and its fence guard's (a process of
+	// its own, which rgmd's figures do not count).
+	ticks := func() []int64 {
+		t := make([]int64, len(nodes))
+		for i, n := range nodes {
+			t[i] = cpuTicks(n.cmd.Process.Pid)
+			if b, err := os.ReadFile(filepath.Join(n.state, fence.GuardPIDFile)); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+					t[i] += cpuTicks(pid)
+				}
+			}
+		}
+		return t
+	}
+	const idle = 20 * time.Second // ticks are 10 ms: a non-voter uses a few a second
+	t0 := ticks()
 	time.Sleep(idle)
-	ticks := int64(0)
-	for _, n := range nodes {
-		ticks += cpuTicks(n.cmd.Process.Pid)
+	t1 := ticks()
+	var all, lead, voters, others int64
+	nv, no := 0, 0
+	for i, n := range nodes {
+		d := t1[i] - t0[i]
+		all += d
+		switch {
+		case n.name == leader:
+			lead = d
+		case i < 5:
+			voters += d
+			nv++
+		default:
+			others += d
+			no++
+		}
 	}
-	cpu := float64(ticks-ticks0) / 100 / idle.Seconds() // clock ticks are 1/100 s
-	fmt.Printf("cluster %d nodes, %d resources: RSS max %d MB, mean %d MB per rgmd (goal <= 40 MB); the idle cluster used %.1f%% of one core (goal <= 3%%)\n",
-		len(nodes), *clusterRes, maxRSS, sum/len(nodes), 100*cpu)
+	pct := func(ticks int64, n int) float64 { return float64(ticks) / float64(max(n, 1)) / idle.Seconds() } // ticks are 1/100 s
+	fmt.Printf("cluster %d nodes, %d resources: RSS max %d MB, mean %d MB per rgmd (goal <= 40 MB); the idle cluster (rgmd and guard) used %.1f%% of one core (goal <= 3%%): leader %.2f%%, each other voter %.2f%%, each non-voter %.2f%%\n",
+		len(nodes), *clusterRes, maxRSS, sum/len(nodes), pct(all, 1), pct(lead, 1), pct(voters, nv), pct(others, no))
+	stopAll(nodes)
+	floor := gossipFloor(len(nodes), idle)
+	fmt.Printf("  floor: %d bare memberlist processes with rgmd's gossip timing, nothing else: %.1f%% of one core; the cluster used %.2fx that\n",
+		len(nodes), pct(floor, 1), float64(all)/float64(max(floor, 1)))
 }

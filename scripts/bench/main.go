@@ -44,6 +44,10 @@ func main() {
 		echoServer(*echoAt)
 		return
 	}
+	if *gossipNode != "" {
+		runGossipNode(*gossipNode)
+		return
+	}
 	abs, err := filepath.Abs(*binDir)
 	check(err)
 	*binDir = abs
