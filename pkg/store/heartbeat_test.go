@@ -18,8 +18,8 @@ func waitTrue(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A non-voter gets a heartbeat about once a second rather than every 40
-// to 80 ms, keeps knowing its leader between them, and forwards a
+// A non-voter gets a heartbeat about once a second rather than every
+// 133 ms, keeps knowing its leader between them, and forwards a
 // change; made a voter, it gets the voter's timeouts and heartbeats back.
 func TestNonVoterHeartbeats(t *testing.T) {
 	stores, kvs := testClusterOf(t, 3, 2, time.Millisecond)
@@ -33,7 +33,7 @@ func TestNonVoterHeartbeats(t *testing.T) {
 	}
 
 	// Three heartbeats to the non-voter, so at least two of its
-	// intervals; meanwhile the voter gets one every 40 to 80 ms.
+	// intervals; meanwhile the voter gets one every 133 ms.
 	v0, n0 := leader.hb.answered("node2"), leader.hb.answered("node3")
 	for leader.hb.answered("node3") < n0+3 {
 		if addr, _ := nonVoter.Leader(); addr == "" {

@@ -239,7 +239,7 @@ func Open(cfg Config) (s *Store, err error) {
 		t := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: cfg.Stream, MaxPool: tcpMaxPool, Timeout: tcpTimeout, Logger: hl,
 		})
-		s.hb = newHeartbeatTransport(t, nonVoterHeartbeat, orDefault(cfg.nonVoterGrace, nonVoterGrace), rc.HeartbeatTimeout/5)
+		s.hb = newHeartbeatTransport(t, nonVoterHeartbeat, orDefault(cfg.nonVoterGrace, nonVoterGrace), rc.HeartbeatTimeout/voterHeartbeats)
 		s.transport = s.hb
 		s.timeouts.heartbeat, s.timeouts.election = rc.HeartbeatTimeout, rc.ElectionTimeout
 		addr = raft.ServerAddress(cfg.Advertise)
