@@ -144,7 +144,7 @@ func (r *rpcClient) call(ctx context.Context, addr, op string, in, out any) erro
 	for attempt := 0; ; attempt++ {
 		c, reused, err := r.get(ctx, addr)
 		if err != nil {
-			return err
+			return unreachable{err}
 		}
 		rep, err := roundTrip(ctx, c, request{Op: op, Body: body})
 		if err != nil {
@@ -169,6 +169,21 @@ func (r *rpcClient) call(ctx context.Context, addr, op string, in, out any) erro
 }
 
 var errBeforeSend = errors.New("request not sent")
+
+// unreachable is a Call's failure to connect to its peer, with the
+// dialer's message unchanged.
+type unreachable struct{ error }
+
+func (u unreachable) Unwrap() error { return u.error }
+
+// Unreachable reports whether err is a Call's failure to connect to its
+// peer (refused, timed out, no TLS handshake): the request never left
+// this node, so sending it again, or to another node, cannot have it
+// done twice.
+func Unreachable(err error) bool {
+	var u unreachable
+	return errors.As(err, &u)
+}
 
 func roundTrip(ctx context.Context, c *tls.Conn, req request) (reply, error) {
 	dl, ok := ctx.Deadline()

@@ -271,6 +271,12 @@ func (d *Daemon) allowPeer(node string) error {
 func (d *Daemon) forward(ctx context.Context, leader raft.ServerAddress, data []byte) (uint64, error, error) {
 	var rep proposeReply
 	if err := d.cs.cl.Call(ctx, string(leader), opPropose, proposeArgs{Data: data}, &rep); err != nil {
+		if cluster.Unreachable(err) {
+			// Its port refused us (a leader just killed, still named
+			// here): nothing was sent, and the store waits for the
+			// next leader to send it there.
+			return 0, nil, fmt.Errorf("%w: %w", store.ErrNotSent, err)
+		}
 		return 0, nil, err
 	}
 	if rep.NotLeader {

@@ -34,8 +34,15 @@ const forwardRetry = 10 * time.Second
 // ForwardFunc sends a command's data (type byte and body) to the leader,
 // which proposes it and answers with the entry's log index and the
 // Machine's error (applyErr). err is any other failure: the leader could
-// not be reached, or is no longer the leader.
+// not be reached (wrapping ErrNotSent when the command certainly did not
+// reach it), or is no longer the leader (raft.ErrNotLeader).
 type ForwardFunc func(ctx context.Context, leader raft.ServerAddress, data []byte) (index uint64, applyErr error, err error)
+
+// ErrNotSent, wrapped in a ForwardFunc's err, says the command never
+// left this node: the leader's port could not even be connected to.
+// forward then waits for a leader and sends it again, as after
+// raft.ErrNotLeader.
+var ErrNotSent = errors.New("not sent to the leader")
 
 // IndexFunc asks the leader for the index of the last command it applied
 // (CatchUp).
@@ -291,6 +298,7 @@ func (s *Store) forward(ctx context.Context, data []byte) (any, error) {
 		ctx, cancel = context.WithTimeout(ctx, forwardRetry)
 		defer cancel()
 	}
+	var last error // the last refusal, for the error at the deadline
 	for {
 		leader, _ := s.raft.LeaderWithID()
 		if leader != "" && s.raft.State() != raft.Leader {
@@ -301,15 +309,26 @@ func (s *Store) forward(ctx context.Context, data []byte) (any, error) {
 				}
 				return nil, applyErr
 			}
-			if !errors.Is(err, raft.ErrNotLeader) {
+			// A command that did not reach the leader raft names is
+			// sent again once raft names one that takes it: that leader
+			// may have died, and this node not heard of the next one
+			// yet (a non-voter, which hears from the leader only once a
+			// second, keeps a dead leader's name for up to
+			// nonVoterHeartbeatTimeout). Anything else may have reached
+			// it, and is not sent twice.
+			if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, ErrNotSent) {
 				return nil, fmt.Errorf("%w: forwarding to the leader at %s: %w", ErrUnavailable, leader, err)
 			}
+			last = fmt.Errorf("forwarding to %s: %w", leader, err)
 		} else if s.raft.State() == raft.Leader {
 			// Became the leader while waiting: propose here.
 			return s.proposeLocal(ctx, data)
 		}
 		select {
 		case <-ctx.Done():
+			if last != nil {
+				return nil, fmt.Errorf("%w: no leader: %w (last: %w)", ErrUnavailable, ctx.Err(), last)
+			}
 			return nil, fmt.Errorf("%w: no leader: %w", ErrUnavailable, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -113,5 +114,35 @@ func TestFollowersLearnEveryCommit(t *testing.T) {
 				wantValue(t, kvs[i+1], fmt.Sprintf("w%d", w), fmt.Sprint(round))
 			}
 		}
+	}
+}
+
+// A forward that did not reach the leader (ErrNotSent: its port
+// refused the connection) is sent again until it does, within the
+// proposal's context; any other failure of the forward is returned at
+// once, since the leader may have done the command.
+func TestForwardNotSentIsRetried(t *testing.T) {
+	stores, kvs := testCluster(t, 2)
+	follower := stores[1]
+	send := follower.forwardTo
+	refusals := 3
+	follower.forwardTo = func(ctx context.Context, leader raft.ServerAddress, data []byte) (uint64, error, error) {
+		if refusals > 0 {
+			refusals--
+			return 0, nil, fmt.Errorf("%w: connect: connection refused", ErrNotSent)
+		}
+		return send(ctx, leader, data)
+	}
+	set(t, follower, "k", "v")
+	if refusals != 0 {
+		t.Fatalf("%d refusals left", refusals)
+	}
+	wantValue(t, kvs[0], "k", "v")
+
+	follower.forwardTo = func(context.Context, raft.ServerAddress, []byte) (uint64, error, error) {
+		return 0, nil, errors.New("connection reset by peer")
+	}
+	if _, err := follower.Propose(ctxFor(t), cmdSet, []byte("k=w")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a forward that may have reached the leader: %v, want ErrUnavailable at once", err)
 	}
 }
