@@ -31,11 +31,6 @@ const (
 	GuardLogFile = "guard.log"  // its stderr when StartGuard started it
 )
 
-// dirCheck is how often the guard checks that its state directory is
-// still there (it exits when it is gone, so that a test that removes its
-// temporary directory leaves no guard behind).
-const dirCheck = time.Second
-
 // sweepTimeout bounds one sweep's wait for processes to go after
 // SIGKILL (one in uninterruptible sleep can take long); the guard then
 // tries again, and reports only once they are gone.
@@ -171,8 +166,12 @@ func (g *guard) stop() { g.doneOnce.Do(func() { close(g.done) }) }
 // watch fences when the lease's deadline passes, and ends the guard when
 // its state directory goes or it is asked to stop while disarmed.
 func (g *guard) watch(sigs chan os.Signal) {
-	tick := time.NewTicker(dirCheck)
-	defer tick.Stop()
+	// Not a tick: see dirwatch.go.
+	dw := watchDir(g.dir, g.log)
+	defer dw.Close()
+	if g.dirGone() { // it went, or was replaced, before the watch began
+		return
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -194,11 +193,11 @@ func (g *guard) watch(sigs chan os.Signal) {
 			return
 		case <-g.wake:
 		case <-timer.C:
-		case <-tick.C:
-			if fi, err := os.Stat(g.dir); err != nil || !os.SameFile(fi, g.dirs) {
-				g.log.Info("guard: the state directory is gone; exiting", "state_dir", g.dir)
+		case <-dw.C:
+			if g.dirGone() {
 				return
 			}
+			dw.Renew()
 		case s := <-sigs:
 			g.mu.Lock()
 			armed := g.st.Armed
@@ -211,6 +210,16 @@ func (g *guard) watch(sigs chan os.Signal) {
 			g.log.Warn("guard: asked to exit while armed; it stays until the lease is released or expires", "signal", s.String())
 		}
 	}
+}
+
+// dirGone reports, and logs, whether the state directory is gone:
+// removed, moved away, or another in its place.
+func (g *guard) dirGone() bool {
+	if fi, err := os.Stat(g.dir); err == nil && os.SameFile(fi, g.dirs) {
+		return false
+	}
+	g.log.Info("guard: the state directory is gone; exiting", "state_dir", g.dir)
+	return true
 }
 
 func (g *guard) accept(ln *net.UnixListener) {

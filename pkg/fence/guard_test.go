@@ -410,7 +410,23 @@ func TestGuardOnePerDirAndRestart(t *testing.T) {
 	}
 }
 
-// A guard whose state directory is removed exits, armed or not.
+// dirGoneWithin bounds how long a guard takes to see its state
+// directory gone: inotify tells it at once, and the fallback (no
+// inotify) looks only every minute.
+const dirGoneWithin = 10 * time.Second
+
+// waitGone waits until the guard of dir exits, which must be prompt;
+// else it fails with the guard's log.
+func waitGone(t *testing.T, what string, pid int, log []byte) {
+	t.Helper()
+	for end := time.Now().Add(dirGoneWithin); rgmtest.Alive(pid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the guard (pid %d) is still alive %v after %s; its log:\n%s", pid, dirGoneWithin, what, log)
+		}
+	}
+}
+
+// A guard whose state directory is removed exits promptly, armed or not.
 func TestGuardExitsWithItsDir(t *testing.T) {
 	dir := stateDir(t)
 	g := startGuard(t, dir)
@@ -421,10 +437,58 @@ func TestGuardExitsWithItsDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := readPID(t, filepath.Join(dir, fence.GuardPIDFile))
+	log, _ := os.ReadFile(filepath.Join(dir, fence.GuardLogFile))
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	waitDead(t, "the guard", pid)
+	waitGone(t, "its state directory was removed", pid, log)
+}
+
+// A guard exits when its state directory is moved away, directly or
+// with a directory above it, even with another one put in its place;
+// not when other entries beside it come and go.
+func TestGuardExitsWhenItsDirMoves(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		move func(t *testing.T, base, dir string)
+	}{
+		{"renamed, another in its place", func(t *testing.T, base, dir string) {
+			mustDo(t, os.Rename(dir, filepath.Join(base, "old")))
+			mustDo(t, os.Mkdir(dir, 0o700))
+		}},
+		{"its parent renamed", func(t *testing.T, base, dir string) {
+			mustDo(t, os.Rename(filepath.Dir(dir), filepath.Join(base, "moved")))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := stateDir(t)
+			dir := filepath.Join(base, "p", "s")
+			mustDo(t, os.MkdirAll(dir, 0o700))
+			g, err := fence.StartGuard(dir, os.Args[0])
+			mustDo(t, err)
+			t.Cleanup(func() { g.Close() }) // not Release: it would start a guard in the new directory
+			pid := readPID(t, filepath.Join(dir, fence.GuardPIDFile))
+			// Entries beside it come and go: the guard stays.
+			for i := range 20 {
+				other := filepath.Join(filepath.Dir(dir), fmt.Sprint("other", i))
+				mustDo(t, os.Mkdir(other, 0o700))
+				mustDo(t, os.Rename(other, other+".x"))
+				mustDo(t, os.Remove(other+".x"))
+			}
+			time.Sleep(100 * time.Millisecond)
+			mustAlive(t, "the guard", pid)
+			log, _ := os.ReadFile(filepath.Join(dir, fence.GuardLogFile))
+			tc.move(t, base, dir)
+			waitGone(t, "its state directory was moved ("+tc.name+")", pid, log)
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A guard asked to stop while disarmed exits; while armed, it stays
