@@ -316,6 +316,7 @@ func Main(args []string, version string, stderr io.Writer) int {
 	fs.DurationVar(&opts.Gossip.ProbeInterval, "gossip-probe-interval", cluster.DefaultProbeInterval, "how often each node probes another")
 	fs.DurationVar(&opts.Gossip.ProbeTimeout, "gossip-probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer")
 	fs.IntVar(&opts.Gossip.SuspicionMult, "gossip-suspicion-mult", cluster.DefaultSuspicionMult, "probe intervals a suspected node has to refute before it is DOWN")
+	fs.DurationVar(&opts.Gossip.GossipInterval, "gossip-interval", cluster.DefaultGossipInterval, "how often each node passes news (a suspicion, a death) to a few others")
 	fs.DurationVar(&opts.RaftTimeout, "raft-timeout", store.DefaultHeartbeatTimeout, "raft's heartbeat and election timeout: how long followers wait for a leader before electing another")
 	fs.BoolVar(&opts.Witness, "witness", false, "join as a witness: a raft voter that hosts no resources, the third vote of a two-node cluster")
 	fs.DurationVar(&opts.Lease, "lease", DefaultLease, "the node's lease: cut off from the quorum this long, its guard ends its resources' processes")

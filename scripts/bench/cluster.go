@@ -22,6 +22,10 @@ import (
 var (
 	clusterNodes = flag.Int("cluster-nodes", 16, "nodes in the cluster scale test")
 	clusterRes   = flag.Int("cluster-resources", 1000, "resources in the cluster scale test (10 per group)")
+	// The idle cluster's cost against how fast it finds a death: both are
+	// given to every rgmd of the cluster scale test and to its floor.
+	gossipProbe = flag.Duration("gossip-probe-interval", 0, "rgmd's --gossip-probe-interval in the cluster scale test (0: its default)")
+	gossipEvery = flag.Duration("gossip-interval", 0, "rgmd's --gossip-interval in the cluster scale test (0: its default)")
 	faultRuns    = flag.Int("fault-runs", 20, "kill -9 (and freeze) samples in the cluster test; 0 skips the fault figures")
 )
 
@@ -101,9 +105,9 @@ func (n *node) leader(c *client.Client) string {
 // startCluster starts count nodes: the first opens the cluster, the
 // others join it; it returns them and each join's time from exec to UP
 // and voter on the first node.
-func startCluster(parent string, count int) ([]*node, []time.Duration) {
+func startCluster(parent string, count int, extra ...string) ([]*node, []time.Duration) {
 	first := newNode(parent, "n1")
-	first.run()
+	first.run(extra...)
 	nodes := []*node{first}
 	c := first.client()
 	defer c.Close()
@@ -112,7 +116,7 @@ func startCluster(parent string, count int) ([]*node, []time.Duration) {
 		n := newNode(parent, "n"+strconv.Itoa(i))
 		tok := first.token()
 		t0 := time.Now()
-		n.run("--join", first.addr, "--token", tok)
+		n.run(append([]string{"--join", first.addr, "--token", tok}, extra...)...)
 		voter := i <= 5
 		waitUntil(30*time.Second, n.name+" UP on n1", func() bool { return first.sees(c, n.name, "UP", voter) })
 		joins = append(joins, time.Since(t0))
@@ -340,7 +344,10 @@ func clusterScale(rtr string) {
 	parent := tempDir()
 	defer os.RemoveAll(parent)
 	dir := filepath.Join(parent, "scale")
-	nodes, _ := startCluster(dir, *clusterNodes)
+	if g := gossipArgs(); len(g) > 0 {
+		fmt.Printf("cluster scale with rgmd %s (and its floor with the same)\n", strings.Join(g, " "))
+	}
+	nodes, _ := startCluster(dir, *clusterNodes, gossipArgs()...)
 	defer stopAll(nodes)
 	nodes[0].populate(rtr, *clusterRes/10, 10, 4)
 	c := nodes[len(nodes)-1].client()
@@ -431,7 +438,7 @@ func downEverywhere(nodes []*node) {
 			return left == 0
 		})
 		last, first = append(last, time.Since(t0)), append(first, firstAt)
-		v.run()
+		v.run(gossipArgs()...)
 		waitUntil(30*time.Second, v.name+" UP again everywhere", func() bool {
 			for i, n := range others {
 				if !n.sees(clients[i], v.name, "UP", false) {
@@ -443,4 +450,17 @@ func downEverywhere(nodes []*node) {
 	}
 	fmt.Printf("  kill -9 of %s to DOWN on the first of the %d others: median %v; on every one: median %v, max %v over %d\n",
 		v.name, len(others), pct(first, 50).Round(time.Millisecond), pct(last, 50).Round(time.Millisecond), pct(last, 100).Round(time.Millisecond), len(last))
+}
+
+// gossipArgs are rgmd's flags for -gossip-probe-interval and
+// -gossip-interval, when given.
+func gossipArgs() []string {
+	var a []string
+	if *gossipProbe > 0 {
+		a = append(a, "--gossip-probe-interval", gossipProbe.String())
+	}
+	if *gossipEvery > 0 {
+		a = append(a, "--gossip-interval", gossipEvery.String())
+	}
+	return a
 }

@@ -48,7 +48,7 @@ func gossipFloor(count int, d time.Duration) int64 {
 		} else {
 			first = addr
 		}
-		cmd := exec.Command(self, "-gossip-node", arg)
+		cmd := exec.Command(self, "-gossip-node", arg, "-gossip-probe-interval", gossipProbe.String(), "-gossip-interval", gossipEvery.String())
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		check(cmd.Start())
 		procs = append(procs, cmd)
@@ -73,7 +73,7 @@ func runGossipNode(spec string) {
 	check(err)
 	key, err := hex.DecodeString(f[2])
 	check(err)
-	mc, err := cluster.GossipConfig(f[0], cluster.GossipTiming{})
+	mc, err := cluster.GossipConfig(f[0], cluster.GossipTiming{ProbeInterval: *gossipProbe, GossipInterval: *gossipEvery})
 	check(err)
 	mc.BindAddr, mc.AdvertiseAddr = host, host
 	mc.BindPort, _ = strconv.Atoi(port)
