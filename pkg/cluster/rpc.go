@@ -144,14 +144,24 @@ func (r *rpcClient) call(ctx context.Context, addr, op string, in, out any) erro
 	for attempt := 0; ; attempt++ {
 		c, reused, err := r.get(ctx, addr)
 		if err != nil {
+			if attempt > 0 {
+				// The first attempt's request may have reached the
+				// peer (an EOF where its answer should be is retried:
+				// roundTrip): the peer is no longer reachable, but it
+				// is not known that it got nothing.
+				return err
+			}
 			return unreachable{err}
 		}
 		rep, err := roundTrip(ctx, c, request{Op: op, Body: body})
 		if err != nil {
 			c.Close()
 			// A kept connection may have been closed by the peer while
-			// idle; a fresh one is tried once. A request that may have
-			// been delivered is not resent: only on a write error.
+			// idle; a fresh one is tried once, after a write error or
+			// an EOF before any answer (which an idle close gives, but
+			// so does a peer that read the request and died: the
+			// fresh one then finds no peer, and the failure is not
+			// Unreachable).
 			if reused && attempt == 0 && errors.Is(err, errBeforeSend) {
 				continue
 			}
