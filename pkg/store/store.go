@@ -339,6 +339,11 @@ func (s *Store) WaitReady(ctx context.Context) error {
 			err := s.raft.Barrier(timeoutOf(ctx)).Error()
 			switch {
 			case err == nil:
+				// The followers learn that the last leader's tail is
+				// committed from the next message that carries the
+				// commit index: send one now, not at the commit
+				// timeout's next turn.
+				s.nudge()
 				return nil
 			case errors.Is(err, raft.ErrRaftShutdown):
 				return fmt.Errorf("%w: %w", ErrUnavailable, err)
