@@ -30,9 +30,12 @@ import (
 // removal or renaming of its directory, by name, and every directory
 // above for being renamed, which moves it too.
 
-// dirCheckSlow is how often the guard looks at its state directory when
-// inotify cannot tell it (no instance or watch left to this user:
-// fs.inotify.max_user_instances, max_user_watches).
+// dirCheckSlow is how often the guard looks at its state directory
+// whatever inotify says: the watch misses what it cannot see (a state
+// directory on NFS removed from another host, a symbolic link on its path
+// pointed elsewhere, no inotify instance or watch left to this user:
+// fs.inotify.max_user_instances, max_user_watches), and a look a minute
+// costs nothing.
 const dirCheckSlow = time.Minute
 
 // Watch masks. IN_IGNORED (a watch is gone) and IN_UNMOUNT (so is its
@@ -48,10 +51,12 @@ const (
 )
 
 // dirWatch sends on C when the directory it watches may be gone: after
-// an inotify event that may mean so, or, when inotify fails, every
-// dirCheckSlow. The receiver checks whether it is still there (a rename
-// away and back, or one above that left it in place, are no loss) and
-// calls Renew if it is.
+// an inotify event that may mean so, or once when inotify fails (the
+// guard's look every dirCheckSlow goes on). The receiver checks whether
+// it is still there (a directory above renamed with it still in place is
+// no loss) and calls Renew if it is. It watches the directory's real
+// path: a state directory given through a symbolic link is removed
+// where it really is.
 type dirWatch struct {
 	dir  string
 	name []byte // filepath.Base(dir)
@@ -66,15 +71,16 @@ type dirWatch struct {
 	parentWd atomic.Int32 // the parent's watch, whose entries are filtered
 	wds      []int32      // every watch, for Renew
 
-	stop     chan struct{} // closed by Close
 	stopOnce sync.Once
-	slowOnce sync.Once // the fallback starts once, and says why once
+	slowOnce sync.Once // the fallback says why once
 }
 
 // watchDir starts watching dir, an absolute path.
 func watchDir(dir string, log *slog.Logger) *dirWatch {
-	w := &dirWatch{dir: dir, name: []byte(filepath.Base(dir)), log: log,
-		C: make(chan struct{}, 1), stop: make(chan struct{})}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	w := &dirWatch{dir: dir, name: []byte(filepath.Base(dir)), log: log, C: make(chan struct{}, 1)}
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		w.fallback(os.NewSyscallError("inotify_init1", err))
@@ -183,27 +189,16 @@ func (w *dirWatch) Renew() {
 	}
 }
 
-// fallback ends the inotify watch, if any, and sends on C every
-// dirCheckSlow instead; it logs why, once.
+// fallback ends the inotify watch, if any, and asks for a look at once
+// (the error may be that the directory is gone); the guard's look every
+// dirCheckSlow is all there is from then on. It logs why, once.
 func (w *dirWatch) fallback(err error) {
 	w.slowOnce.Do(func() {
 		w.log.Warn("guard: cannot watch the state directory with inotify; looking at it every "+dirCheckSlow.String()+" instead", "state_dir", w.dir, "err", err)
 		if w.f != nil {
 			w.f.Close()
 		}
-		w.poke() // look now: the error may be that it is gone
-		go func() {
-			t := time.NewTicker(dirCheckSlow)
-			defer t.Stop()
-			for {
-				select {
-				case <-w.stop:
-					return
-				case <-t.C:
-					w.poke()
-				}
-			}
-		}()
+		w.poke()
 	})
 }
 
@@ -217,7 +212,6 @@ func (w *dirWatch) poke() {
 // Close ends the watch.
 func (w *dirWatch) Close() {
 	w.stopOnce.Do(func() {
-		close(w.stop)
 		if w.f != nil {
 			w.f.Close()
 		}

@@ -11,12 +11,11 @@ import (
 	"time"
 )
 
-// Without inotify the watch falls back to looking every dirCheckSlow:
-// it asks for a look at once, and says why once.
+// Without inotify the guard's look every dirCheckSlow is all there is:
+// the watch asks for a look at once, and says why once.
 func TestDirWatchFallback(t *testing.T) {
 	var log bytes.Buffer
-	w := &dirWatch{dir: t.TempDir(), log: slog.New(slog.NewTextHandler(&log, nil)),
-		C: make(chan struct{}, 1), stop: make(chan struct{})}
+	w := &dirWatch{dir: t.TempDir(), log: slog.New(slog.NewTextHandler(&log, nil)), C: make(chan struct{}, 1)}
 	defer w.Close()
 	w.fallback(errors.New("no instance left"))
 	w.fallback(errors.New("again"))

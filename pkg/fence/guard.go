@@ -166,9 +166,12 @@ func (g *guard) stop() { g.doneOnce.Do(func() { close(g.done) }) }
 // watch fences when the lease's deadline passes, and ends the guard when
 // its state directory goes or it is asked to stop while disarmed.
 func (g *guard) watch(sigs chan os.Signal) {
-	// Not a tick: see dirwatch.go.
+	// inotify, and a look a minute for what it cannot see: see
+	// dirwatch.go.
 	dw := watchDir(g.dir, g.log)
 	defer dw.Close()
+	slow := time.NewTicker(dirCheckSlow)
+	defer slow.Stop()
 	if g.dirGone() { // it went, or was replaced, before the watch began
 		return
 	}
@@ -198,6 +201,10 @@ func (g *guard) watch(sigs chan os.Signal) {
 				return
 			}
 			dw.Renew()
+		case <-slow.C:
+			if g.dirGone() {
+				return
+			}
 		case s := <-sigs:
 			g.mu.Lock()
 			armed := g.st.Armed

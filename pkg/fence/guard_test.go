@@ -484,6 +484,22 @@ func TestGuardExitsWhenItsDirMoves(t *testing.T) {
 	}
 }
 
+// A state directory given through a symbolic link: removing the real
+// directory ends the guard at once (the watch is on the real path).
+func TestGuardExitsWithItsDirThroughALink(t *testing.T) {
+	base := stateDir(t)
+	real, link := filepath.Join(base, "real"), filepath.Join(base, "link")
+	mustDo(t, os.Mkdir(real, 0o700))
+	mustDo(t, os.Symlink(real, link))
+	g, err := fence.StartGuard(link, os.Args[0])
+	mustDo(t, err)
+	t.Cleanup(func() { g.Close() })
+	pid := readPID(t, filepath.Join(link, fence.GuardPIDFile))
+	log, _ := os.ReadFile(filepath.Join(link, fence.GuardLogFile))
+	mustDo(t, os.RemoveAll(real))
+	waitGone(t, "the directory its link names was removed", pid, log)
+}
+
 func mustDo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
