@@ -22,11 +22,13 @@ import (
 //
 // A voter's heartbeats are held back too: to at least
 // HeartbeatTimeout/voterHeartbeats apart (133 ms with the defaults; it
-// was a fifth, and raft's own gap is a random tenth to fifth); a voter still hears from the leader three times within its
-// timeout, so one late or lost heartbeat starts no election. Each
-// heartbeat wakes the leader three times (raft's timer, the answer, and
-// this hold), and on a VM a wake-up costs tens of microseconds: at 16
-// nodes these were a third of the leader's idle CPU.
+// was a fifth, and raft's own gap is a random tenth to fifth). A voter
+// still hears from the leader three times within its timeout, so a
+// heartbeat up to 267 ms late starts no election (320 ms at a fifth).
+// Each heartbeat wakes the leader three times (raft's timer, the
+// answer, and this hold), and on a VM a wake-up costs tens of
+// microseconds: at 16 nodes these were a third of the leader's idle
+// CPU.
 //
 // Nothing else is held back: entries, the commit index (CommitTimeout
 // and the nudges), votes and snapshots travel at once, and a new leader

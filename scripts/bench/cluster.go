@@ -372,7 +372,9 @@ func clusterScale(rtr string) {
 			t[i] = cpuTicks(n.cmd.Process.Pid)
 			if b, err := os.ReadFile(filepath.Join(n.state, fence.GuardPIDFile)); err == nil {
 				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-					t[i] += cpuTicks(pid)
+					if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+						t[i] += cpuTicks(pid)
+					}
 				}
 			}
 		}

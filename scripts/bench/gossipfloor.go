@@ -50,6 +50,8 @@ func gossipFloor(count int, d time.Duration) int64 {
 		}
 		cmd := exec.Command(self, "-gossip-node", arg, "-gossip-probe-interval", gossipProbe.String(), "-gossip-interval", gossipEvery.String())
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		// fail() exits without the deferred kills: the kernel ends them.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		check(cmd.Start())
 		procs = append(procs, cmd)
 		time.Sleep(100 * time.Millisecond) // each joins a running first node
