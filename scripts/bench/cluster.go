@@ -26,7 +26,7 @@ var (
 	// given to every rgmd of the cluster scale test and to its floor.
 	gossipProbe = flag.Duration("gossip-probe-interval", 0, "rgmd's --gossip-probe-interval in the cluster scale test (0: its default)")
 	gossipEvery = flag.Duration("gossip-interval", 0, "rgmd's --gossip-interval in the cluster scale test (0: its default)")
-	faultRuns    = flag.Int("fault-runs", 20, "kill -9 (and freeze) samples in the cluster test; 0 skips the fault figures")
+	faultRuns   = flag.Int("fault-runs", 20, "kill -9 (and freeze) samples in the cluster test; 0 skips the fault figures")
 )
 
 // node is an rgmd of a cluster in this run.
