@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/openrgm/openrgm/pkg/scha"
@@ -216,9 +217,16 @@ func roundTrip(ctx context.Context, c *tls.Conn, req request) (reply, error) {
 
 func (r *rpcClient) get(ctx context.Context, addr string) (*tls.Conn, bool, error) {
 	r.mu.Lock()
-	if l := r.idle[addr]; len(l) > 0 {
+	for l := r.idle[addr]; len(l) > 0; l = r.idle[addr] {
 		c := l[len(l)-1]
 		r.idle[addr] = l[:len(l)-1]
+		if closedByPeer(c) {
+			// Closed before this request was written (a peer that
+			// died, or closed it idle): nothing was sent on it, and a
+			// failure to reach the peer afresh is Unreachable.
+			c.Close()
+			continue
+		}
 		r.mu.Unlock()
 		return c, true, nil
 	}
@@ -229,6 +237,30 @@ func (r *rpcClient) get(ctx context.Context, addr string) (*tls.Conn, bool, erro
 	}
 	c, err := dial(addr, connRPC, r.tls(), timeout)
 	return c, false, err
+}
+
+// closedByPeer reports whether a kept connection was closed, or written
+// to, by its peer while idle: a peek that may not wait finds the end of
+// the stream, or bytes nobody asked for, rather than nothing to read.
+// (A read with a deadline already past never looks at the socket.)
+func closedByPeer(c *tls.Conn) bool {
+	sc, ok := c.NetConn().(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	c.SetDeadline(time.Time{}) // the last call's, perhaps past: the peek must run
+	idle := false
+	var b [1]byte
+	rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		idle = err == syscall.EAGAIN
+		return true // never wait
+	})
+	return !idle
 }
 
 func (r *rpcClient) put(addr string, c *tls.Conn) {

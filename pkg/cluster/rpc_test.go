@@ -62,6 +62,44 @@ func TestRPCUnreachableOnlyWhenNothingWasSent(t *testing.T) {
 	}
 }
 
+// A kept connection whose peer died before the call is not used: the
+// call finds no peer afresh, sent nothing, and says Unreachable (a
+// forward then waits for the next leader).
+func TestRPCKeptConnectionOfADeadPeer(t *testing.T) {
+	cert := selfSigned(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	died := make(chan struct{})
+	go func() {
+		defer close(died)
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var kind [1]byte
+		c.Read(kind[:])
+		var req request
+		readMsg(c, &req)
+		writeMsg(c, reply{})
+	}()
+	r := &rpcClient{tls: func() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.call(ctx, addr, "first", nil, nil); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	<-died
+	time.Sleep(50 * time.Millisecond) // its end reaches the kept connection
+	if err := r.call(ctx, addr, "second", nil, nil); !Unreachable(err) {
+		t.Fatalf("a call over a kept connection whose peer had died: %v, want it Unreachable", err)
+	}
+}
+
 func selfSigned(t *testing.T) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
