@@ -2,15 +2,12 @@ package cluster
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"math/big"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/openrgm/openrgm/pkg/trust"
 )
 
 // A peer that read the request and died gives an EOF where the answer
@@ -20,11 +17,7 @@ import (
 // leader too. A peer whose port refuses the first connection is
 // Unreachable.
 func TestRPCUnreachableOnlyWhenNothingWasSent(t *testing.T) {
-	cert := selfSigned(t)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, r := rpcPeer(t)
 	addr := ln.Addr().String()
 	served := make(chan struct{})
 	go func() {
@@ -42,13 +35,12 @@ func TestRPCUnreachableOnlyWhenNothingWasSent(t *testing.T) {
 		ln.Close()
 		c.Close()
 	}()
-	r := &rpcClient{tls: func() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.call(ctx, addr, "first", nil, nil); err != nil {
 		t.Fatalf("first call: %v", err)
 	}
-	err = r.call(ctx, addr, "second", nil, nil)
+	err := r.call(ctx, addr, "second", nil, nil)
 	<-served
 	if err == nil {
 		t.Fatal("the second call succeeded with its peer gone")
@@ -66,11 +58,7 @@ func TestRPCUnreachableOnlyWhenNothingWasSent(t *testing.T) {
 // call finds no peer afresh, sent nothing, and says Unreachable (a
 // forward then waits for the next leader).
 func TestRPCKeptConnectionOfADeadPeer(t *testing.T) {
-	cert := selfSigned(t)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, r := rpcPeer(t)
 	addr := ln.Addr().String()
 	died := make(chan struct{})
 	go func() {
@@ -87,7 +75,6 @@ func TestRPCKeptConnectionOfADeadPeer(t *testing.T) {
 		readMsg(c, &req)
 		writeMsg(c, reply{})
 	}()
-	r := &rpcClient{tls: func() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.call(ctx, addr, "first", nil, nil); err != nil {
@@ -100,17 +87,27 @@ func TestRPCKeptConnectionOfADeadPeer(t *testing.T) {
 	}
 }
 
-func selfSigned(t *testing.T) tls.Certificate {
+// rpcPeer is a node's cluster port on loopback, with the mutual TLS of
+// a cluster (two node identities from one CA), for a test to serve by
+// hand, and a client of another node of that cluster.
+func rpcPeer(t *testing.T) (net.Listener, *rpcClient) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := trust.NewCA("test", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	server, err := ca.IssueNode("n1", 1, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	client, err := ca.IssueNode("n2", 2, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", server.ServerConfig(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, &rpcClient{tls: func() *tls.Config { return client.ClientConfig("n1", nil) }}
 }
